@@ -1,0 +1,1 @@
+"""Alembic migrations: the only source of the emulator's schema (shipped inside the package)."""

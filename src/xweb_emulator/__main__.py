@@ -1,0 +1,3 @@
+from xweb_emulator.cli import main
+
+main()

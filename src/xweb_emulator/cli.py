@@ -1,0 +1,99 @@
+"""xweb-emulator's command line: serve, db upgrade, seed. Flags override XWEB_EMULATOR_* variables, which override
+the defaults (one Settings object carries the result)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from pydantic import ValidationError
+
+from xweb_emulator import __version__
+from xweb_emulator.settings import Settings
+
+
+def _settings(**flags: Any) -> Settings:
+    try:
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        raise click.UsageError(str(error)) from None
+
+
+_database_url = click.option("--database-url", help="SQLAlchemy URL. Default: sqlite:///xweb-emulator.db")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xweb-emulator")
+def main() -> None:
+    """A local, stateful emulator of netFORUM Enterprise xWeb (SOAP and JSON)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+@main.command()
+@click.option("--host", help="Address to listen on. Default: 127.0.0.1")
+@click.option("--port", type=int, help="Port to listen on (0: any free port). Default: 8080")
+@_database_url
+@click.option("--workers", type=int, help="Server worker processes. Default: 1")
+@click.option("--threads", type=int, help="Request threads per worker. Default: 8")
+@click.option("--xweb-user", help="The xWeb user name. Default: demo")
+@click.option("--xweb-password", help="The xWeb user's password. Default: demo")
+@click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),
+              help="xWeb token policy. Default: Absolute")
+@click.option("--token-timeout", "xweb_token_timeout_minutes", type=int, help="Token lifetime, minutes. Default: 20")
+@click.option("--fail-count", "xweb_fail_count", type=int,
+              help="Failed Authenticate calls before lock-out, -1 for none. Default: 25")
+@click.option("--max-request-bytes", type=int, help="Largest request body accepted. Default: 10485760")
+@click.option("--demo-data/--no-demo-data", default=None, help="Load the demo records into an empty database.")
+def serve(**flags: Any) -> None:
+    """Serve the emulator on a production WSGI server (granian)."""
+    from xweb_emulator.server import serve as run_server
+
+    run_server(_settings(**flags))
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@_database_url
+def upgrade(database_url: str | None) -> None:
+    """Upgrade the database to the latest schema (the server also does this on start)."""
+    from xweb_emulator.db import Database
+
+    settings = _settings(database_url=database_url)
+    database = Database(settings.database_url)
+    try:
+        database.upgrade()
+    finally:
+        database.dispose()
+    click.echo(f"{settings.database_url}: schema up to date")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_database_url
+def seed(file: Path, database_url: str | None) -> None:
+    """Load the records of a JSON or YAML seed FILE: {"xweb": {"<FacadeObject>": [records…]}}."""
+    from xweb_emulator.app import prepare_database
+    from xweb_emulator.seeding import SeedError, load_seed
+
+    settings = _settings(database_url=database_url)
+    try:
+        document = yaml.safe_load(file.read_text(encoding="utf-8"))  # YAML is a superset of JSON
+    except yaml.YAMLError as error:
+        raise click.ClickException(f"{file} is neither JSON nor YAML: {error}") from None
+    prepare_database(settings)
+    try:
+        created = load_seed(settings, document)
+    except SeedError as error:
+        click.echo(f"{file}: {error}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(created, indent=2))

@@ -1,0 +1,106 @@
+"""XML ⇄ JSON as the vendors' .NET stacks convert it (Newtonsoft JSON.NET's SerializeXmlNode conventions).
+
+The neutral form of an XML element is what JSON.NET makes of it: a leaf becomes its text (None when empty or
+xsi:nil), an element with children an object keyed by the children's local names, a repeated child a list,
+an attribute a key "@name" (prefixed names keep their prefix: "@xsi:schemaLocation"). Namespaces are not carried:
+every element lives in the one namespace the caller names when converting back.
+
+One form serves both adapters: SOAP requests are read into it, JSON requests arrive in it, and results are built in
+it, then written out as XML elements or JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_PREFIXES = {"xsi": XSI}
+
+
+def element_value(element: etree._Element) -> Any:
+    """The neutral form of an element's content (not including the element's own name)."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    attributes = {f"@{_attribute_name(name)}": value for name, value in element.attrib.items() if name != f"{{{XSI}}}nil"}
+    if not children:
+        if element.get(f"{{{XSI}}}nil") in ("true", "1"):
+            return None
+        text = element.text or ""
+        if attributes:
+            return {**attributes, "#text": text} if text else attributes
+        return text if text.strip() else None
+    value: dict[str, Any] = dict(attributes)
+    for child in children:
+        name = etree.QName(child).localname
+        child_value = element_value(child)
+        if name not in value:
+            value[name] = child_value
+        elif isinstance(value[name], _Repeated):
+            value[name].append(child_value)
+        else:
+            value[name] = _Repeated([value[name], child_value])
+    return {name: list(item) if isinstance(item, _Repeated) else item for name, item in value.items()}
+
+
+def children_values(element: etree._Element) -> list[Any]:
+    """The neutral forms of an element's child elements, in order (an array parameter's items)."""
+    return [element_value(child) for child in element if isinstance(child.tag, str)]
+
+
+def append_value(parent: etree._Element, name: str, value: Any, namespace: str) -> None:
+    """Write `value` (neutral form) under `parent` as element(s) named `name`; a list repeats the element."""
+    if isinstance(value, list):
+        for item in value:
+            append_value(parent, name, item, namespace)
+        return
+    element = etree.SubElement(parent, f"{{{namespace}}}{name}")
+    fill(element, value, namespace)
+
+
+def fill(element: etree._Element, value: Any, namespace: str) -> None:
+    """Write `value` (neutral form) as the content of `element`."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        element.text = text_of(value)
+        return
+    for key, item in value.items():
+        if key.startswith("@"):
+            element.set(_attribute_qname(key[1:]), text_of(item))
+        elif key == "#text":
+            element.text = text_of(item)
+        else:
+            append_value(element, key, item, namespace)
+
+
+def xml_node_json(value: Any) -> Any:
+    """How JSON.NET writes an XmlNode result: a repeated element that occurs once is an object, not a list."""
+    if isinstance(value, dict):
+        return {key: xml_node_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return xml_node_json(value[0]) if len(value) == 1 else [xml_node_json(item) for item in value]
+    return value
+
+
+def text_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _attribute_name(name: str) -> str:
+    qname = etree.QName(name)
+    for prefix, namespace in _PREFIXES.items():
+        if qname.namespace == namespace:
+            return f"{prefix}:{qname.localname}"
+    return qname.localname
+
+
+def _attribute_qname(name: str) -> str:
+    prefix, _, localname = name.rpartition(":")
+    return f"{{{_PREFIXES[prefix]}}}{localname}" if prefix in _PREFIXES else name
+
+
+class _Repeated(list):
+    """A list built from repeated elements, as opposed to a value that is itself a list."""

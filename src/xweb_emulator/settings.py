@@ -1,0 +1,39 @@
+"""The emulator's one settings object: CLI flags over environment variables (XWEB_EMULATOR_*) over these defaults."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "XWEB_EMULATOR_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    workers: int = Field(1, ge=1)
+    threads: int = Field(8, ge=1, description="Request threads per worker process.")
+    database_url: str = "sqlite:///xweb-emulator.db"
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Larger request bodies are refused with 413.")
+    demo_data: bool = Field(True, description="Load the vendor samples' records into a database that has none.")
+
+    xweb_user: str = "demo"
+    xweb_password: str = "demo"
+    # xWeb's web.config: Expiration, Timeout (minutes), FailCount (-1 disables), LockOutHours.
+    xweb_token_expiration: Literal["Absolute", "Sliding"] = "Absolute"
+    xweb_token_timeout_minutes: int = Field(20, ge=1)
+    xweb_fail_count: int = Field(25, ge=-1)
+    xweb_lockout_hours: float = Field(1.0, gt=0)
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the environment variables that reproduce them, for server worker processes."""
+        values = self.model_dump()
+        return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items()}
+
+
+def _env_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,107 @@
+"""SOAP machinery every vendor adapter shares, on top of spyne.
+
+- `XmlContent`: a parameter or result whose content we read and write ourselves, in the neutral form of
+  xweb_emulator.jsonnet, so that element names and nesting are exactly the vendor's (spyne's own AnyXml keeps only
+  the first child element).
+- `Soap11`: spyne's SOAP 1.1 with the envelope prefix real .NET servers use (soap:), documents with a DOCTYPE refused
+  before anything reads them (no DTD is loaded, no entity resolved), and vendor-shaped faults.
+- `SoapWsgiApplication`: spyne's WSGI server, with every error — spyne's own included — turned into the vendor's
+  fault by the vendor's `as_fault` before it is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+from spyne import AnyXml, Fault
+from spyne.protocol.soap import Soap11 as SpyneSoap11
+from spyne.server.wsgi import WsgiApplication
+
+from xweb_emulator import jsonnet
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+# spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; our
+# adapters log what is the emulator's own failure.
+logging.getLogger("spyne").setLevel(logging.CRITICAL)
+
+
+class XmlContent(AnyXml):
+    """Content in neutral form: in, the element itself; out, a value written under the result element.
+
+    `item`: for an array result, the name of each item's element (ArrayOfMailingListSetting → MailingListSetting).
+    """
+
+    item: str | None = None
+
+
+class VendorFault(Fault):
+    """A fault in a vendor's exact shape: faultcode, faultstring, faultactor and a detail in neutral form."""
+
+    def __init__(self, code: str, string: str, actor: str, detail: dict | None, detail_namespace: str) -> None:
+        super().__init__(faultcode=code, faultstring=string, faultactor=actor)
+        self.vendor_detail = detail
+        self.detail_namespace = detail_namespace
+
+
+class DoctypeRefused(Fault):
+    """A request carrying a DOCTYPE: refused, as .NET's XmlReader refuses DTDs."""
+
+    def __init__(self) -> None:
+        super().__init__("Client.DoctypeRefused", "For security reasons DTD is prohibited in this XML document.")
+
+
+class Soap11(SpyneSoap11):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("cleanup_namespaces", True)
+        super().__init__(*args, **kwargs)
+        self.parser_kwargs.update(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+        self.serialization_handlers[XmlContent] = self._xml_content_to_parent
+        self.serialization_handlers[VendorFault] = self._vendor_fault_to_parent
+        self.deserialization_handlers[XmlContent] = lambda ctx, cls, element: element
+
+    def set_app(self, value) -> None:
+        super().set_app(value)
+        if value is not None:
+            # .NET answers with soap: for the envelope; spyne's default prefix is soap11env.
+            nsmap = value.interface.nsmap
+            for prefix in [prefix for prefix, namespace in nsmap.items() if namespace == SOAP11_ENV]:
+                del nsmap[prefix]
+            nsmap["soap"] = SOAP11_ENV
+            self.soap_env = "soap"
+
+    def create_in_document(self, ctx, charset=None) -> None:
+        super().create_in_document(ctx, charset)
+        root, _ids = ctx.in_document
+        if root.getroottree().docinfo.doctype:
+            raise DoctypeRefused()
+
+    def _xml_content_to_parent(self, ctx, cls, inst, parent, ns, name, **_) -> None:
+        element = etree.SubElement(parent, f"{{{ns}}}{name}")
+        jsonnet.fill(element, {cls.item: inst} if cls.item else inst, ns)
+
+    def _vendor_fault_to_parent(self, ctx, cls, inst: VendorFault, parent, ns, *args, **kwargs) -> None:
+        fault = etree.SubElement(parent, f"{{{SOAP11_ENV}}}Fault")
+        etree.SubElement(fault, "faultcode").text = f"soap:{inst.faultcode}"
+        etree.SubElement(fault, "faultstring").text = inst.faultstring
+        etree.SubElement(fault, "faultactor").text = inst.faultactor
+        detail = etree.SubElement(fault, "detail")
+        if inst.vendor_detail:
+            jsonnet.fill(detail, inst.vendor_detail, inst.detail_namespace)
+
+
+class SoapWsgiApplication(WsgiApplication):
+    """spyne's WSGI server, with `as_fault(ctx, error)` making every error the vendor's fault."""
+
+    def __init__(self, app, as_fault: Callable[[Any, Exception], VendorFault], max_content_length: int) -> None:
+        super().__init__(app, max_content_length=max_content_length)
+        self._as_fault = as_fault
+
+    def handle_error(self, p_ctx, others, error, start_response):
+        fault = error if isinstance(error, VendorFault) else self._as_fault(p_ctx, error)
+        p_ctx.out_error = fault
+        p_ctx.out_header = None  # a fault carries no token
+        return super().handle_error(p_ctx, others, fault, start_response)

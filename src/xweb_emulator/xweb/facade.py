@@ -1,0 +1,199 @@
+"""Facade objects: netFORUM's generic records, inserted and read by name (InsertFacadeObject, GetFacadeObject).
+
+The registry maps an object name to its table. Which columns exist, their types, their lengths and what they refer to
+come from the table itself, so a new object needs one line here; the rules beyond the schema (required columns) are
+declared beside it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Integer, SmallInteger, String, Uuid
+from sqlalchemy.orm import Session
+
+from xweb_emulator.db import Base
+from xweb_emulator.xweb.errors import InvalidInput
+from xweb_emulator.xweb.models import (
+    Country,
+    Customer,
+    CustomerMessagingActivity,
+    CustomerPhone,
+    Email,
+    MailingList,
+    Phone,
+    PhoneType,
+)
+from xweb_emulator.xweb.values import format_date, format_guid, parse_date, parse_guid, parse_int
+
+Value = str | None
+Record = dict[str, Value]
+
+_AUDIT_SUFFIXES = ("_add_user", "_add_date", "_change_user", "_change_date", "_delete_flag")
+
+
+@dataclass(frozen=True)
+class FacadeObject:
+    name: str
+    model: type[Base]
+    required: tuple[str, ...] = ()
+    # Groups of columns of which at least one must have a value.
+    required_one_of: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def columns(self) -> list[Column]:
+        return list(self.model.__table__.columns)
+
+    @property
+    def key_column(self) -> str:
+        (key,) = self.model.__table__.primary_key.columns
+        return key.name
+
+    @property
+    def writable_columns(self) -> dict[str, Column]:
+        """Columns a client may set; the audit columns are netFORUM's to fill."""
+        return {column.name: column for column in self.columns if not column.name.endswith(_AUDIT_SUFFIXES)}
+
+
+FACADE_OBJECTS = {
+    facade.name.lower(): facade
+    for facade in (
+        FacadeObject(
+            "CustomerMessagingActivity",
+            CustomerMessagingActivity,
+            required=("cma_cst_key", "cma_activity_date"),
+            required_one_of=(("cma_eml_key", "cma_eml_address"),),
+        ),
+        FacadeObject("Customer", Customer),
+        FacadeObject("Email", Email, required=("eml_cst_key", "eml_address")),
+        FacadeObject("Phone", Phone, required=("phn_number",)),
+        FacadeObject("CustomerPhone", CustomerPhone, required=("cph_cst_key", "cph_phn_key")),
+        FacadeObject("PhoneType", PhoneType, required=("pht_code",)),
+        FacadeObject("Country", Country, required=("cty_code",)),
+        FacadeObject("MailingList", MailingList, required=("mlt_name", "mlt_type")),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling and when: what the audit columns record."""
+
+    user_name: str | None
+    now: datetime
+
+
+def facade_object(name: str | None) -> FacadeObject:
+    facade = FACADE_OBJECTS.get((name or "").strip().lower())
+    if facade is None:
+        raise InvalidInput(f"Invalid object name '{name}'.")
+    return facade
+
+
+def insert_records(session: Session, actor: Actor, facade: FacadeObject, records: list[Record]) -> list[uuid.UUID]:
+    """Insert every record or none: the first invalid one fails the whole call."""
+    if not records:
+        raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
+    keys = []
+    for position, record in enumerate(records, start=1):
+        where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
+        try:
+            row = facade.model(**_column_values(session, facade, record))
+        except InvalidInput as error:
+            raise InvalidInput(f"{where}: {error.message}") from None
+        setattr(row, f"{_prefix(facade)}_add_user", actor.user_name)
+        setattr(row, f"{_prefix(facade)}_add_date", actor.now)
+        session.add(row)
+        session.flush()
+        keys.append(getattr(row, facade.key_column))
+    return keys
+
+
+def get_record(session: Session, facade: FacadeObject, key_text: str | None) -> Record | None:
+    key = parse_guid(key_text or "", "szObjectKey")
+    row = session.get(facade.model, key)
+    return None if row is None else render_record(facade, row)
+
+
+def render_record(facade: FacadeObject, row: Base) -> Record:
+    return {column.name: render_value(column, getattr(row, column.name)) for column in facade.columns}
+
+
+def render_value(column: Column, value: object) -> Value:
+    if value is None:
+        return None
+    if isinstance(column.type, Uuid):
+        return format_guid(value)
+    if isinstance(column.type, DateTime):
+        return format_date(value)
+    return str(value)
+
+
+def _prefix(facade: FacadeObject) -> str:
+    return facade.key_column.split("_", 1)[0]
+
+
+def _column_values(session: Session, facade: FacadeObject, record: Record) -> dict[str, object]:
+    writable = facade.writable_columns
+    values: dict[str, object] = {}
+    for name, text in record.items():
+        column = writable.get(name.lower())
+        if column is None:
+            if name.lower().endswith(_AUDIT_SUFFIXES) and name.lower().startswith(_prefix(facade) + "_"):
+                continue  # netFORUM fills these itself, whatever the client sent.
+            raise InvalidInput(f"Invalid column name '{name}'.")
+        values[column.name] = parse_value(column, text)
+    for name in facade.required:
+        if values.get(name) is None:
+            raise InvalidInput(f"{name} is required.")
+    for group in facade.required_one_of:
+        if all(values.get(name) is None for name in group):
+            raise InvalidInput(f"Either {' or '.join(group)} is required.")
+    check_references(session, facade.model, values)
+    return values
+
+
+def parse_value(column: Column, text: Value) -> object:
+    """A column's value from the text a client sent; an empty element means no value."""
+    if text is None or not text.strip():
+        return None
+    if isinstance(column.type, Uuid):
+        return parse_guid(text, column.name)
+    if isinstance(column.type, DateTime):
+        return parse_date(text, column.name)
+    if isinstance(column.type, (Integer, SmallInteger)):
+        return parse_int(text, column.name)
+    if isinstance(column.type, String) and column.type.length and len(text) > column.type.length:
+        raise InvalidInput(
+            f"String or binary data would be truncated: {column.name} holds at most {column.type.length} characters."
+        )
+    return text
+
+
+def check_references(session: Session, model: type[Base], values: dict[str, object]) -> None:
+    """Every key that refers to another record must name one that exists."""
+    for column in model.__table__.columns:
+        value = values.get(column.name)
+        if value is None:
+            continue
+        for foreign_key in column.foreign_keys:
+            require_record(session, _model_of(foreign_key.column.table.name), value, column.name)
+
+
+def require_record(session: Session, model: type[Base], key: object, field: str) -> Base:
+    """The record `field` refers to, or the error a client gets for a key that names nothing."""
+    row = session.get(model, key)
+    if row is None:
+        table = model.__table__
+        (key_column,) = table.primary_key.columns
+        raise InvalidInput(f"{field}: no {table.name} record has {key_column.name} {key}.")
+    return row
+
+
+def _model_of(table_name: str) -> type[Base]:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table.name == table_name:
+            return mapper.class_
+    raise LookupError(table_name)

@@ -1,0 +1,190 @@
+"""netFORUM tables, in the vendor's column language (cst_key, eml_address, cph_key …): it is what clients speak.
+
+Every netFORUM record carries *_add_user/_add_date/_change_user/_change_date/_delete_flag; they are kept here too so
+that read-back shows who and when. Keys are GUIDs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from xweb_emulator.db import Base
+
+PROMOTIONAL = "promotional"
+SUBSCRIPTION = "subscription"
+
+OPT_IN, OPT_OUT, UNDEFINED = "OptIn", "OptOut", "Undefined"
+MAILING_STATUSES = (OPT_IN, OPT_OUT, UNDEFINED)
+
+# The phone type netFORUM assigns when a client sends none (vendor WSDL: cph_pht_key "has a default value of …").
+DEFAULT_PHONE_TYPE_KEY = uuid.UUID("3445f817-a38f-483a-aabe-b8d3c084832b")
+
+
+def _key() -> Mapped[uuid.UUID]:
+    return mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+
+def audited(prefix: str) -> type:
+    """A mixin with netFORUM's audit columns under the table's column prefix (cst_add_user, cst_add_date …)."""
+    columns = {
+        f"{prefix}_add_user": mapped_column(String(64)),
+        f"{prefix}_add_date": mapped_column(DateTime),
+        f"{prefix}_change_user": mapped_column(String(64)),
+        f"{prefix}_change_date": mapped_column(DateTime),
+        f"{prefix}_delete_flag": mapped_column(SmallInteger, nullable=False, default=0),
+    }
+    return type(f"Audited_{prefix}", (), columns)
+
+
+class Country(audited("cty"), Base):
+    __tablename__ = "co_country"
+
+    cty_key: Mapped[uuid.UUID] = _key()
+    cty_code: Mapped[str] = mapped_column(String(60), unique=True)
+    cty_iso_2: Mapped[str | None] = mapped_column(String(2))
+    cty_iso_3: Mapped[str | None] = mapped_column(String(3))
+    cty_idd_code: Mapped[str | None] = mapped_column(String(10))
+
+
+class PhoneType(audited("pht"), Base):
+    __tablename__ = "co_phone_type"
+
+    pht_key: Mapped[uuid.UUID] = _key()
+    pht_code: Mapped[str] = mapped_column(String(30), unique=True)
+
+
+class Customer(audited("cst"), Base):
+    __tablename__ = "co_customer"
+
+    cst_key: Mapped[uuid.UUID] = _key()
+    cst_type: Mapped[str] = mapped_column(String(20), default="Individual")
+    cst_id: Mapped[str | None] = mapped_column(String(10))
+    cst_recno: Mapped[int | None] = mapped_column(Integer)
+    cst_name_cp: Mapped[str | None] = mapped_column(String(150))
+    cst_sort_name_dn: Mapped[str | None] = mapped_column(String(150))
+    cst_ind_full_name_dn: Mapped[str | None] = mapped_column(String(150))
+    cst_eml_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cst_eml_address_dn: Mapped[str | None] = mapped_column(String(100))
+    cst_cph_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cst_phn_number_complete_dn: Mapped[str | None] = mapped_column(String(55))
+    cst_no_email_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+    cst_no_phone_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+    cst_member_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Email(audited("eml"), Base):
+    __tablename__ = "co_email"
+
+    eml_key: Mapped[uuid.UUID] = _key()
+    eml_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), index=True)
+    eml_address: Mapped[str] = mapped_column(String(80))
+    eml_type: Mapped[str | None] = mapped_column(String(20))
+    eml_primary: Mapped[int] = mapped_column(SmallInteger, default=0)
+    eml_invalid_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+    eml_invalid_reason: Mapped[str | None] = mapped_column(String(50))
+    eml_unlisted_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Phone(audited("phn"), Base):
+    __tablename__ = "co_phone"
+
+    phn_key: Mapped[uuid.UUID] = _key()
+    phn_cst_key_owner: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("co_customer.cst_key"))
+    phn_number: Mapped[str | None] = mapped_column(String(30))
+    phn_number_display: Mapped[str | None] = mapped_column(String(40))
+    phn_cty_key: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("co_country.cty_key"))
+
+
+class CustomerPhone(audited("cph"), Base):
+    """co_customer_x_phone: which customer has which phone, and as what type."""
+
+    __tablename__ = "co_customer_x_phone"
+
+    cph_key: Mapped[uuid.UUID] = _key()
+    cph_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), index=True)
+    cph_phn_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_phone.phn_key"))
+    cph_pht_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_phone_type.pht_key"), default=DEFAULT_PHONE_TYPE_KEY)
+    cph_unlisted_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+    cph_phn_number_complete: Mapped[str | None] = mapped_column(String(55))
+    cph_extension: Mapped[str | None] = mapped_column(String(10))
+    cph_primary: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class MailingList(audited("mlt"), Base):
+    """A mailing type a customer can opt in to or out of: promotional or subscription, with a category."""
+
+    __tablename__ = "co_mailing_list"
+
+    mlt_key: Mapped[uuid.UUID] = _key()
+    mlt_name: Mapped[str] = mapped_column(String(100))
+    mlt_category: Mapped[str | None] = mapped_column(String(100))
+    mlt_type: Mapped[str] = mapped_column(String(20))
+
+
+class CustomerMailingPreference(audited("cmp"), Base):
+    """One customer's setting for one mailing list (a MailingListSetting)."""
+
+    __tablename__ = "co_customer_mailing_preference"
+    __table_args__ = (UniqueConstraint("cmp_cst_key", "cmp_mlt_key"),)
+
+    cmp_key: Mapped[uuid.UUID] = _key()
+    cmp_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), index=True)
+    cmp_mlt_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_mailing_list.mlt_key"))
+    cmp_status: Mapped[str] = mapped_column(String(10))
+    cmp_eml_key: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("co_email.eml_key"))
+    cmp_cph_key: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("co_customer_x_phone.cph_key"))
+    # Addresses and faxes are not modelled: their keys are kept as sent.
+    cmp_adr_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cmp_fax_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class CustomerMessagingActivity(audited("cma"), Base):
+    """Email-marketing activity written back by connectors (sent, opened, clicked …)."""
+
+    __tablename__ = "co_customer_messaging_activity"
+
+    cma_key: Mapped[uuid.UUID] = _key()
+    cma_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), index=True)
+    cma_eml_key: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("co_email.eml_key"))
+    cma_eml_address: Mapped[str | None] = mapped_column(String(80))
+    cma_activity_date: Mapped[datetime] = mapped_column(DateTime)
+    cma_activity_id: Mapped[str | None] = mapped_column(String(50))
+    cma_message_id: Mapped[str | None] = mapped_column(String(50))
+    cma_recipient_id: Mapped[str | None] = mapped_column(String(50))
+    cma_activity_code: Mapped[str | None] = mapped_column(String(50))
+    cma_activity_subcode: Mapped[str | None] = mapped_column(String(100))
+
+
+class XWebUser(Base):
+    """An xWeb account (web.config's xWeb users): what Authenticate and HTTP Basic check."""
+
+    __tablename__ = "xweb_user"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password: Mapped[str] = mapped_column(String(128))
+
+
+class AuthenticationToken(Base):
+    """An issued token. In the database so that every worker and replica accepts it (netFORUM's ws_security table)."""
+
+    __tablename__ = "xweb_token"
+
+    token: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_name: Mapped[str] = mapped_column(ForeignKey("xweb_user.user_name", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class AuthenticationFailures(Base):
+    """Failed Authenticate calls per user name and client address (FailCount / LockOutHours)."""
+
+    __tablename__ = "xweb_auth_failure"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,64 @@
+"""Parsing the values clients send, in the formats netFORUM accepts, and rendering the ones it answers with."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from xweb_emulator.xweb.errors import InvalidInput
+
+# av_key_Type in the vendor WSDL: braces and dashes optional, any case.
+_GUID = re.compile(r"\{?[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?")
+
+# What clients send: the vendor samples' US formats (03/12/2012 13:44:55.892, 01/12/2008), 12-hour clock as
+# netFORUM itself writes dates, and ISO 8601.
+_DATE_FORMATS = (
+    "%m/%d/%Y %H:%M:%S.%f",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+)
+
+
+def parse_guid(text: str, field: str) -> uuid.UUID:
+    value = text.strip()
+    if not _GUID.fullmatch(value):
+        raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid GUID.")
+    return uuid.UUID(value.strip("{}"))
+
+
+def parse_date(text: str, field: str) -> datetime:
+    value = text.strip()
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, date_format)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid date.") from None
+    # Stored dates carry no zone (as in netFORUM): an offset the client sent is applied, leaving UTC.
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_int(text: str, field: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid integer.") from None
+
+
+def format_guid(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def format_date(value: datetime | None) -> str | None:
+    """netFORUM's US rendering of a date: 3/12/2012 1:44:55 PM."""
+    if value is None:
+        return None
+    hour = value.hour % 12 or 12
+    return f"{value.month}/{value.day}/{value.year} {hour}:{value:%M:%S} {'AM' if value.hour < 12 else 'PM'}"

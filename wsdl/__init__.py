@@ -1,0 +1,1 @@
+"""The emulator's own WSDLs, shipped as package data."""
