@@ -48,17 +48,23 @@ def children_values(element: etree._Element) -> list[Any]:
     return [element_value(child) for child in element if isinstance(child.tag, str)]
 
 
-def append_value(parent: etree._Element, name: str, value: Any, namespace: str) -> None:
-    """Write `value` (neutral form) under `parent` as element(s) named `name`; a list repeats the element."""
+def append_value(parent: etree._Element, name: str, value: Any, namespace: str, omit_none: bool = False) -> None:
+    """Write `value` (neutral form) under `parent` as element(s) named `name`; a list repeats the element.
+
+    None is an empty element, as netFORUM writes its XmlNode results (`<ind_mid_name />`); with `omit_none`, no
+    element at all, as .NET's XmlSerializer writes a typed object's null members.
+    """
     if isinstance(value, list):
         for item in value:
-            append_value(parent, name, item, namespace)
+            append_value(parent, name, item, namespace, omit_none)
+        return
+    if value is None and omit_none:
         return
     element = etree.SubElement(parent, f"{{{namespace}}}{name}")
-    fill(element, value, namespace)
+    fill(element, value, namespace, omit_none)
 
 
-def fill(element: etree._Element, value: Any, namespace: str) -> None:
+def fill(element: etree._Element, value: Any, namespace: str, omit_none: bool = False) -> None:
     """Write `value` (neutral form) as the content of `element`."""
     if value is None:
         return
@@ -71,7 +77,7 @@ def fill(element: etree._Element, value: Any, namespace: str) -> None:
         elif key == "#text":
             element.text = text_of(item)
         else:
-            append_value(element, key, item, namespace)
+            append_value(element, key, item, namespace, omit_none)
 
 
 def xml_node_json(value: Any) -> Any:

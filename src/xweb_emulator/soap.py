@@ -30,12 +30,18 @@ logging.getLogger("spyne").setLevel(logging.CRITICAL)
 
 
 class XmlContent(AnyXml):
-    """Content in neutral form: in, the element itself; out, a value written under the result element.
-
-    `item`: for an array result, the name of each item's element (ArrayOfMailingListSetting → MailingListSetting).
-    """
+    """Content in neutral form: in, the element itself; out, a value written under the result element, null
+    members as empty elements (an untyped XmlNode result)."""
 
     item: str | None = None
+    """For an array result, the name of each item's element (ArrayOfMailingListSetting → MailingListSetting)."""
+    omit_none: bool = False
+
+
+class TypedContent(XmlContent):
+    """A result the WSDL types: null members are left out, as .NET's XmlSerializer does."""
+
+    omit_none = True
 
 
 class VendorFault(Fault):
@@ -81,7 +87,7 @@ class Soap11(SpyneSoap11):
 
     def _xml_content_to_parent(self, ctx, cls, inst, parent, ns, name, **_) -> None:
         element = etree.SubElement(parent, f"{{{ns}}}{name}")
-        jsonnet.fill(element, {cls.item: inst} if cls.item else inst, ns)
+        jsonnet.fill(element, {cls.item: inst} if cls.item else inst, ns, cls.omit_none)
 
     def _vendor_fault_to_parent(self, ctx, cls, inst: VendorFault, parent, ns, *args, **kwargs) -> None:
         fault = etree.SubElement(parent, f"{{{SOAP11_ENV}}}Fault")

@@ -16,7 +16,7 @@ from spyne import Application, Boolean, ComplexModel, DateTime, Fault, ServiceBa
 from spyne.error import ResourceNotFoundError
 
 from xweb_emulator import jsonnet
-from xweb_emulator.soap import DoctypeRefused, SoapWsgiApplication, Soap11, VendorFault, XmlContent
+from xweb_emulator.soap import DoctypeRefused, Soap11, SoapWsgiApplication, TypedContent, VendorFault, XmlContent
 from xweb_emulator.xweb.api import NAMESPACE, OPERATIONS, Caller, XWebTenant, fault_detail, fault_string
 from xweb_emulator.xweb.errors import XWebError
 
@@ -33,11 +33,11 @@ class AuthorizationToken(ComplexModel):
 TOKEN_HEADER = (AuthorizationToken,)
 
 
-class MailingListSettings(XmlContent):
+class MailingListSettings(TypedContent):
     item = "MailingListSetting"
 
 
-class MailingLists(XmlContent):
+class MailingLists(TypedContent):
     item = "MailingList"
 
 
@@ -94,7 +94,7 @@ class NetForumXML(ServiceBase):
         settings = None if preferences is None else jsonnet.children_values(preferences)
         return _call(ctx, "SetCustomerCommunicationPreferences", customerKey=customerKey, preferences=settings)
 
-    @rpc(Unicode, Unicode, _returns=XmlContent, _out_variable_name="mailing_list_setting",
+    @rpc(Unicode, Unicode, _returns=TypedContent, _out_variable_name="mailing_list_setting",
          _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
     def GetCustomerCommunicationPreference(ctx, customerKey, preferenceTypeKey):
         return _call(ctx, "GetCustomerCommunicationPreference", customerKey=customerKey,
@@ -116,11 +116,11 @@ class NetForumXML(ServiceBase):
     def WEBPhoneUpdate(ctx, oFacadeObject):
         return _call(ctx, "WEBPhoneUpdate", oFacadeObject=_neutral(oFacadeObject))
 
-    @rpc(Unicode, _returns=XmlContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
+    @rpc(Unicode, _returns=TypedContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
     def WEBPhoneGet(ctx, key):
         return _call(ctx, "WEBPhoneGet", key=key)
 
-    @rpc(XmlContent, _returns=XmlContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
+    @rpc(XmlContent, _returns=TypedContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
     def WEBPhoneInsert(ctx, oFacadeObject):
         return _call(ctx, "WEBPhoneInsert", oFacadeObject=_neutral(oFacadeObject))
 

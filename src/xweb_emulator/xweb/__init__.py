@@ -1,0 +1,1 @@
+"""netFORUM Enterprise xWeb: models, operations, and the SOAP and JSON adapters."""

@@ -1,0 +1,90 @@
+"""What the tests share: the running emulator's addresses, a raw SOAP client, and a look at the stored records."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from lxml import etree
+from sqlalchemy import select
+
+from xweb_emulator.app import EmulatorApp
+from xweb_emulator.settings import Settings
+
+XWEB = "http://www.avectra.com/2005/"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+NS = {"soap": SOAP_ENV, "x": XWEB}
+
+
+@dataclass
+class Emulator:
+    settings: Settings
+    app: EmulatorApp
+    base_url: str
+
+    @property
+    def soap_url(self) -> str:
+        return f"{self.base_url}/xWeb/secure/netForumXML.asmx"
+
+    @property
+    def wsdl_url(self) -> str:
+        return f"{self.soap_url}?WSDL"
+
+    def json_url(self, method: str) -> str:
+        return f"{self.base_url}/xWeb/JSON/{method}"
+
+    def reset(self) -> None:
+        self.app.database.clear()
+        self.app.xweb.prepare()
+
+    def post_soap(self, operation: str, envelope: str | bytes, **headers: str) -> requests.Response:
+        """POST an envelope as a SOAP 1.1 client does."""
+        sent = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{XWEB}{operation}"', **headers}
+        return requests.post(self.soap_url, data=envelope, headers=sent, timeout=30)
+
+    def soap(self, operation: str, body: str = "", token: str | None = None) -> requests.Response:
+        """Call an operation with `body` (the children of its request element, prefix ns:) and the token header."""
+        header = (f"<soapenv:Header><ns:AuthorizationToken><ns:Token>{token}</ns:Token></ns:AuthorizationToken>"
+                  "</soapenv:Header>") if token else ""
+        envelope = (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns:ns="{XWEB}">{header}<soapenv:Body>'
+                    f"<ns:{operation}>{body}</ns:{operation}></soapenv:Body></soapenv:Envelope>")
+        return self.post_soap(operation, envelope)
+
+    def authenticate(self, user: str | None = None, password: str | None = None) -> str:
+        response = self.soap("Authenticate", f"<ns:userName>{user or self.settings.xweb_user}</ns:userName>"
+                                             f"<ns:password>{password or self.settings.xweb_password}</ns:password>")
+        assert response.status_code == 200, response.text
+        return response_token(response)
+
+    def rows(self, model: type, **equal: Any) -> list:
+        with self.app.database.transaction() as session:
+            statement = select(model).filter_by(**equal)
+            return list(session.scalars(statement))
+
+
+def parse(response: requests.Response) -> etree._Element:
+    return etree.fromstring(response.content)
+
+
+def response_token(response: requests.Response) -> str:
+    token = parse(response).findtext("soap:Header/x:AuthorizationToken/x:Token", namespaces=NS)
+    assert token, f"no token in the response header: {response.text}"
+    uuid.UUID(token)
+    return token
+
+
+def fault(response: requests.Response) -> dict[str, str | None]:
+    """The parts of an xWeb fault a client reads."""
+    assert response.status_code == 500, response.text
+    element = parse(response).find("soap:Body/soap:Fault", NS)
+    assert element is not None, response.text
+    detail = element.find("detail")
+    kind = detail[0] if len(detail) else None
+    return {
+        "faultcode": element.findtext("faultcode"),
+        "faultstring": element.findtext("faultstring"),
+        "kind": etree.QName(kind).localname if kind is not None else None,
+        "message": kind.findtext("x:XWebException/x:Message", namespaces=NS) if kind is not None else None,
+    }
