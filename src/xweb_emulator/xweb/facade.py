@@ -96,19 +96,25 @@ def insert_records(session: Session, actor: Actor, facade: FacadeObject, records
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
-    keys = []
+    confirmed: set[tuple[type[Base], object]] = set()
+    prefix = _prefix(facade)
+    rows, keys = [], set()
     for position, record in enumerate(records, start=1):
-        where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
         try:
-            row = facade.model(**_column_values(session, facade, record))
+            values = _column_values(session, facade, record, confirmed)
+            key = values.get(facade.key_column)
+            if key is None:
+                key = values[facade.key_column] = uuid.uuid4()
+            elif key in keys or session.get(facade.model, key) is not None:
+                raise InvalidInput(f"Cannot insert duplicate key: {facade.key_column} {key} already exists.")
+            keys.add(key)
         except InvalidInput as error:
+            where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
-        setattr(row, f"{_prefix(facade)}_add_user", actor.user_name)
-        setattr(row, f"{_prefix(facade)}_add_date", actor.now)
-        session.add(row)
-        session.flush()
-        keys.append(getattr(row, facade.key_column))
-    return keys
+        rows.append(facade.model(**values, **{f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now}))
+    session.add_all(rows)
+    session.flush()
+    return [getattr(row, facade.key_column) for row in rows]
 
 
 def get_record(session: Session, facade: FacadeObject, key_text: str | None) -> Record | None:
@@ -135,7 +141,8 @@ def _prefix(facade: FacadeObject) -> str:
     return facade.key_column.split("_", 1)[0]
 
 
-def _column_values(session: Session, facade: FacadeObject, record: Record) -> dict[str, object]:
+def _column_values(session: Session, facade: FacadeObject, record: Record,
+                   confirmed: set[tuple[type[Base], object]]) -> dict[str, object]:
     writable = facade.writable_columns
     values: dict[str, object] = {}
     for name, text in record.items():
@@ -151,7 +158,7 @@ def _column_values(session: Session, facade: FacadeObject, record: Record) -> di
     for group in facade.required_one_of:
         if all(values.get(name) is None for name in group):
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
-    check_references(session, facade.model, values)
+    check_references(session, facade.model, values, confirmed)
     return values
 
 
@@ -172,14 +179,21 @@ def parse_value(column: Column, text: Value) -> object:
     return text
 
 
-def check_references(session: Session, model: type[Base], values: dict[str, object]) -> None:
-    """Every key that refers to another record must name one that exists."""
+def check_references(session: Session, model: type[Base], values: dict[str, object],
+                     confirmed: set[tuple[type[Base], object]] | None = None) -> None:
+    """Every key that refers to another record must name one that exists. `confirmed` remembers, across the records
+    of one call, the references already found, so a thousand activities of one customer look it up once."""
     for column in model.__table__.columns:
         value = values.get(column.name)
         if value is None:
             continue
         for foreign_key in column.foreign_keys:
-            require_record(session, _model_of(foreign_key.column.table.name), value, column.name)
+            target = _model_of(foreign_key.column.table.name)
+            if confirmed is not None and (target, value) in confirmed:
+                continue
+            require_record(session, target, value, column.name)
+            if confirmed is not None:
+                confirmed.add((target, value))
 
 
 def require_record(session: Session, model: type[Base], key: object, field: str) -> Base:
