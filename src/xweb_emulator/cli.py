@@ -88,7 +88,7 @@ def seed(file: Path, database_url: str | None) -> None:
     settings = _settings(database_url=database_url)
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))  # YAML is a superset of JSON
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{file} is neither JSON nor YAML: {error}") from None
     prepare_database(settings)
     try:

@@ -1,0 +1,486 @@
+"""The real command line, as a user runs it: `python -m xweb_emulator …` subprocesses of the suite's interpreter, each
+in its own temporary directory as the working directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy
+import yaml
+from lxml import etree
+from sqlalchemy.engine import make_url
+
+from support import NS, SOAP_ENV, XWEB, fault, parse, response_token
+from xweb_emulator import __version__
+
+SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
+DEMO_CUSTOMER_PHONE = "ae0c81e1-4af5-43bb-95f1-221459c07a80"
+DEMO_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
+STARTUP_SECONDS = 60
+STOP_SECONDS = 30
+COMMAND_SECONDS = 120
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def clean_environment(**variables: str) -> dict[str, str]:
+    """This process's environment without any XWEB_EMULATOR_* setting, plus `variables`."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("XWEB_EMULATOR_")}
+    environment.update(variables)
+    return environment
+
+
+def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xweb_emulator", *args],
+        cwd=cwd, env=env or clean_environment(), capture_output=True, text=True, timeout=COMMAND_SECONDS,
+    )
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def soap_url(self) -> str:
+        return self.url + SOAP_PATH
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def _stop(process: subprocess.Popen, signum: int) -> int | None:
+    """Send `signum`; answer the exit code, or None (after killing the whole group) if it did not exit in time."""
+    if process.poll() is None:
+        process.send_signal(signum)
+    try:
+        return process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_SECONDS)
+        return None
+
+
+@contextmanager
+def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`xweb-emulator serve --port 0 ARGS` in `cwd`, until it answers; stopped with SIGTERM (which it must obey)."""
+    log = cwd / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", *args],
+            cwd=cwd, env=env or clean_environment(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    stopped = False
+    try:
+        server = Server(_wait_until_answering(process, log), process, log)
+        yield server
+        code = _stop(process, signal.SIGTERM)
+        stopped = True
+        assert code is not None, f"the server did not exit within {STOP_SECONDS}s of SIGTERM:\n{server.output()}"
+    finally:
+        if not stopped:
+            _stop(process, signal.SIGTERM)
+
+
+def _wait_until_answering(process: subprocess.Popen, log: Path) -> str:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    url = None
+    while time.monotonic() < deadline:
+        output = log.read_text(encoding="utf-8", errors="replace")
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode} before answering:\n{output}")
+        if url is None:
+            match = re.search(r"xweb-emulator listening on (http://\S+)", output)
+            url = match.group(1) if match else None
+        if url is not None:
+            try:
+                if requests.get(url + SOAP_PATH + "?WSDL", timeout=5).status_code == 200:
+                    return url
+            except requests.ConnectionError:
+                pass
+        time.sleep(0.1)
+    pytest.fail(f"the server did not answer within {STARTUP_SECONDS}s (address: {url}):\n"
+                f"{log.read_text(encoding='utf-8', errors='replace')}")
+
+
+def soap(url: str, operation: str, body: str = "", token: str | None = None) -> requests.Response:
+    header = (f"<soapenv:Header><ns:AuthorizationToken><ns:Token>{token}</ns:Token></ns:AuthorizationToken>"
+              "</soapenv:Header>") if token else ""
+    envelope = (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns:ns="{XWEB}">{header}<soapenv:Body>'
+                f"<ns:{operation}>{body}</ns:{operation}></soapenv:Body></soapenv:Envelope>")
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{XWEB}{operation}"'}
+    return requests.post(url + SOAP_PATH, data=envelope, headers=headers, timeout=30)
+
+
+def authenticate(url: str, user: str = "demo", password: str = "demo") -> requests.Response:
+    return soap(url, "Authenticate", f"<ns:userName>{user}</ns:userName><ns:password>{password}</ns:password>")
+
+
+def token_for(url: str, user: str = "demo", password: str = "demo") -> str:
+    response = authenticate(url, user, password)
+    assert response.status_code == 200, response.text
+    return response_token(response)
+
+
+def phone_get(url: str, token: str, key: str = DEMO_CUSTOMER_PHONE) -> requests.Response:
+    return soap(url, "WEBPhoneGet", f"<ns:key>{key}</ns:key>", token)
+
+
+def assert_demo_phone(response: requests.Response) -> None:
+    assert response.status_code == 200, response.text
+    result = parse(response).find("soap:Body/x:WEBPhoneGetResponse/x:WEBPhoneGetResult", NS)
+    assert result is not None, response.text
+    assert DEMO_CUSTOMER_PHONE in etree.tostring(result, encoding="unicode")
+    assert "800-555-0100" in etree.tostring(result, encoding="unicode")
+
+
+def get_customer(url: str, token: str, key: str) -> requests.Response:
+    return soap(url, "GetFacadeObject", f"<ns:szObjectName>Customer</ns:szObjectName><ns:szObjectKey>{key}"
+                                        "</ns:szObjectKey>", token)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def table_rows(database_url: str, statement: str, **params) -> list[tuple]:
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sqlalchemy.text(statement), params)]
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    revisions = [path for path in MIGRATIONS.glob("*.py") if path.name != "__init__.py"]
+    assert len(revisions) == 1, f"expected one migration, found {revisions}"
+    match = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", revisions[0].read_text(), re.MULTILINE)
+    assert match, revisions[0]
+    return match.group(1)
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stdout + result.stderr, describe(result)
+
+
+# --- serve --------------------------------------------------------------------------------------------------------
+
+
+def test_serve_on_the_embedded_sqlite_default_with_the_demo_data(tmp_path):
+    assert not (tmp_path / "xweb-emulator.db").exists()
+    with serving(tmp_path) as server:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url), server.url
+        assert int(server.url.rsplit(":", 1)[1]) > 0
+        output = server.output()
+        assert "demo / demo" in output, output
+        assert "sqlite:///xweb-emulator.db" in output, output
+        assert (tmp_path / "xweb-emulator.db").is_file()
+
+        token = token_for(server.url)
+        assert_demo_phone(phone_get(server.url, token))
+
+
+def test_serve_answers_the_wsdl_with_its_own_address(tmp_path):
+    with serving(tmp_path) as server:
+        response = requests.get(server.soap_url + "?WSDL", timeout=30)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/xml")
+        document = etree.fromstring(response.content)
+        addresses = document.findall(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
+        assert addresses, response.text[:500]
+        assert {element.get("location") for element in addresses} == {server.soap_url}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_stops_on_a_signal_with_its_workers(tmp_path, signum):
+    with serving(tmp_path, "--workers", "2") as server:
+        workers = [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", server.output())]
+        code = _stop(server.process, signum)
+        assert code is not None, f"not stopped within {STOP_SECONDS}s by {signum.name}:\n{server.output()}"
+        assert code in (0, -signum, 128 + signum), describe_exit(code, server)
+    assert len(workers) == 2, server.output()
+    deadline = time.monotonic() + STOP_SECONDS
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], f"workers outlived the server:\n{server.output()}"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.soap_url + "?WSDL", timeout=5)
+
+
+def describe_exit(code: int, server: Server) -> str:
+    return f"exit code {code}:\n{server.output()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return not re.search(r"^State:\s+Z", status, re.MULTILINE)  # a zombie has exited
+
+
+def test_serve_takes_the_password_from_the_environment(tmp_path):
+    with serving(tmp_path, env=clean_environment(XWEB_EMULATOR_XWEB_PASSWORD="fromenv")) as server:
+        assert "demo / fromenv" in server.output(), server.output()
+        token = token_for(server.url, "demo", "fromenv")
+        assert_demo_phone(phone_get(server.url, token))
+        assert fault(authenticate(server.url, "demo", "demo"))["faultstring"], "demo/demo must be refused"
+
+
+def test_serve_flag_beats_the_environment(tmp_path):
+    environment = clean_environment(XWEB_EMULATOR_XWEB_PASSWORD="fromenv", XWEB_EMULATOR_XWEB_USER="envuser")
+    with serving(tmp_path, "--xweb-password", "fromflag", "--xweb-user", "flaguser", env=environment) as server:
+        output = server.output()
+        assert "flaguser / fromflag" in output, output
+        token_for(server.url, "flaguser", "fromflag")
+        for user, password in [("flaguser", "fromenv"), ("envuser", "fromenv"), ("envuser", "fromflag"),
+                               ("demo", "demo")]:
+            fault(authenticate(server.url, user, password))
+
+
+@pytest.fixture
+def fresh_postgresql_url(postgresql_url) -> Iterator[str]:
+    """A database of its own on the suite's PostgreSQL server, dropped afterwards."""
+    name = f"xweb_cli_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(make_url(postgresql_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgresql
+def test_serve_on_postgresql(tmp_path, fresh_postgresql_url):
+    assert make_url(fresh_postgresql_url).drivername == "postgresql+psycopg"
+    with serving(tmp_path, "--database-url", fresh_postgresql_url) as server:
+        token = token_for(server.url)
+        assert_demo_phone(phone_get(server.url, token))
+    assert table_rows(fresh_postgresql_url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+    assert not (tmp_path / "xweb-emulator.db").exists()
+
+
+def test_workers_share_tokens_through_the_database(tmp_path):
+    with serving(tmp_path, "--workers", "2") as server:
+        token = token_for(server.url)
+        failures = []
+        for _ in range(20):
+            # A fresh connection each time, so that the calls are spread over both workers.
+            response = phone_get(server.url, token)
+            if response.status_code != 200:
+                failures.append(response.text)
+        assert not failures, f"{len(failures)} of 20 calls failed; first: {failures[0]}"
+    tokens = table_rows(sqlite_url(tmp_path / "xweb-emulator.db"), "SELECT * FROM xweb_token")
+    assert tokens, "the token was not stored in the database"
+
+
+# --- db upgrade, --version, --help -------------------------------------------------------------------------------
+
+
+def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
+    database = sqlite_url(tmp_path / "nested" / "schema.db")
+    for _ in range(2):
+        result = run_cli(tmp_path, "db", "upgrade", "--database-url", database)
+        assert result.returncode == 0, describe(result)
+        assert f"{database}: schema up to date" in result.stdout, describe(result)
+        assert table_rows(database, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+    tables = {row[0] for row in table_rows(database, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"co_customer", "co_email", "xweb_user", "xweb_token"} <= tables
+    assert table_rows(database, "SELECT count(*) FROM co_customer") == [(0,)], "db upgrade must not load data"
+    assert not (tmp_path / "xweb-emulator.db").exists()
+
+
+def test_version():
+    result = run_cli(Path.cwd(), "--version")
+    assert result.returncode == 0, describe(result)
+    assert result.stdout.strip() == f"xweb-emulator, version {__version__}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["serve", "--help"], ["db", "upgrade", "--help"],
+                                  ["seed", "--help"]])
+def test_help(tmp_path, args):
+    result = run_cli(tmp_path, *args)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout.startswith("Usage:"), describe(result)
+    assert list(tmp_path.iterdir()) == [], "--help must not create anything"
+
+
+def test_help_lists_the_commands(tmp_path):
+    result = run_cli(tmp_path, "--help")
+    for command in ("serve", "db", "seed"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.MULTILINE), describe(result)
+
+
+# --- seed ---------------------------------------------------------------------------------------------------------
+
+SEED_CUSTOMER = "11111111-1111-4111-8111-111111111111"
+SEED = {
+    "xweb": {
+        "Customer": [{"cst_key": SEED_CUSTOMER, "cst_type": "Individual", "cst_name_cp": "Ada Lovelace"}],
+        "Email": [{"eml_cst_key": SEED_CUSTOMER, "eml_address": "ada@example.org", "eml_type": "business"}],
+    }
+}
+
+
+def write_seed(path: Path, document: object, form: str) -> Path:
+    path.write_text(json.dumps(document) if form == "json" else yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("form", ["json", "yaml"])
+def test_seed_loads_a_file(tmp_path, form):
+    database = sqlite_url(tmp_path / "seeded.db")
+    seed_file = write_seed(tmp_path / f"seed.{form}", SEED, form)
+    if form == "yaml":
+        assert not seed_file.read_text().lstrip().startswith("{"), "the YAML file must not also be JSON"
+
+    result = run_cli(tmp_path, "seed", str(seed_file), "--database-url", database)
+    assert result.returncode == 0, describe(result)
+    created = json.loads(result.stdout)
+    assert created["xweb"]["Customer"] == [SEED_CUSTOMER]
+    [email_key] = created["xweb"]["Email"]
+    uuid.UUID(email_key)
+
+    rows = table_rows(database, "SELECT eml_key, eml_cst_key, eml_address FROM co_email WHERE eml_address = :a",
+                      a="ada@example.org")
+    assert len(rows) == 1, rows
+    assert uuid.UUID(str(rows[0][0])) == uuid.UUID(email_key)
+    assert uuid.UUID(str(rows[0][1])) == uuid.UUID(SEED_CUSTOMER)
+
+    # The served emulator sees the records, next to the demo data.
+    with serving(tmp_path, "--database-url", database) as server:
+        token = token_for(server.url)
+        response = get_customer(server.url, token, SEED_CUSTOMER)
+        assert response.status_code == 200, response.text
+        assert "Ada Lovelace" in response.text
+        assert_demo_phone(phone_get(server.url, token))
+
+
+BAD_SEEDS = {
+    "unknown facade object": (
+        {"xweb": {"Customer": [{"cst_key": SEED_CUSTOMER, "cst_type": "Individual", "cst_name_cp": "Ada"}],
+                  "Widget": [{"wid_name": "x"}]}},
+        "Widget",
+    ),
+    "missing customer": (
+        {"xweb": {"Customer": [{"cst_key": SEED_CUSTOMER, "cst_type": "Individual", "cst_name_cp": "Ada"}],
+                  "Email": [{"eml_cst_key": "33333333-3333-4333-8333-333333333333",
+                             "eml_address": "nobody@example.org"}]}},
+        "33333333-3333-4333-8333-333333333333",
+    ),
+    "unknown vendor": ({"xweb": SEED["xweb"], "salesforce": {"Contact": []}}, "salesforce"),
+    "not an object": (["Customer"], "a seed is an object"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SEEDS))
+def test_seed_refuses_a_bad_file_and_writes_nothing_of_it(tmp_path, case):
+    document, mentioned = BAD_SEEDS[case]
+    database = sqlite_url(tmp_path / "seeded.db")
+    seed_file = write_seed(tmp_path / "bad.json", document, "json")
+
+    result = run_cli(tmp_path, "seed", str(seed_file), "--database-url", database)
+    assert result.returncode != 0, describe(result)
+    assert_no_traceback(result)
+    assert "bad.json" in result.stderr and mentioned in result.stderr, describe(result)
+    assert result.stdout.strip() == "", describe(result)
+    if (tmp_path / "seeded.db").exists():
+        assert table_rows(database, "SELECT count(*) FROM co_customer WHERE cst_name_cp = 'Ada'") == [(0,)]
+        assert table_rows(database, "SELECT count(*) FROM co_email WHERE eml_address IN ('ada@example.org', "
+                          "'nobody@example.org')") == [(0,)]
+
+
+def test_seed_failure_leaves_earlier_records_alone(tmp_path):
+    """A bad seed rolls back only its own records: what an earlier seed wrote stays."""
+    database = sqlite_url(tmp_path / "seeded.db")
+    assert run_cli(tmp_path, "seed", str(write_seed(tmp_path / "good.json", SEED, "json")),
+                   "--database-url", database).returncode == 0
+    document, _ = BAD_SEEDS["missing customer"]
+    document = {"xweb": {"Customer": [{"cst_type": "Individual", "cst_name_cp": "Grace Hopper"}],
+                         "Email": document["xweb"]["Email"]}}
+    result = run_cli(tmp_path, "seed", str(write_seed(tmp_path / "bad.json", document, "json")),
+                     "--database-url", database)
+    assert result.returncode != 0, describe(result)
+    assert table_rows(database, "SELECT count(*) FROM co_customer WHERE cst_name_cp = 'Grace Hopper'") == [(0,)]
+    assert table_rows(database, "SELECT cst_name_cp FROM co_customer WHERE cst_name_cp = 'Ada Lovelace'") == [
+        ("Ada Lovelace",)]
+
+
+def test_seed_refuses_a_file_that_is_neither_json_nor_yaml(tmp_path):
+    seed_file = tmp_path / "broken.json"
+    seed_file.write_text('{"xweb": {"Customer": [\n  "a": {', encoding="utf-8")
+    result = run_cli(tmp_path, "seed", str(seed_file), "--database-url", sqlite_url(tmp_path / "seeded.db"))
+    assert result.returncode != 0, describe(result)
+    assert_no_traceback(result)
+    assert "neither JSON nor YAML" in result.stderr and "broken.json" in result.stderr, describe(result)
+
+
+def test_seed_refuses_a_binary_file_with_a_message(tmp_path):
+    seed_file = tmp_path / "seed.bin"
+    seed_file.write_bytes(b"\xff\xfe\x00\x01binary\x80")
+    result = run_cli(tmp_path, "seed", str(seed_file), "--database-url", sqlite_url(tmp_path / "seeded.db"))
+    assert result.returncode != 0, describe(result)
+    assert_no_traceback(result)
+    assert "seed.bin" in result.stderr, describe(result)
+
+
+def test_seed_of_a_missing_file_is_a_usage_error(tmp_path):
+    result = run_cli(tmp_path, "seed", str(tmp_path / "absent.json"))
+    assert result.returncode == 2, describe(result)
+    assert_no_traceback(result)
+    assert "absent.json" in result.stderr and "does not exist" in result.stderr, describe(result)
+    assert not (tmp_path / "xweb-emulator.db").exists()
+
+
+# --- bad flag values ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, mentioned", [
+    (["serve", "--port", "-5"], "port"),
+    (["serve", "--port", "70000"], "port"),
+    (["serve", "--port", "eighty"], "--port"),
+    (["serve", "--workers", "0"], "workers"),
+    (["serve", "--token-expiration", "Weekly"], "--token-expiration"),
+    (["serve", "--token-timeout", "0"], "token_timeout"),
+    (["serve", "--fail-count", "-2"], "fail_count"),
+    (["serve", "--no-such-flag"], "--no-such-flag"),
+])
+def test_a_bad_flag_value_is_a_usage_error(tmp_path, args, mentioned):
+    result = run_cli(tmp_path, *args)
+    assert result.returncode == 2, describe(result)
+    assert_no_traceback(result)
+    assert result.stderr.startswith("Usage:") and mentioned in result.stderr, describe(result)
+    assert not (tmp_path / "xweb-emulator.db").exists(), "nothing is started on a usage error"
+
+
+def test_a_bad_environment_value_is_a_usage_error(tmp_path):
+    result = run_cli(tmp_path, "serve", env=clean_environment(XWEB_EMULATOR_PORT="eighty"))
+    assert result.returncode == 2, describe(result)
+    assert_no_traceback(result)
+    assert "port" in result.stderr, describe(result)
