@@ -17,6 +17,7 @@ from functools import lru_cache
 from lxml import etree
 from werkzeug import Request, Response
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
 from xweb_emulator.db import Database
 from xweb_emulator.settings import Settings
@@ -41,19 +42,19 @@ class EmulatorApp:
         self._xweb_soap = create_soap_app(self.xweb, settings.max_request_bytes)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
-        request.max_content_length = self.settings.max_request_bytes
         try:
-            body = request.get_data(cache=True)
-            # Whoever reads the body next (spyne) reads our bounded copy.
+            body = _bounded_body(environ, self.settings.max_request_bytes)
+            # Whoever reads the body next (werkzeug, spyne) reads our bounded copy.
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            environ.pop("wsgi.input_terminated", None)
+            request = Request(environ)
             return self._route(request, environ, start_response)
         except RequestEntityTooLarge:
             response = _text_response(
                 413, f"The request body is larger than this emulator accepts ({self.settings.max_request_bytes} bytes)."
             )
         except Exception:
-            log.exception("%s %s failed", request.method, request.path)
+            log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             response = _text_response(500, "The emulator failed to handle this request; nothing was written.")
         return response(environ, start_response)
 
@@ -73,6 +74,17 @@ class EmulatorApp:
             address = request.base_url
             return Response(_wsdl_for(address), content_type="text/xml; charset=utf-8")
         return Response(_service_page(request.base_url), content_type="text/html; charset=utf-8")
+
+
+def _bounded_body(environ: dict, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes whether the client declared its length or sent it chunked."""
+    declared = environ.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLarge()
+    body = get_input_stream(environ, max_content_length=None).read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
 
 
 @lru_cache(maxsize=1)

@@ -106,6 +106,18 @@ class SoapWsgiApplication(WsgiApplication):
         super().__init__(app, max_content_length=max_content_length)
         self._as_fault = as_fault
 
+    def generate_contexts(self, ctx, in_string_charset=None):
+        """spyne raises plain exceptions for some unreadable requests (an empty body, bytes that are not in the
+        declared charset, an empty soap:Body): make them the client faults they are."""
+        try:
+            return super().generate_contexts(ctx, in_string_charset)
+        except Exception as error:
+            reason = "Root element is missing." if isinstance(error, StopIteration) else (
+                f"There is an error in the XML document: {type(error).__name__}: {error}")
+            ctx.in_object = None
+            ctx.in_error = ctx.out_error = Fault("Client.UnreadableRequest", reason)
+            return (ctx,)
+
     def handle_error(self, p_ctx, others, error, start_response):
         fault = error if isinstance(error, VendorFault) else self._as_fault(p_ctx, error)
         p_ctx.out_error = fault

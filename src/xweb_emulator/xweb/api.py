@@ -70,6 +70,10 @@ class Operation:
     takes_token: bool = True
 
     @property
+    def parameter_names(self) -> list[str]:
+        return [declaration.split()[-1] for declaration in self.parameters.split(", ") if declaration]
+
+    @property
     def stack_trace(self) -> str:
         return f"   at {VENDOR_CLASS}.{self.name}({self.parameters})"
 
@@ -264,10 +268,12 @@ class XWebTenant:
             if self.settings.demo_data:
                 load_demo_if_empty(session, Actor("seed", utcnow()))
 
-    def call(self, operation: Operation, caller: Caller, params: Params) -> Reply:
+    def call(self, operation: Operation, caller: Caller, params: Params, *, takes_token: bool | None = None) -> Reply:
+        """Run one call. `takes_token` overrides the operation's own rule (the JSON twin authenticates every call)."""
+        takes_token = operation.takes_token if takes_token is None else takes_token
         try:
             with self.database.transaction() as session:
-                return self._run(session, operation, caller, params)
+                return self._run(session, operation, caller, params, takes_token)
         except XWebError as error:
             self._after_fault(caller, error)
             raise
@@ -277,10 +283,11 @@ class XWebTenant:
             self._after_fault(caller, error)
             raise error from None
 
-    def _run(self, session: Session, operation: Operation, caller: Caller, params: Params) -> Reply:
+    def _run(self, session: Session, operation: Operation, caller: Caller, params: Params,
+             takes_token: bool) -> Reply:
         now = utcnow()
         user_name, token, presented = None, None, None
-        if operation.takes_token:
+        if takes_token:
             if caller.basic_credentials is not None:
                 user_name, password = caller.basic_credentials
                 token = str(auth.authenticate(session, self.policy, user_name, password, caller.client_address, now))

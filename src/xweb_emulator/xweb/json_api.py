@@ -39,7 +39,10 @@ def handle(tenant: XWebTenant, request: Request, method_name: str) -> Response:
     if not isinstance(params, Mapping):
         return _error(400, f'The request body must be an object: {{"{operation.name}": {{…parameters…}}}}.')
     try:
-        reply = tenant.call(operation, _caller(request), params)
+        # "All xWeb REST requests require either a username/password with BASIC auth, OR BEARER auth with a token"
+        # (vendor JSON overview): Authenticate, whose parameters are the credentials, is the one exception.
+        reply = tenant.call(operation, _caller(request), _named(operation, params),
+                            takes_token=operation.name != "Authenticate")
     except XWebError as error:
         return _json_response(500, fault_detail(error, operation))
     if operation.name == "Authenticate":
@@ -72,6 +75,12 @@ def _params(operation: Operation, body: Any) -> Any:
         if name.lower() == operation.name.lower() and isinstance(value, Mapping):
             return value
     return body
+
+
+def _named(operation: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters under the operation's own names: JSON.NET and ASP.NET bind names without regard to case."""
+    canonical = {name.lower(): name for name in operation.parameter_names}
+    return {canonical.get(name.lower(), name): value for name, value in params.items()}
 
 
 def _caller(request: Request) -> Caller:

@@ -137,12 +137,11 @@ def _refuse_misrouted(ctx, operation_name: str) -> None:
                               "Please supply a valid soap action.")
     if action.strip('"') != NAMESPACE + operation_name:
         raise asmx_fault(ctx, f"Server did not recognize the value of HTTP Header SOAPAction: {action.strip(chr(34))}.")
-    if operation_name in TOKEN_FREE:
-        envelope = ctx.in_document
-        for header in envelope.iterfind(f"{{{Soap11.ns_soap_env}}}Header/{{{NAMESPACE}}}AuthorizationToken"):
-            if header.get(f"{{{Soap11.ns_soap_env}}}mustUnderstand") in ("1", "true"):
-                raise VendorFault("MustUnderstand", "SOAP header AuthorizationToken was not understood.",
-                                  _actor(ctx), None, NAMESPACE)
+    understood = () if operation_name in TOKEN_FREE else (f"{{{NAMESPACE}}}AuthorizationToken",)
+    for header in ctx.in_document.iterfind(f"{{{Soap11.ns_soap_env}}}Header/*"):
+        if header.get(f"{{{Soap11.ns_soap_env}}}mustUnderstand") in ("1", "true") and header.tag not in understood:
+            raise VendorFault("MustUnderstand", f"SOAP header {etree.QName(header).localname} was not understood.",
+                              _actor(ctx), None, NAMESPACE)
 
 
 def _actor(ctx) -> str:
