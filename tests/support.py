@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +14,22 @@ from sqlalchemy import select
 
 from xweb_emulator.app import EmulatorApp
 from xweb_emulator.settings import Settings
+from xweb_emulator.xweb.models import (
+    Country,
+    Customer,
+    CustomerMailingPreference,
+    CustomerMessagingActivity,
+    CustomerPhone,
+    Email,
+    MailingList,
+    Phone,
+    PhoneType,
+)
 
 XWEB = "http://www.avectra.com/2005/"
+# The records clients write and read (not the tokens and failure counts that every call may touch).
+DOMAIN_MODELS = (Country, PhoneType, Customer, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
+                 CustomerMessagingActivity)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"soap": SOAP_ENV, "x": XWEB}
 
@@ -62,6 +78,21 @@ class Emulator:
         with self.app.database.transaction() as session:
             statement = select(model).filter_by(**equal)
             return list(session.scalars(statement))
+
+    def stored(self) -> dict[str, list[tuple]]:
+        """Every domain record, column by column: what a refused request must leave exactly as it was."""
+        state = {}
+        for model in DOMAIN_MODELS:
+            names = [column.name for column in model.__table__.columns]
+            state[model.__tablename__] = sorted(tuple(str(getattr(row, name)) for name in names)
+                                                for row in self.rows(model))
+        return state
+
+    @contextmanager
+    def nothing_written(self) -> Iterator[None]:
+        before = self.stored()
+        yield
+        assert self.stored() == before, "a refused request changed the database"
 
 
 def parse(response: requests.Response) -> etree._Element:

@@ -233,7 +233,7 @@ def test_binding_operation(ours, op):
     assert sop.get("soapAction") == TNS + op
     assert sop.get("style") == "document"
     messages = {m.get("name"): m for m in ours.findall("wsdl:message", NS)}
-    for io, want_header in zip(("input", "output"), HEADER_RULE[op]):
+    for io, want_header in zip(("input", "output"), HEADER_RULE[op], strict=True):
         part = bop.find(f"wsdl:{io}", NS)
         assert part.find("soap:body", NS).get("use") == "literal"
         headers = part.findall("soap:header", NS)
@@ -348,7 +348,7 @@ def test_zeep_operation_signature(zeep_binding, op):
     assert zop.output.body.qname.text == f"{{{TNS}}}{op}Response"
     assert _zeep_sig(zop.input.body.type.elements) == want_in
     assert _zeep_sig(zop.output.body.type.elements) == want_out
-    for header, want in zip((zop.input.header, zop.output.header), HEADER_RULE[op]):
+    for header, want in zip((zop.input.header, zop.output.header), HEADER_RULE[op], strict=True):
         names = [n for n, _ in header.type.elements] if header is not None else []
         assert names == (["AuthorizationToken"] if want else [])
 

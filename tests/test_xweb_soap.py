@@ -212,7 +212,7 @@ def test_sample_insert_stores_every_sent_value(emulator):
 
     rows = {str(row.cma_key): row for row in emulator.rows(CustomerMessagingActivity)}
     assert sorted(rows) == sorted(keys)
-    for key, sent in zip(keys, sample_records()):
+    for key, sent in zip(keys, sample_records(), strict=True):
         stored = {name: stored_text(getattr(rows[key], name)) for name in sent}
         assert stored == sent
     assert rows[keys[0]].cma_activity_date == datetime(2012, 3, 12, 13, 44, 55, 892000)
@@ -224,7 +224,7 @@ def test_sample_records_read_back_through_get_facade_object(emulator):
     token = response_token(response)
     keys = [record.findtext("x:cma_key", namespaces=NS) for record in result(response, "InsertFacadeObject")[0]]
 
-    for key, sent, date in zip(keys, sample_records(), ("3/12/2012 1:44:55 PM", "3/12/2012 2:44:55 PM")):
+    for key, sent, date in zip(keys, sample_records(), ("3/12/2012 1:44:55 PM", "3/12/2012 2:44:55 PM"), strict=True):
         answer = emulator.soap("GetFacadeObject", "<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName>"
                                                   f"<ns:szObjectKey>{key}</ns:szObjectKey>", token)
         objects = result(answer, "GetFacadeObject").find("x:CustomerMessagingActivityObjects", NS)
