@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from enum import Enum
 from typing import Any
 
@@ -208,7 +208,9 @@ OPERATIONS: dict[str, Operation] = {
     for operation in (
         Operation("Authenticate", "String userName, String password", _authenticate, Result.SCALAR, takes_token=False),
         Operation("TestConnection", "", _test_connection, Result.SCALAR, takes_token=False),
-        Operation("GetDateTime", "", lambda ctx, params: ctx.actor.now, Result.SCALAR, takes_token=False),
+        # With its offset, as .NET writes a DateTime: a bare time would be read in the client's own zone.
+        Operation("GetDateTime", "", lambda ctx, params: ctx.actor.now.replace(tzinfo=UTC), Result.SCALAR,
+                  takes_token=False),
         Operation("GetVersion", "", _get_version, Result.SCALAR),
         Operation("InsertFacadeObject", "String szObjectName, XmlNode oNode", _insert_facade_object, Result.XML_NODE),
         Operation("GetFacadeObject", "String szObjectName, String szObjectKey", _get_facade_object, Result.XML_NODE),
