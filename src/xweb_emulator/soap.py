@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import spyne.const
 from lxml import etree
 from spyne import AnyXml, Fault
 from spyne.protocol.soap import Soap11 as SpyneSoap11
@@ -27,6 +28,10 @@ SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 # spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; our
 # adapters log what is the emulator's own failure.
 logging.getLogger("spyne").setLevel(logging.CRITICAL)
+
+# spyne runs a full gc.collect() once a second in every process, to release the file descriptors of uploaded
+# attachments; we take none, and each collection stalls a request for tens of milliseconds under load.
+spyne.const.MIN_GC_INTERVAL = float("inf")
 
 
 class XmlContent(AnyXml):
