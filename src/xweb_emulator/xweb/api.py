@@ -25,7 +25,7 @@ from xweb_emulator.xweb import auth, phones, preferences
 from xweb_emulator.xweb.errors import InvalidInput, XWebError
 from xweb_emulator.xweb.facade import Actor, facade_object, get_record, insert_records
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
-from xweb_emulator.xweb.seed import load_demo_if_empty
+from xweb_emulator.xweb.seed import SEED_USER, load_demo_if_empty
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class XWebTenant:
         with self.database.transaction() as session:
             auth.ensure_user(session, self.settings.xweb_user, self.settings.xweb_password)
             if self.settings.demo_data:
-                load_demo_if_empty(session, Actor("seed", utcnow()))
+                load_demo_if_empty(session, Actor(SEED_USER, utcnow()))
 
     def call(self, operation: Operation, caller: Caller, params: Params, *, takes_token: bool | None = None) -> Reply:
         """Run one call. `takes_token` overrides the operation's own rule (the JSON twin authenticates every call)."""

@@ -46,7 +46,6 @@ _SECTIONS = {
         "cty_key", "cty_idd_code", "cty_iso_2", "cty_iso_3",
     )),
 }
-_WRITABLE_SECTIONS = ("Phone_XRef", "Phone")
 
 
 def get_phone(session: Session, key_text: str | None, field: str = "key") -> Sections:
