@@ -135,8 +135,9 @@ def _refuse_misrouted(ctx, operation_name: str) -> None:
     if action is None:
         raise asmx_fault(ctx, "Unable to handle request without a valid action parameter. "
                               "Please supply a valid soap action.")
-    if action.strip('"') != NAMESPACE + operation_name:
-        raise asmx_fault(ctx, f"Server did not recognize the value of HTTP Header SOAPAction: {action.strip(chr(34))}.")
+    requested = action.strip('"')
+    if requested != NAMESPACE + operation_name:
+        raise asmx_fault(ctx, f"Server did not recognize the value of HTTP Header SOAPAction: {requested}.")
     understood = () if operation_name in TOKEN_FREE else (f"{{{NAMESPACE}}}AuthorizationToken",)
     for header in ctx.in_document.iterfind(f"{{{Soap11.ns_soap_env}}}Header/*"):
         if header.get(f"{{{Soap11.ns_soap_env}}}mustUnderstand") in ("1", "true") and header.tag not in understood:
