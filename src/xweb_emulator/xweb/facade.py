@@ -52,6 +52,11 @@ class FacadeObject:
         return key.name
 
     @property
+    def prefix(self) -> str:
+        """The table's column prefix: cma, cst, cph …"""
+        return self.key_column.split("_", 1)[0]
+
+    @property
     def writable_columns(self) -> dict[str, Column]:
         """Columns a client may set; the audit columns are netFORUM's to fill."""
         return {column.name: column for column in self.columns if not column.name.endswith(_AUDIT_SUFFIXES)}
@@ -97,7 +102,7 @@ def insert_records(session: Session, actor: Actor, facade: FacadeObject, records
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
     confirmed: set[tuple[type[Base], object]] = set()
-    prefix = _prefix(facade)
+    prefix = facade.prefix
     rows, keys = [], set()
     for position, record in enumerate(records, start=1):
         try:
@@ -137,21 +142,27 @@ def render_value(column: Column, value: object) -> Value:
     return str(value)
 
 
-def _prefix(facade: FacadeObject) -> str:
-    return facade.key_column.split("_", 1)[0]
-
-
-def _column_values(session: Session, facade: FacadeObject, record: Record,
-                   confirmed: set[tuple[type[Base], object]]) -> dict[str, object]:
+def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_allowed: bool) -> dict[str, object]:
+    """A record's writable columns, parsed. Audit columns are netFORUM's to fill and are passed over. Another column
+    of the table's prefix that is not modelled here is refused, unless `unmodelled_columns_allowed` (a typed WEB*
+    object, whose WSDL lists vendor columns this emulator does not keep); any other name is refused."""
     writable = facade.writable_columns
     values: dict[str, object] = {}
     for name, text in record.items():
         column = writable.get(name.lower())
-        if column is None:
-            if name.lower().endswith(_AUDIT_SUFFIXES) and name.lower().startswith(_prefix(facade) + "_"):
-                continue  # netFORUM fills these itself, whatever the client sent.
-            raise InvalidInput(f"Invalid column name '{name}'.")
-        values[column.name] = parse_value(column, text)
+        if column is not None:
+            values[column.name] = parse_value(column, text)
+            continue
+        own_prefix = name.lower().startswith(facade.prefix + "_")
+        if own_prefix and (unmodelled_columns_allowed or name.lower().endswith(_AUDIT_SUFFIXES)):
+            continue
+        raise InvalidInput(f"Invalid column name '{name}'.")
+    return values
+
+
+def _column_values(session: Session, facade: FacadeObject, record: Record,
+                   confirmed: set[tuple[type[Base], object]]) -> dict[str, object]:
+    values = parse_record(facade, record, unmodelled_columns_allowed=False)
     for name in facade.required:
         if values.get(name) is None:
             raise InvalidInput(f"{name} is required.")

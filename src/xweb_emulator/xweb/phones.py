@@ -15,7 +15,7 @@ from xweb_emulator.xweb.facade import (
     Actor,
     Record,
     check_references,
-    parse_value,
+    parse_record,
     render_record,
     require_record,
 )
@@ -124,16 +124,11 @@ def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
 
 def _values(session: Session, sections: Sections, section: str) -> dict[str, object]:
     """The writable columns a section sets, parsed and checked; the audit columns are netFORUM's to fill."""
-    record = sections.get(section) or {}
     facade = FACADE_OBJECTS[_SECTIONS[section][0]]
-    writable = facade.writable_columns
-    values = {}
-    for name, text in record.items():
-        column = writable.get(name.lower())
-        if column is not None:
-            values[column.name] = parse_value(column, text)
-        elif not name.lower().startswith(facade.key_column.split("_")[0] + "_"):
-            raise InvalidInput(f"{section}: invalid column name '{name}'.")
+    try:
+        values = parse_record(facade, sections.get(section) or {}, unmodelled_columns_allowed=True)
+    except InvalidInput as error:
+        raise InvalidInput(f"{section}: {error.message}") from None
     # A sent element with no value clears a column, except keys, which an empty element leaves as they are.
     values = {name: value for name, value in values.items() if value is not None or not name.endswith("_key")}
     check_references(session, facade.model, values)
