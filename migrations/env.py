@@ -2,12 +2,17 @@
 
 Run through `xweb-emulator db upgrade` (or on server start), which hands over a connection; plain `alembic` use
 with a URL in `sqlalchemy.url` works too.
+
+Each vendor's tables, and the control plane's, are a branch of their own (branch labels xweb, emulator, sap, crmcom):
+a vendor's migrations never wait on another's, and `upgrade heads` brings every branch up to date.
 """
 
 from alembic import context
 from sqlalchemy import create_engine
 
-import xweb_emulator.xweb.models  # noqa: F401  (registers the tables on Base.metadata)
+# Importing the vendors and the control plane's models registers every table on Base.metadata.
+import xweb_emulator.control.models  # noqa: F401
+import xweb_emulator.vendors  # noqa: F401
 from xweb_emulator.db import Base
 
 target_metadata = Base.metadata

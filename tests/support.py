@@ -52,8 +52,7 @@ class Emulator:
         return f"{self.base_url}/xWeb/JSON/{method}"
 
     def reset(self) -> None:
-        self.app.database.clear()
-        self.app.xweb.prepare()
+        self.app.reset()
 
     def post_soap(self, operation: str, envelope: str | bytes, **headers: str) -> requests.Response:
         """POST an envelope as a SOAP 1.1 client does."""

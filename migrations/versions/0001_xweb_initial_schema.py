@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 revision = '0001_xweb'
 down_revision = None
-branch_labels = None
+branch_labels = ('xweb',)
 depends_on = None
 
 

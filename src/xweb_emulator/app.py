@@ -1,45 +1,47 @@
-"""The one WSGI application: routes by path to each vendor's endpoints, in front of them the concerns every request
-shares (a bounded body, no traceback ever reaching a client).
+"""The one WSGI application: routes by path to each vendor's endpoints and to the control plane (/_emulator/).
 
-Paths are matched without regard to case, as IIS matches them.
+In front of every vendor call runs the same chain: the request body bounded, fault rules drawn (latency, the
+vendor's own fault, 429, 503, a dropped connection, expired tokens), the response captured for the request journal,
+and no traceback ever reaching a client.
 """
 
 from __future__ import annotations
 
-import copy
-import importlib.resources
 import io
 import logging
-import re
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
-from lxml import etree
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
-from xweb_emulator.db import Database
+from xweb_emulator import clock
+from xweb_emulator.control import faults, journal
+from xweb_emulator.control.faults import FaultSpec
+from xweb_emulator.control.models import FaultRule
+from xweb_emulator.db import Base, Database
 from xweb_emulator.settings import Settings
-from xweb_emulator.xweb import json_api
-from xweb_emulator.xweb.api import OPERATIONS, XWebTenant
-from xweb_emulator.xweb.soap import create_soap_app
+from xweb_emulator.vendor import OK, CallRecord, Endpoint, SeedError, Vendor
+from xweb_emulator.vendors import VENDORS
 
 log = logging.getLogger(__name__)
 
-XWEB_SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
-XWEB_JSON_PREFIX = "/xWeb/JSON/"
-_XWEB_JSON = re.compile(r"^/xweb/json/([^/]+)/?$", re.IGNORECASE)
-
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+CONTROL_PREFIX = "/_emulator/"
 
 
 class EmulatorApp:
     def __init__(self, settings: Settings, database: Database) -> None:
+        from xweb_emulator.control.routes import ControlPlane  # the control plane drives this class
+
         self.settings = settings
         self.database = database
-        self.xweb = XWebTenant(database, settings)
-        self._xweb_soap = create_soap_app(self.xweb, settings.max_request_bytes)
+        self.vendors: dict[str, Vendor] = {cls.name: cls(database, settings) for cls in VENDORS}
+        self._control = ControlPlane(self) if settings.control_plane else None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         try:
@@ -48,7 +50,16 @@ class EmulatorApp:
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             request = Request(environ)
-            return self._route(request, environ, start_response)
+            if self._control is not None and request.path.startswith(CONTROL_PREFIX):
+                return self._control(request)(environ, start_response)
+            for vendor in self.vendors.values():
+                endpoint = vendor.route(request)
+                if endpoint is None:
+                    continue
+                if not endpoint.is_call:
+                    return endpoint.app(environ, start_response)
+                return self._vendor_call(vendor, endpoint, request, body, start_response)
+            response = _text_response(404, f"No endpoint of the emulator answers {request.path}.")
         except RequestEntityTooLarge:
             response = _text_response(
                 413, f"The request body is larger than this emulator accepts ({self.settings.max_request_bytes} bytes)."
@@ -58,22 +69,111 @@ class EmulatorApp:
             response = _text_response(500, "The emulator failed to handle this request; nothing was written.")
         return response(environ, start_response)
 
-    def _route(self, request: Request, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        path = request.path.rstrip("/") or "/"
-        if path.lower() == XWEB_SOAP_PATH.lower():
-            if request.method == "GET":
-                return self._xweb_document(request)(environ, start_response)
-            return self._xweb_soap(environ, start_response)
-        match = _XWEB_JSON.match(path)
-        if match:
-            return json_api.handle(self.xweb, request, match.group(1))(environ, start_response)
-        return _text_response(404, f"No endpoint of the emulator answers {request.path}.")(environ, start_response)
+    # ------------------------------------------------------------------------------------------ the call chain
 
-    def _xweb_document(self, request: Request) -> Response:
-        if "wsdl" in (key.lower() for key in request.args):
-            address = request.base_url
-            return Response(_wsdl_for(address), content_type="text/xml; charset=utf-8")
-        return Response(_service_page(request.base_url), content_type="text/html; charset=utf-8")
+    def _vendor_call(self, vendor: Vendor, endpoint: Endpoint, request: Request, body: bytes,
+                     start_response: Callable) -> Iterable[bytes]:
+        environ = request.environ
+        started = time.perf_counter()
+        record = environ[CallRecord.ENVIRON_KEY] = CallRecord(vendor.name, endpoint.operation)
+        with self.database.transaction() as session:
+            arrived = clock.now(session)
+            decision = faults.decide(session, vendor.name, endpoint.operation)
+            if decision.action == "expire_token":
+                vendor.expire_tokens(session, arrived)
+        if decision.latency_ms:
+            time.sleep(decision.latency_ms / 1000)
+        rule = decision.rule
+        if decision.action in faults.HTTP_ACTIONS:
+            record.outcome = {"throttle": "throttled", "unavailable": "unavailable", "drop": "dropped"}[rule.action]
+            response = None if rule.action == "drop" else _refusal(rule)
+        else:
+            if decision.action == "fault":
+                record.inject_fault = rule.fault_kind
+            response = _run_captured(endpoint.app, environ)
+        status = response.status_code if response is not None else 0
+        exchange = journal.Exchange(
+            at=arrived, method=request.method, path=request.full_path.rstrip("?"), client_address=request.remote_addr,
+            request_body=body, status=status, response_body=response.get_data() if response is not None else b"",
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        self._journal(record, exchange, rule)
+        if response is None:
+            return _dropped(start_response, environ)
+        return response(environ, start_response)
+
+    def _journal(self, record: CallRecord, exchange: journal.Exchange, rule: FaultRule | None) -> None:
+        if not self.settings.journal_limit:
+            return
+        outcome = record.outcome or (OK if exchange.status < 400 else f"HTTP {exchange.status}")
+        try:
+            with self.database.transaction() as session:
+                journal.record(session, exchange, vendor=record.vendor, operation=record.operation, user=record.user,
+                               outcome=outcome, fault_rule_id=rule.id if rule is not None else None,
+                               limit=self.settings.journal_limit, body_bytes=self.settings.journal_body_bytes)
+        except Exception:
+            # The client's call happened: losing its journal entry must not turn it into a failure.
+            log.exception("could not journal a %s call", record.vendor)
+
+    # --------------------------------------------------------------------------------------- state as a whole
+
+    def reset(self, demo_data: bool | None = None) -> None:
+        """Every record of every vendor, the journal, the fault rules and the clock back to a fresh start: the
+        configured users and fault rules, and the demo data unless `demo_data` is False."""
+        with self.database.transaction() as session:
+            for table in reversed(Base.metadata.sorted_tables):
+                session.execute(table.delete())
+            self._prepare(session, self.settings.demo_data if demo_data is None else demo_data)
+
+    def prepare(self) -> None:
+        """What a start needs in an existing database: the configured users and fault rules, the demo data where a
+        vendor has none."""
+        with self.database.transaction() as session:
+            self._prepare(session, self.settings.demo_data)
+
+    def _prepare(self, session: Session, demo_data: bool) -> None:
+        now = clock.now(session)
+        for vendor in self.vendors.values():
+            vendor.prepare(session, now, demo_data)
+        session.execute(delete(FaultRule).where(FaultRule.configured))
+        for spec in self.settings.faults:
+            faults.add_rule(session, self.checked_fault(spec), configured=True)
+
+    def seed(self, document: Any) -> dict[str, dict[str, list[str]]]:
+        """Load a seed document, {"<vendor>": {…}, …}, in one transaction; answer the keys created."""
+        if not isinstance(document, Mapping) or not document:
+            raise SeedError('a seed is an object of vendors, e.g. {"xweb": {"Customer": [...]}}')
+        unknown = sorted(set(document) - set(self.vendors))
+        if unknown:
+            raise SeedError(f"unknown vendor {unknown[0]!r}: this emulator seeds {', '.join(map(repr, self.vendors))}")
+        created = {}
+        with self.database.transaction() as session:
+            now = clock.now(session)
+            for name, section in document.items():
+                try:
+                    created[name] = self.vendors[name].load_seed(session, now, section)
+                except SeedError as error:
+                    raise SeedError(f"{name}: {error}") from None
+        return created
+
+    def describe(self, base_url: str) -> list[str]:
+        """The start-up banner's lines: each vendor's endpoints and credentials, the control plane."""
+        lines = [line for vendor in self.vendors.values() for line in vendor.describe(base_url)]
+        if self._control is not None:
+            lines.append(f"control      {base_url}{CONTROL_PREFIX}   (reset, seed, state, requests, faults, clock)")
+        return lines
+
+    def checked_fault(self, spec: FaultSpec) -> FaultSpec:
+        """A rule whose vendor, fault kind and action exist; ValueError names what does not."""
+        vendor = self.vendors.get(spec.vendor)
+        if vendor is None:
+            raise ValueError(f"unknown vendor {spec.vendor!r}: the vendors are {', '.join(self.vendors)}")
+        if spec.action == "fault" and spec.fault_kind not in vendor.fault_kinds:
+            raise ValueError(f"{spec.vendor} has no fault kind {spec.fault_kind!r}: "
+                             f"its kinds are {', '.join(vendor.fault_kinds)}")
+        if spec.action == "expire_token" and not vendor.has_tokens:
+            raise ValueError(f"{spec.vendor} issues no tokens to expire")
+        return spec
 
 
 def _bounded_body(environ: dict, limit: int) -> bytes:
@@ -87,28 +187,49 @@ def _bounded_body(environ: dict, limit: int) -> bytes:
     return body
 
 
-@lru_cache(maxsize=1)
-def _wsdl_template() -> etree._ElementTree:
-    source = importlib.resources.files("xweb_emulator.wsdl").joinpath("netForumXML.wsdl").read_bytes()
-    return etree.ElementTree(etree.fromstring(source))
+def _run_captured(app: Callable, environ: dict) -> Response:
+    """Run a vendor application to the end, keeping its answer for the journal."""
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list, exc_info=None) -> Callable:
+        captured.update(status=status, headers=headers)
+        return lambda data: captured.setdefault("written", []).append(data)
+
+    iterable = app(environ, start_response)
+    try:
+        body = b"".join([*captured.get("written", []), *iterable])
+    finally:
+        if hasattr(iterable, "close"):
+            iterable.close()
+    return Response(body, captured["status"], headers=captured["headers"])
 
 
-@lru_cache(maxsize=64)
-def _wsdl_for(address: str) -> bytes:
-    """Our WSDL, its soap:address the one the request came in on (as ASMX rewrites it)."""
-    document = copy.deepcopy(_wsdl_template())
-    for element in document.iterfind(".//{http://schemas.xmlsoap.org/wsdl/soap/}address"):
-        element.set("location", address)
-    return etree.tostring(document, xml_declaration=True, encoding="utf-8")
+def _refusal(rule: FaultRule) -> Response:
+    """The web server's own refusal, before the vendor's application sees the call."""
+    if rule.action == "throttle":
+        response = _text_response(429, "Too Many Requests")
+    else:
+        response = _text_response(503, "Service Unavailable")
+    response.headers["Retry-After"] = str(rule.retry_after_seconds)
+    return response
 
 
-def _service_page(address: str) -> str:
-    items = "".join(f"<li>{name}</li>" for name in OPERATIONS)
-    return (
-        "<!DOCTYPE html><html><head><title>netForumXML</title></head><body><h1>netForumXML</h1>"
-        f"<p>xweb-emulator's netFORUM xWeb endpoint. The service description is at <a href='{address}?WSDL'>"
-        f"{address}?WSDL</a>. Operations:</p><ul>{items}</ul></body></html>"
-    )
+def _dropped(start_response: Callable, environ: dict) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Length", "1")])
+    return _DroppedBody(environ.get("werkzeug.socket"))
+
+
+class _DroppedBody:
+    """A body that closes the connection instead: servers write nothing when a response's body fails before its
+    first byte. werkzeug's server would then wait on the open connection, so its socket is shut first."""
+
+    def __init__(self, connection: socket.socket | None) -> None:
+        self._connection = connection
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._connection is not None:
+            self._connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("connection dropped by a fault rule")
 
 
 def _text_response(status: int, text: str) -> Response:
@@ -120,15 +241,16 @@ def create_app(settings: Settings) -> EmulatorApp:
     return EmulatorApp(settings, Database(settings.database_url))
 
 
-def prepare_database(settings: Settings) -> None:
-    """Bring the schema to the latest migration and the configured users (and demo data) in. Run once, before
-    workers start."""
-    database = Database(settings.database_url)
+def prepare_database(settings: Settings) -> EmulatorApp:
+    """Bring the schema to the latest migrations and the configured users, fault rules (and demo data) in. Run once,
+    before workers start; the application it answers holds no open connection (workers may fork after it)."""
+    app = create_app(settings)
     try:
-        database.upgrade()
-        XWebTenant(database, settings).prepare()
+        app.database.upgrade()
+        app.prepare()
     finally:
-        database.dispose()
+        app.database.dispose()
+    return app
 
 
 def wsgi_app() -> EmulatorApp:

@@ -83,17 +83,19 @@ def upgrade(database_url: str | None) -> None:
 def seed(file: Path, database_url: str | None) -> None:
     """Load the records of a JSON or YAML seed FILE: {"xweb": {"<FacadeObject>": [records…]}}."""
     from xweb_emulator.app import prepare_database
-    from xweb_emulator.seeding import SeedError, load_seed
+    from xweb_emulator.vendor import SeedError
 
     settings = _settings(database_url=database_url)
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))  # YAML is a superset of JSON
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{file} is neither JSON nor YAML: {error}") from None
-    prepare_database(settings)
+    app = prepare_database(settings)
     try:
-        created = load_seed(settings, document)
+        created = app.seed(document)
     except SeedError as error:
         click.echo(f"{file}: {error}", err=True)
         sys.exit(1)
+    finally:
+        app.database.dispose()
     click.echo(json.dumps(created, indent=2))

@@ -1,9 +1,39 @@
-"""The emulator's notion of now: naive UTC, as stored in the database."""
+"""The emulator's notion of now: naive UTC, as stored in the database, shifted by the offset a test harness set
+(/_emulator/clock) so that tokens and lock-outs expire without waiting. The offset is in the database: every worker
+reads the same clock."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from xweb_emulator.control.models import ClockOffset
+
+_ROW = 1
 
 
 def utcnow() -> datetime:
+    """Real UTC time, unshifted."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def offset(session: Session) -> timedelta:
+    row = session.get(ClockOffset, _ROW)
+    return timedelta(seconds=row.offset_seconds) if row is not None else timedelta(0)
+
+
+def now(session: Session) -> datetime:
+    return utcnow() + offset(session)
+
+
+def set_offset(session: Session, value: timedelta) -> None:
+    if not value:
+        session.execute(delete(ClockOffset))
+        return
+    row = session.get(ClockOffset, _ROW)
+    if row is None:
+        session.add(ClockOffset(id=_ROW, offset_seconds=value.total_seconds()))
+    else:
+        row.offset_seconds = value.total_seconds()

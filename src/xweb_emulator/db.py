@@ -80,17 +80,11 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
-    def clear(self) -> None:
-        """Delete every record of every table the application has loaded (the schema stays)."""
-        with self.transaction() as session:
-            for table in reversed(Base.metadata.sorted_tables):
-                session.execute(table.delete())
-
     def upgrade(self) -> None:
         with self.engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,26 +9,19 @@ import click
 from granian import Granian
 from granian.constants import Interfaces
 
-from xweb_emulator.app import XWEB_JSON_PREFIX, XWEB_SOAP_PATH, prepare_database
+from xweb_emulator.app import prepare_database
 from xweb_emulator.settings import Settings
 
 
 def serve(settings: Settings) -> None:
-    prepare_database(settings)
+    app = prepare_database(settings)
     port = settings.port or _free_port(settings.host)
     settings = settings.model_copy(update={"port": port})
     # Workers are separate processes: they rebuild the same Settings from the environment.
     os.environ.update(settings.as_environment())
     base = f"http://{settings.host}:{port}"
-    click.echo(
-        f"xweb-emulator listening on {base}\n"
-        f"  xWeb SOAP  {base}{XWEB_SOAP_PATH}   (WSDL: {base}{XWEB_SOAP_PATH}?WSDL)\n"
-        f"  xWeb JSON  {base}{XWEB_JSON_PREFIX}<Method>\n"
-        f"  xWeb user  {settings.xweb_user} / {settings.xweb_password}   "
-        f"(tokens: {settings.xweb_token_expiration}, {settings.xweb_token_timeout_minutes} min)\n"
-        f"  database   {settings.database_url}",
-        err=True,
-    )
+    lines = [*app.describe(base), f"database     {settings.database_url}"]
+    click.echo(f"xweb-emulator listening on {base}\n" + "".join(f"  {line}\n" for line in lines), err=True, nl=False)
     Granian(
         "xweb_emulator.app:wsgi_app",
         factory=True,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from xweb_emulator.control.faults import FaultSpec
 
 ENV_PREFIX = "XWEB_EMULATOR_"
 
@@ -21,6 +24,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Larger request bodies are refused with 413.")
     demo_data: bool = Field(True, description="Load the vendor samples' records into a database that has none.")
 
+    # The test harness's own means (xweb_emulator.control).
+    control_plane: bool = Field(True, description="Serve /_emulator/ (reset, seed, state, journal, faults, clock).")
+    journal_limit: int = Field(1000, ge=0, description="Vendor calls the request journal keeps (0: none).")
+    journal_body_bytes: int = Field(64 * 1024, ge=0, description="Bytes of each request and response body kept.")
+    faults: tuple[FaultSpec, ...] = Field((), description="Fault rules in force from start-up and after every reset.")
+
     xweb_user: str = "demo"
     xweb_password: str = "demo"
     # xWeb's web.config: Expiration, Timeout (minutes), FailCount (-1 disables), LockOutHours.
@@ -29,6 +38,16 @@ class Settings(BaseSettings):
     xweb_fail_count: int = Field(25, ge=-1)
     xweb_lockout_hours: float = Field(1.0, gt=0)
 
+    # SAP ManageCampaignInboundIn: the communication user of the communication arrangement (HTTP Basic).
+    sap_user: str = "demo"
+    sap_password: str = "demo"
+
+    # CRM.COM Web API: the login method's user, password and organisation; tokens expire after this much idle time.
+    crmcom_user: str = "demo"
+    crmcom_password: str = "demo"
+    crmcom_organisation: str = "demo"
+    crmcom_token_idle_minutes: int = Field(60, ge=1)
+
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that reproduce them, for server worker processes."""
         values = self.model_dump()
@@ -36,4 +55,8 @@ class Settings(BaseSettings):
 
 
 def _env_text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value)  # as pydantic-settings reads complex values
+    return str(value)

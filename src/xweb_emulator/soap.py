@@ -11,8 +11,11 @@
 
 from __future__ import annotations
 
+import copy
+import importlib.resources
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import spyne.const
@@ -24,6 +27,7 @@ from spyne.server.wsgi import WsgiApplication
 from xweb_emulator import jsonnet
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address")
 
 # spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; our
 # adapters log what is the emulator's own failure.
@@ -128,3 +132,20 @@ class SoapWsgiApplication(WsgiApplication):
         p_ctx.out_error = fault
         p_ctx.out_header = None  # a fault carries no token
         return super().handle_error(p_ctx, others, fault, start_response)
+
+
+@lru_cache(maxsize=16)
+def _wsdl_template(file_name: str) -> etree._ElementTree:
+    source = importlib.resources.files("xweb_emulator.wsdl").joinpath(file_name).read_bytes()
+    return etree.ElementTree(etree.fromstring(source))
+
+
+@lru_cache(maxsize=64)
+def wsdl_document(file_name: str, address: str) -> bytes:
+    """One of our WSDLs (wsdl/<file_name>), its soap:address the one the request came in on, as ASMX and SAP's
+    SOAP runtime write it."""
+    document = copy.deepcopy(_wsdl_template(file_name))
+    for tag in _SOAP_ADDRESSES:
+        for element in document.iterfind(f".//{tag}"):
+            element.set("location", address)
+    return etree.tostring(document, xml_declaration=True, encoding="utf-8")

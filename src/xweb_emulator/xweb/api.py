@@ -17,15 +17,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from xweb_emulator import __version__
-from xweb_emulator.clock import utcnow
+from xweb_emulator import __version__, clock
 from xweb_emulator.db import Database
 from xweb_emulator.settings import Settings
+from xweb_emulator.vendor import OK, CallRecord
 from xweb_emulator.xweb import auth, phones, preferences
-from xweb_emulator.xweb.errors import InvalidInput, XWebError
+from xweb_emulator.xweb.errors import InvalidInput, XWebError, injected
 from xweb_emulator.xweb.facade import Actor, facade_object, get_record, insert_records
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
-from xweb_emulator.xweb.seed import SEED_USER, load_demo_if_empty
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,7 @@ class Caller:
     client_address: str
     token: str | None = None
     basic_credentials: tuple[str, str] | None = None
+    record: CallRecord | None = None  # the request's journal record, and the fault a rule injects
 
 
 @dataclass(frozen=True)
@@ -263,31 +263,30 @@ class XWebTenant:
             lockout=timedelta(hours=settings.xweb_lockout_hours),
         )
 
-    def prepare(self) -> None:
-        """Make the configured xWeb user exist and, where the database has none, the demo records."""
-        with self.database.transaction() as session:
-            auth.ensure_user(session, self.settings.xweb_user, self.settings.xweb_password)
-            if self.settings.demo_data:
-                load_demo_if_empty(session, Actor(SEED_USER, utcnow()))
-
     def call(self, operation: Operation, caller: Caller, params: Params, *, takes_token: bool | None = None) -> Reply:
         """Run one call. `takes_token` overrides the operation's own rule (the JSON twin authenticates every call)."""
         takes_token = operation.takes_token if takes_token is None else takes_token
+        record = caller.record or CallRecord("xweb", operation.name)
+        record.operation = operation.name
         try:
+            if record.inject_fault:
+                raise injected(record.inject_fault)
             with self.database.transaction() as session:
-                return self._run(session, operation, caller, params, takes_token)
+                reply = self._run(session, operation, caller, params, takes_token, record)
         except XWebError as error:
-            self._after_fault(caller, error)
+            self._after_fault(caller, error, record)
             raise
         except Exception:
             log.exception("xWeb %s failed", operation.name)
             error = XWebError("An unexpected error occurred in the emulator; nothing was written.")
-            self._after_fault(caller, error)
+            self._after_fault(caller, error, record)
             raise error from None
+        record.outcome = OK
+        return reply
 
     def _run(self, session: Session, operation: Operation, caller: Caller, params: Params,
-             takes_token: bool) -> Reply:
-        now = utcnow()
+             takes_token: bool, record: CallRecord) -> Reply:
+        now = clock.now(session)
         user_name, token, presented = None, None, None
         if takes_token:
             if caller.basic_credentials is not None:
@@ -296,6 +295,9 @@ class XWebTenant:
             else:
                 presented = auth.check_token(session, caller.token, now)
                 user_name = presented.user_name
+            record.user = user_name
+        elif operation.name == "Authenticate":
+            record.user = _text(params, "userName")
         ctx = Context(session, Actor(user_name, now), caller, self.policy, self.database.kind)
         result = operation.run(ctx, params)
         if operation.name == "Authenticate":
@@ -304,8 +306,9 @@ class XWebTenant:
             token = str(auth.answer_token(session, self.policy, presented, now))
         return Reply(result, token)
 
-    def _after_fault(self, caller: Caller, error: XWebError) -> None:
+    def _after_fault(self, caller: Caller, error: XWebError, record: CallRecord) -> None:
         """What a fault leaves behind: the token it was called with is dead, and whatever the error records."""
+        record.outcome = error.kind
         with self.database.transaction() as session:
             auth.invalidate(session, caller.token)
             if error.after_rollback is not None:

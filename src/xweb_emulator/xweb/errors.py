@@ -35,3 +35,17 @@ class InvalidToken(XWebError):
 
 class InvalidInput(XWebError):
     """A request whose values the vendor would refuse: a SystemExceptionInfo fault, nothing written."""
+
+
+_KINDS = {kind.kind: kind for kind in (XWebError, InvalidCredentials, LockedCredentials, InvalidToken)}
+_INJECTED_MESSAGES = {
+    "SystemExceptionInfo": "An error occurred (injected by xweb-emulator).",
+    "InvalidCredentialsExceptionInfo": "Invalid Credentials Supplied",
+    "LockedCredentialsExceptionInfo": "Credentials Locked Out",
+    "InvalidTokenExceptionInfo": "Failed to validate the authentication token: it has expired or is not valid.",
+}
+
+
+def injected(kind: str) -> XWebError:
+    """The fault a fault rule asks for, worded as the real one is."""
+    return _KINDS[kind](_INJECTED_MESSAGES[kind])

@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug import Request, Response
 
 from xweb_emulator import jsonnet
+from xweb_emulator.vendor import CallRecord
 from xweb_emulator.xweb.api import Caller, Operation, Result, XWebTenant, fault_detail, operation_named
 from xweb_emulator.xweb.errors import XWebError
 
@@ -84,13 +85,14 @@ def _named(operation: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _caller(request: Request) -> Caller:
-    client_address = request.remote_addr or ""
+    client_address, record = request.remote_addr or "", CallRecord.of(request.environ)
     authorization = request.authorization
     if authorization is not None and authorization.type == "basic":
-        return Caller(client_address, basic_credentials=(authorization.username or "", authorization.password or ""))
+        return Caller(client_address, basic_credentials=(authorization.username or "", authorization.password or ""),
+                      record=record)
     if authorization is not None and authorization.type == "bearer":
-        return Caller(client_address, token=authorization.token)
-    return Caller(client_address)
+        return Caller(client_address, token=authorization.token, record=record)
+    return Caller(client_address, record=record)
 
 
 def _result(operation: Operation, result: Any) -> Any:

@@ -17,12 +17,14 @@ from spyne.error import ResourceNotFoundError
 
 from xweb_emulator import jsonnet
 from xweb_emulator.soap import DoctypeRefused, Soap11, SoapWsgiApplication, TypedContent, VendorFault, XmlContent
+from xweb_emulator.vendor import CallRecord
 from xweb_emulator.xweb.api import NAMESPACE, OPERATIONS, Caller, XWebTenant, fault_detail, fault_string
 from xweb_emulator.xweb.errors import XWebError
 
 log = logging.getLogger(__name__)
 
 TOKEN_FREE = ("Authenticate", "GetDateTime", "TestConnection")
+ASMX_FAULT = "SoapException"  # the journal's outcome for a request ASP.NET refuses before netFORUM sees it
 
 
 class AuthorizationToken(ComplexModel):
@@ -49,6 +51,7 @@ def _call(ctx, operation_name: str, **params: Any):
     caller = Caller(
         client_address=ctx.transport.req_env.get("REMOTE_ADDR", ""),
         token=header.Token if isinstance(header, AuthorizationToken) else None,
+        record=CallRecord.of(ctx.transport.req_env),
     )
     _refuse_misrouted(ctx, operation_name)
     try:
@@ -159,6 +162,7 @@ def xweb_fault(ctx, error: XWebError) -> VendorFault:
 
 def asmx_fault(ctx, message: str) -> VendorFault:
     """A fault raised by ASP.NET before netFORUM runs: no XWebException, an empty detail."""
+    CallRecord.of(ctx.transport.req_env).outcome = ASMX_FAULT
     return VendorFault("Client", f"System.Web.Services.Protocols.SoapException: {message}", _actor(ctx), None,
                        NAMESPACE)
 

@@ -1,0 +1,1 @@
+"""The emulator's own state and routes for test harnesses: clock, request journal, fault rules, /_emulator/."""

@@ -1,0 +1,10 @@
+"""Every vendor the emulator speaks for, in the order their paths are tried."""
+
+from __future__ import annotations
+
+from xweb_emulator.vendor import Vendor
+from xweb_emulator.xweb.vendor import XWeb
+
+VENDORS: tuple[type[Vendor], ...] = (
+    XWeb,
+)
