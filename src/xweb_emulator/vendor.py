@@ -93,7 +93,8 @@ class Vendor(ABC):
         object. Raises SeedError for what it cannot store."""
 
     def expire_tokens(self, session: Session, now: datetime) -> None:
-        """Make every token issued so far expired, as time would."""
+        """Make every token issued so far expired, as time would. Only vendors with `has_tokens` are asked."""
+        raise NotImplementedError(f"{self.name} issues no tokens")
 
     @abstractmethod
     def describe(self, base_url: str) -> list[str]:
