@@ -1,22 +1,22 @@
 """Fixtures: the emulator's real WSGI application served over HTTP, on SQLite and on a real PostgreSQL server.
 
-Every test that takes `emulator` runs once per backend and starts from the demo data.
+The server is the one the package's own pytest plugin starts (xweb_emulator.pytest_plugin), its database chosen
+here: every test that takes `emulator` (or the plugin's `xweb_emulator`) runs once per backend and starts from the
+demo data.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
-from werkzeug.serving import make_server
 
 from support import Emulator
 from postgres import start_server
-from xweb_emulator.app import create_app, prepare_database
-from xweb_emulator.settings import Settings
+from xweb_emulator.testing import run_emulator
 
 REQUIRE_POSTGRESQL = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_POSTGRESQL") == "1"
 
@@ -42,25 +42,15 @@ def database_url(request, tmp_path_factory) -> str:
     return request.getfixturevalue("postgresql_url")
 
 
-def serve(settings: Settings) -> Iterator[Emulator]:
-    """The application on a real HTTP server in this process, for as long as the generator is open."""
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Emulator(settings, app, f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join()
-        app.database.dispose()
+@pytest.fixture(scope="session")
+def xweb_emulator_settings(database_url) -> dict:
+    return {"database_url": database_url}
 
 
 @pytest.fixture(scope="session")
-def served(database_url) -> Iterator[Emulator]:
-    settings = Settings(database_url=database_url)
-    prepare_database(settings)
-    yield from serve(settings)
+def served(xweb_emulator_server) -> Emulator:
+    """The plugin's server, with the suite's own helpers (support.Emulator)."""
+    return Emulator(xweb_emulator_server.base_url, xweb_emulator_server.settings, xweb_emulator_server.app)
 
 
 @pytest.fixture
@@ -70,15 +60,8 @@ def emulator(served: Emulator) -> Emulator:
 
 
 @pytest.fixture
-def emulator_with(emulator: Emulator):
+def emulator_with(emulator: Emulator) -> Iterator:
     """Another server over the same (freshly reset) database, with some settings changed: emulator_with(xweb_…=…)."""
-    generators = []
-
-    def start(**changes) -> Emulator:
-        generator = serve(emulator.settings.model_copy(update=changes))
-        generators.append(generator)
-        return next(generator)
-
-    yield start
-    for generator in generators:
-        generator.close()
+    with ExitStack() as servers:
+        yield lambda **changes: servers.enter_context(
+            run_emulator(emulator.settings.model_copy(update=changes), factory=Emulator))

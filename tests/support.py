@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from lxml import etree
 from sqlalchemy import select
 
-from xweb_emulator.app import EmulatorApp
-from xweb_emulator.settings import Settings
+from xweb_emulator.testing import RunningEmulator
 from xweb_emulator.xweb.models import (
     Country,
     Customer,
@@ -34,25 +32,8 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"soap": SOAP_ENV, "x": XWEB}
 
 
-@dataclass
-class Emulator:
-    settings: Settings
-    app: EmulatorApp
-    base_url: str
-
-    @property
-    def soap_url(self) -> str:
-        return f"{self.base_url}/xWeb/secure/netForumXML.asmx"
-
-    @property
-    def wsdl_url(self) -> str:
-        return f"{self.soap_url}?WSDL"
-
-    def json_url(self, method: str) -> str:
-        return f"{self.base_url}/xWeb/JSON/{method}"
-
-    def reset(self) -> None:
-        self.app.reset()
+class Emulator(RunningEmulator):
+    """The plugin's running emulator, with raw SOAP calls and a direct look at the stored records."""
 
     def post_soap(self, operation: str, envelope: str | bytes, **headers: str) -> requests.Response:
         """POST an envelope as a SOAP 1.1 client does."""

@@ -1,0 +1,188 @@
+"""The emulator as a test drives it: `EmulatorClient` speaks the control plane (/_emulator/) of any running emulator
+over HTTP, and `run_emulator` starts one inside the test process. The pytest plugin
+(xweb_emulator.pytest_plugin) builds its fixtures on these; other harnesses can use them directly:
+
+    with run_emulator(Settings(database_url="sqlite:///tmp/e.db")) as emulator:
+        emulator.seed({"xweb": {"Customer": [...]}})
+        ...connector under test, pointed at emulator.base_url...
+        assert emulator.journal(operation="InsertFacadeObject")[0]["outcome"] == "ok"
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import requests
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from xweb_emulator.app import EmulatorApp, prepare_database
+from xweb_emulator.settings import Settings
+
+XWEB_SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
+SAP_SOAP_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
+CRMCOM_API_PATH = "/crmapi/rest/v2/"
+
+
+class ControlPlaneError(Exception):
+    """The control plane refused a request; the message is its answer."""
+
+
+class EmulatorClient:
+    """A running emulator: its addresses, the credentials it accepts, and its control plane."""
+
+    def __init__(self, base_url: str, settings: Settings | None = None, timeout: float = 30) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings if settings is not None else Settings()
+        self.http = requests.Session()
+        self.timeout = timeout
+
+    # ------------------------------------------------------------------------------------- addresses, users
+
+    @property
+    def soap_url(self) -> str:
+        """xWeb's SOAP endpoint."""
+        return self.base_url + XWEB_SOAP_PATH
+
+    @property
+    def wsdl_url(self) -> str:
+        return self.soap_url + "?WSDL"
+
+    def json_url(self, method: str) -> str:
+        """xWeb's JSON twin: /xWeb/JSON/<Method>."""
+        return f"{self.base_url}/xWeb/JSON/{method}"
+
+    @property
+    def sap_url(self) -> str:
+        return self.base_url + SAP_SOAP_PATH
+
+    @property
+    def sap_wsdl_url(self) -> str:
+        return self.sap_url + "?wsdl"
+
+    def crmcom_url(self, method: str) -> str:
+        """CRM.COM's Web API: /crmapi/rest/v2/<method>, e.g. customer_events/bulk/web/create."""
+        return self.base_url + CRMCOM_API_PATH + method.lstrip("/")
+
+    @property
+    def credentials(self) -> dict[str, dict[str, str]]:
+        settings = self.settings
+        return {
+            "xweb": {"username": settings.xweb_user, "password": settings.xweb_password},
+            "sap": {"username": settings.sap_user, "password": settings.sap_password},
+            "crmcom": {"username": settings.crmcom_user, "password": settings.crmcom_password,
+                       "organisation": settings.crmcom_organisation},
+        }
+
+    def zeep_client(self, vendor: str = "xweb", **client_options: Any):
+        """A zeep client bound to the emulator's WSDL for `vendor` (xweb, or sap with its HTTP Basic user).
+        zeep is not a dependency of the emulator: install it with the `test` extra or on its own."""
+        import zeep
+
+        session = requests.Session()
+        if vendor == "sap":
+            session.auth = (self.settings.sap_user, self.settings.sap_password)
+            wsdl = self.sap_wsdl_url
+        elif vendor == "xweb":
+            wsdl = self.wsdl_url
+        else:
+            raise ValueError(f"{vendor} has no WSDL: only xweb and sap speak SOAP")
+        return zeep.Client(wsdl, transport=zeep.Transport(session=session), **client_options)
+
+    # ------------------------------------------------------------------------------------------ control plane
+
+    def health(self) -> dict:
+        return self._control("GET", "health")
+
+    def reset(self, *, empty: bool = False) -> dict:
+        """Back to the demo data (empty=True: no records but the configured users); clears the journal, the fault
+        rules added since start-up and the clock offset."""
+        return self._control("POST", "reset", json={"empty": empty})
+
+    def seed(self, document: dict) -> dict[str, dict[str, list[str]]]:
+        """Load records ({"xweb": {"Customer": [...]}, "sap": {...}, "crmcom": {...}}); answers their keys."""
+        return self._control("POST", "seed", json=document)["created"]
+
+    def state(self, vendor: str, object_name: str, **filters: Any) -> list[dict]:
+        """The stored records of one object, filtered by column: state("xweb", "Customer", cst_id="000001")."""
+        return self._control("GET", f"state/{vendor}/{object_name}", params=filters)["records"]
+
+    def journal(self, **filters: Any) -> list[dict]:
+        """The calls the emulator answered, oldest first: journal(operation="InsertFacadeObject", outcome="ok");
+        also vendor=, after_id=, limit=."""
+        return self._control("GET", "requests", params=filters)["requests"]
+
+    def clear_journal(self) -> None:
+        self._control("DELETE", "requests")
+
+    def add_fault(self, vendor: str, action: str, **rule: Any) -> dict:
+        """Add a fault rule (see GET /_emulator/faults): add_fault("xweb", "throttle", operation="GetVersion",
+        count=1); add_fault("xweb", "fault", fault_kind="InvalidTokenExceptionInfo", probability=0.5, seed=7)."""
+        return self._control("POST", "faults", json={"vendor": vendor, "action": action, **rule})["rules"][0]
+
+    def fault_rules(self) -> list[dict]:
+        return self._control("GET", "faults")["rules"]
+
+    def clear_faults(self) -> None:
+        self._control("DELETE", "faults")
+
+    def clock(self) -> dict:
+        return self._control("GET", "clock")
+
+    def advance_clock(self, seconds: float) -> dict:
+        """Move the emulator's clock on (tokens and lock-outs expire as if the time had passed)."""
+        return self._control("POST", "clock", json={"advance_seconds": seconds})
+
+    def set_clock(self, *, offset_seconds: float | None = None, now: str | None = None) -> dict:
+        body = {"now": now} if now is not None else {"offset_seconds": offset_seconds or 0}
+        return self._control("POST", "clock", json=body)
+
+    def reset_clock(self) -> dict:
+        return self._control("DELETE", "clock")
+
+    def _control(self, method: str, path: str, **options: Any) -> Any:
+        response = self.http.request(method, f"{self.base_url}/_emulator/{path}", timeout=self.timeout, **options)
+        if response.status_code >= 400:
+            try:
+                message = response.json()["error"]
+            except (ValueError, KeyError, TypeError):
+                message = response.text
+            raise ControlPlaneError(f"{method} /_emulator/{path}: {response.status_code} {message}")
+        return response.json()
+
+
+class RunningEmulator(EmulatorClient):
+    """An emulator started in this process by `run_emulator`: its application is at hand as well."""
+
+    def __init__(self, base_url: str, settings: Settings, app: EmulatorApp) -> None:
+        super().__init__(base_url, settings)
+        self.app = app
+
+
+Running = TypeVar("Running", bound=RunningEmulator)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """The journal records every call; a line per request on stderr would only bury a test's own output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@contextmanager
+def run_emulator(settings: Settings, factory: type[Running] = RunningEmulator) -> Iterator[Running]:
+    """The emulator on a free port of 127.0.0.1, served by threads of this process, for as long as the context is
+    open. Its database is brought to the latest schema and prepared first."""
+    app = prepare_database(settings)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="xweb-emulator", daemon=True)
+    thread.start()
+    try:
+        yield factory(f"http://127.0.0.1:{server.server_port}", settings, app)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        app.database.dispose()
