@@ -7,6 +7,10 @@ which Python 3.12 removed from the import system; ``import spyne`` then fails wi
 The finder below answers for ``spyne.util.six.moves.*`` with the modern ``find_spec`` protocol and lets spyne's own
 vendored importer build the module, so spyne's code runs unchanged. It is installed on every Python version so that
 one code path is exercised everywhere; on 3.11 it simply takes precedence over the deprecated ``find_module`` path.
+
+spyne also imports ``cgi``, which warns of its deprecation on 3.11 and 3.12 (3.13 gets it from ``legacy-cgi``).
+``install`` imports it first with that warning silenced: a project that tests with this package's pytest plugin
+would otherwise see it in every run, or fail on it under ``-W error``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import sys
+import warnings
 from types import ModuleType
 
 _PREFIX = "spyne.util.six.moves"
@@ -46,3 +51,7 @@ class _VendoredSixMovesFinder(importlib.abc.MetaPathFinder):
 def install() -> None:
     if not any(isinstance(finder, _VendoredSixMovesFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _VendoredSixMovesFinder())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import cgi  # noqa: F401
+

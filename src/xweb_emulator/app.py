@@ -164,15 +164,15 @@ class EmulatorApp:
         return lines
 
     def checked_fault(self, spec: FaultSpec) -> FaultSpec:
-        """A rule whose vendor, fault kind and action exist; ValueError names what does not."""
+        """A rule whose vendor, fault kind and action exist; InvalidFaultRule names what does not."""
         vendor = self.vendors.get(spec.vendor)
         if vendor is None:
-            raise ValueError(f"unknown vendor {spec.vendor!r}: the vendors are {', '.join(self.vendors)}")
+            raise faults.InvalidFaultRule(f"unknown vendor {spec.vendor!r}: the vendors are {', '.join(self.vendors)}")
         if spec.action == "fault" and spec.fault_kind not in vendor.fault_kinds:
-            raise ValueError(f"{spec.vendor} has no fault kind {spec.fault_kind!r}: "
+            raise faults.InvalidFaultRule(f"{spec.vendor} has no fault kind {spec.fault_kind!r}: "
                              f"its kinds are {', '.join(vendor.fault_kinds)}")
         if spec.action == "expire_token" and not vendor.has_tokens:
-            raise ValueError(f"{spec.vendor} issues no tokens to expire")
+            raise faults.InvalidFaultRule(f"{spec.vendor} issues no tokens to expire")
         return spec
 
 

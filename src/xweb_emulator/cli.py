@@ -48,13 +48,34 @@ def main() -> None:
 @click.option("--token-timeout", "xweb_token_timeout_minutes", type=int, help="Token lifetime, minutes. Default: 20")
 @click.option("--fail-count", "xweb_fail_count", type=int,
               help="Failed Authenticate calls before lock-out, -1 for none. Default: 25")
+@click.option("--sap-user", help="SAP's communication user (HTTP Basic). Default: demo")
+@click.option("--sap-password", help="SAP's communication user's password. Default: demo")
+@click.option("--crmcom-user", help="CRM.COM's API user. Default: demo")
+@click.option("--crmcom-password", help="CRM.COM's API user's password. Default: demo")
+@click.option("--crmcom-organisation", help="CRM.COM's organisation. Default: demo")
+@click.option("--crmcom-token-idle-minutes", type=int, help="CRM.COM tokens expire after this idle time. Default: 60")
 @click.option("--max-request-bytes", type=int, help="Largest request body accepted. Default: 10485760")
 @click.option("--demo-data/--no-demo-data", default=None, help="Load the demo records into an empty database.")
+@click.option("--control-plane/--no-control-plane", default=None,
+              help="Serve /_emulator/ (reset, seed, state, journal, faults, clock). Default: on")
+@click.option("--journal-limit", type=int, help="Vendor calls the request journal keeps, 0 for none. Default: 1000")
+@click.option("--journal-body-bytes", type=int, help="Bytes of each body the journal keeps. Default: 65536")
+@click.option("--fault", "faults", multiple=True, metavar="JSON",
+              help='A fault rule in force from start-up and after every reset, repeatable: '
+                   '\'{"vendor": "xweb", "action": "throttle", "probability": 0.2, "seed": 1}\'')
 def serve(**flags: Any) -> None:
     """Serve the emulator on a production WSGI server (granian)."""
     from xweb_emulator.server import serve as run_server
 
+    flags["faults"] = [_json_flag("--fault", text) for text in flags["faults"]] or None
     run_server(_settings(**flags))
+
+
+def _json_flag(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is not JSON: {error}", param_hint=name) from None
 
 
 @main.group()

@@ -10,11 +10,15 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from xweb_emulator.app import prepare_database
+from xweb_emulator.control.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
 
 def serve(settings: Settings) -> None:
-    app = prepare_database(settings)
+    try:
+        app = prepare_database(settings)
+    except InvalidFaultRule as error:
+        raise click.UsageError(f"fault rule (--fault, XWEB_EMULATOR_FAULTS): {error}") from None
     port = settings.port or _free_port(settings.host)
     settings = settings.model_copy(update={"port": port})
     # Workers are separate processes: they rebuild the same Settings from the environment.

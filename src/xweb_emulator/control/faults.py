@@ -35,6 +35,10 @@ Action = Literal["latency", "fault", "throttle", "unavailable", "drop", "expire_
 HTTP_ACTIONS = ("throttle", "unavailable", "drop")
 
 
+class InvalidFaultRule(ValueError):
+    """A rule that names a vendor, fault kind or action the emulator does not have."""
+
+
 class FaultSpec(BaseModel):
     """A fault rule as a client writes it: POST /_emulator/faults, XWEB_EMULATOR_FAULTS, --fault."""
 

@@ -189,7 +189,7 @@ class ControlPlane:
             specs = [self.app.checked_fault(faults.FaultSpec.model_validate(item)) for item in items]
         except ValidationError as error:
             raise BadRequest("; ".join(_validation_message(item) for item in error.errors())) from None
-        except ValueError as error:
+        except faults.InvalidFaultRule as error:
             raise BadRequest(str(error)) from None
         with self._transaction() as session:
             rules = [_fault_rule(faults.add_rule(session, spec)) for spec in specs]
