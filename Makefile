@@ -8,7 +8,7 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench postgresql clean
+.PHONY: serve test bench bench-harness postgresql clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
@@ -18,6 +18,9 @@ test: $(VENV)/.installed-test postgresql
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/xweb_insert.py $(ARGS)
+
+bench-harness: $(VENV)/.installed-test
+	$(BIN)/python bench/harness.py $(ARGS)
 
 # PostgreSQL server binaries for the suite's throwaway server (the tests start and stop it themselves).
 postgresql:
