@@ -15,8 +15,9 @@ A rule names a vendor, optionally one operation, and an action:
 
 It fires with `probability` on each matching call, for the next `count` firings (or for ever). With a `seed` the
 draws are reproducible: the n-th matching call draws random.Random(f"{seed}:{n}"), whichever worker takes it.
-Rules are kept in the database; on each call they are drawn in the order they were added, every latency rule and
-the first other rule that fires.
+Rules are kept in the database. On each call every matching rule draws, in the order the rules were added; the
+latency of every rule that fires is added up, and the first other rule that fires decides the answer (the later
+ones it pre-empts keep their count).
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ def decide(session: Session, vendor: str, operation: str | None) -> Decision:
     ).all()
     latency, chosen = 0, None
     for rule in rules:
-        if chosen is not None and rule.action != "latency":
-            continue
-        if not _draw(session, rule) or not _consume(session, rule):
+        # Every matching rule draws on every call, so that a seeded rule's n-th draw is its n-th matching call.
+        fires = _draw(session, rule)
+        if not fires or (chosen is not None and rule.action != "latency") or not _consume(session, rule):
             continue
         latency += rule.latency_ms or 0
         if rule.action != "latency":

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 import time
 import uuid
@@ -102,7 +103,7 @@ class ControlPlane:
     # ------------------------------------------------------------------------------------------ reset and seed
 
     def reset(self, request: Request) -> dict:
-        body = _json_body(request, default={})
+        body = _json_object(request, default={})
         empty = _flag(request.args.get("empty", body.get("empty", False)), "empty")
         started = time.perf_counter()
         self.app.reset(demo_data=False if empty else None)
@@ -214,7 +215,7 @@ class ControlPlane:
             return _clock(session)
 
     def set_clock(self, request: Request) -> dict:
-        body = _json_body(request)
+        body = _json_object(request)
         given = [name for name in ("offset_seconds", "advance_seconds", "now") if name in body]
         if len(given) != 1:
             raise BadRequest('give one of {"offset_seconds": s}, {"advance_seconds": s}, {"now": "<ISO 8601>"}')
@@ -223,10 +224,14 @@ class ControlPlane:
                 offset = _instant(body["now"]) - clock.utcnow()
             else:
                 seconds = body[given[0]]
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
                     raise BadRequest(f"{given[0]} must be a number of seconds")
-                offset = timedelta(seconds=seconds) + (clock.offset(session) if given == ["advance_seconds"]
-                                                       else timedelta(0))
+                try:
+                    offset = timedelta(seconds=seconds) + (clock.offset(session) if given == ["advance_seconds"]
+                                                           else timedelta(0))
+                    clock.utcnow() + offset
+                except OverflowError:
+                    raise BadRequest(f"{given[0]}: the clock would leave the years 1 to 9999") from None
             clock.set_offset(session, offset)
             return _clock(session)
 
@@ -254,6 +259,13 @@ def _json_body(request: Request, default: Any = None) -> Any:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"the request body is not valid JSON: {error}") from None
+
+
+def _json_object(request: Request, default: dict | None = None) -> dict:
+    body = _json_body(request, default)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
 
 
 def _flag(value: Any, name: str) -> bool:

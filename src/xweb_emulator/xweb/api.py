@@ -269,8 +269,6 @@ class XWebTenant:
         record = caller.record or CallRecord("xweb", operation.name)
         record.operation = operation.name
         try:
-            if record.inject_fault:
-                raise injected(record.inject_fault)
             with self.database.transaction() as session:
                 reply = self._run(session, operation, caller, params, takes_token, record)
         except XWebError as error:
@@ -298,6 +296,9 @@ class XWebTenant:
             record.user = user_name
         elif operation.name == "Authenticate":
             record.user = _text(params, "userName")
+        if record.inject_fault:
+            # Where the operation itself would fail: after the caller is known, before anything is written.
+            raise injected(record.inject_fault)
         ctx = Context(session, Actor(user_name, now), caller, self.policy, self.database.kind)
         result = operation.run(ctx, params)
         if operation.name == "Authenticate":
