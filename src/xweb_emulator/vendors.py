@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from xweb_emulator.sap.vendor import SAP
 from xweb_emulator.vendor import Vendor
 from xweb_emulator.xweb.vendor import XWeb
 
 VENDORS: tuple[type[Vendor], ...] = (
     XWeb,
+    SAP,
 )

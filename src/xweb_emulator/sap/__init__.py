@@ -1,1 +1,2 @@
-"""SAP Business ByDesign / Cloud for Customer: the ManageCampaignInboundIn service (bounces, mailing permissions, campaign reactions)."""
+"""SAP Business ByDesign / Cloud for Customer: the ManageCampaignInboundIn service (bounces, mailing permissions,
+campaign reactions)."""

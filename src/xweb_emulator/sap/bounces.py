@@ -1,0 +1,80 @@
+"""Bounces (MaintainFailedDeliveryStatusBundle): the error code of a failed e-mail, recorded on the campaign
+outbound it was sent for, and what the code says about the address.
+
+| MailSystemErrorCode | CommunicationDataUsageDeniedIndicator | outbound communication status |
+|---------------------|---------------------------------------|-------------------------------|
+| 2.x.x               | not relevant                          | not affected                  |
+| 4.1.x, 5.1.x        | true                                  | 3                             |
+| other 4.x.x, 5.x.x  | applied if the request says true      | 3                             |
+
+An indicator sent in the request overrules the table for every code but 2.x.x. Only the error code, the indicator,
+the status and (where sent) FailedDeliveryStatusDateTime change; the rest of the outbound stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xweb_emulator.sap import log
+from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, UPDATE, Bundle, CampaignScope, Change
+from xweb_emulator.sap.models import CampaignOutbound
+from xweb_emulator.sap.request import OutboundNode, read_outbound
+
+FAILED = "3"  # the outbound communication status code a bounce sets
+# RFC 3463: class "." subject "." detail; class 2, 4 or 5; subject and detail of 1 to 3 digits.
+_MAIL_SYSTEM_ERROR_CODE = re.compile(r"^([245])\.(\d{1,3})\.(\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class BounceEffect:
+    """What a bounce does to its outbound besides recording the code (None: leave as it is)."""
+
+    communication_data_usage_denied_indicator: bool | None
+    outbound_communication_status_code: str | None
+
+
+def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
+    """The effect of a valid MailSystemErrorCode with the request's CommunicationDataUsageDeniedIndicator."""
+    error_class, subject, _detail = _MAIL_SYSTEM_ERROR_CODE.match(code).groups()
+    if error_class == "2":
+        return BounceEffect(None, None)
+    if subject == "1":
+        return BounceEffect(True if indicator is None else indicator, FAILED)
+    return BounceEffect(True if indicator else None, FAILED)
+
+
+def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
+    scope.check_action_code(node, "Outbound", UPDATE)
+    addressee = scope.addressee(node)
+    code = node.mail_system_error_code
+    if code is None:
+        scope.error(log.MAIL_SYSTEM_ERROR_CODE_REQUIRED, node.reference)
+    elif _MAIL_SYSTEM_ERROR_CODE.match(code) is None:
+        scope.error(log.MAIL_SYSTEM_ERROR_CODE_INVALID, node.reference, code=code)
+        code = None
+    if addressee is None:
+        return None
+    outbound = scope.outbound(addressee)
+    if outbound is None:
+        scope.error(log.OUTBOUND_MISSING, node.reference, campaign=scope.campaign.id, addressee=addressee.describe())
+        return None
+    if code is None:
+        return None
+    return lambda: _record_bounce(scope, outbound, code, node)
+
+
+def _record_bounce(scope: CampaignScope, outbound: CampaignOutbound, code: str, node: OutboundNode) -> None:
+    effect = bounce_effect(code, node.communication_data_usage_denied_indicator)
+    outbound.mail_system_error_code = code
+    if effect.communication_data_usage_denied_indicator is not None:
+        outbound.communication_data_usage_denied_indicator = effect.communication_data_usage_denied_indicator
+    if effect.outbound_communication_status_code is not None:
+        outbound.outbound_communication_status_code = effect.outbound_communication_status_code
+    if node.failed_delivery_status_date_time is not None:
+        outbound.failed_delivery_status_date_time = node.failed_delivery_status_date_time
+    outbound.changed_at = scope.now
+
+
+FAILED_DELIVERY_STATUS = Bundle("FailedDeliveryStatus", "bounces", "Outbound", read_outbound,
+                                (EXTERNAL_EXECUTION,), check_bounce)

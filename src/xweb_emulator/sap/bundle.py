@@ -1,0 +1,199 @@
+"""What the three bundle operations share: the call as a whole (at most 1000 inbound instances), each Campaign node
+processed atomically (every check first; a campaign with an error item is left unchanged and not confirmed), and
+the lookups of campaigns, addressees and outbounds their checks are made of.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xweb_emulator.sap import log
+from xweb_emulator.sap.errors import Refused
+from xweb_emulator.sap.log import CampaignConfirmation, Confirmation, LogItem, Message
+from xweb_emulator.sap.models import Campaign, CampaignOutbound, ContactPerson, Customer
+from xweb_emulator.sap.request import CampaignNode, Node, Party
+
+MAX_INSTANCES = 1000  # "The web service does not support more than 1000 inbounds in one call."
+
+NO_ACTION, UPDATE, CREATE = "06", "02", "01"
+ACTION_MEANINGS = {CREATE: "Create", UPDATE: "Update", NO_ACTION: "No Action"}
+
+EXTERNAL_EXECUTION = "7"
+# Campaign execution types 1 E-Mail, 2 Fax, 3 Letter, 4 Phone Call (each using file export), 7 External Execution.
+FILE_EXPORT_OR_EXTERNAL_EXECUTION = ("1", "2", "3", "4", EXTERNAL_EXECUTION)
+
+Change = Callable[[], None]
+"""What a checked node will write, run only once every node of its campaign passed."""
+
+NodeT = TypeVar("NodeT", bound=Node)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    customer: Customer
+    contact_person: ContactPerson | None
+
+    @property
+    def contact_person_uuid(self) -> uuid.UUID | None:
+        return self.contact_person.uuid if self.contact_person is not None else None
+
+    def describe(self) -> str:
+        if self.contact_person is None:
+            return f"account {self.customer.internal_id}"
+        return f"account {self.customer.internal_id} and contact person {self.contact_person.internal_id}"
+
+
+@dataclass
+class CampaignScope:
+    """One Campaign node under processing: its campaign and the Log items found for it."""
+
+    session: Session
+    now: datetime
+    campaign: Campaign
+    items: list[LogItem] = field(default_factory=list)
+
+    def error(self, message: Message, reference: str | None, **values: object) -> None:
+        self.items.append(message.item(reference, **values))
+
+    def check_action_code(self, node: Node, node_name: str, allowed: str) -> None:
+        if node.action_code not in (None, allowed):
+            self.error(log.ACTION_CODE_NOT_ALLOWED, node.reference, code=node.action_code, node=node_name,
+                       allowed=allowed, meaning=ACTION_MEANINGS[allowed])
+
+    def addressee(self, node: Node) -> Addressee | None:
+        addressee, items = find_addressee(self.session, node.party, node.reference)
+        self.items.extend(items)
+        return addressee
+
+    def outbound(self, addressee: Addressee) -> CampaignOutbound | None:
+        return self.session.scalars(select(CampaignOutbound).where(
+            CampaignOutbound.campaign_uuid == self.campaign.uuid,
+            CampaignOutbound.customer_uuid == addressee.customer.uuid,
+            CampaignOutbound.contact_person_uuid == addressee.contact_person_uuid,
+        ).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class Bundle(Generic[NodeT]):
+    """One kind of campaign inbound: the nodes its Campaign nodes hold, the campaigns it may touch, its checks."""
+
+    name: str  # FailedDeliveryStatus, MailingPermission, Reaction
+    inbounds: str  # what the Log calls them
+    node_element: str
+    read_node: Callable[[Mapping], NodeT]
+    execution_types: tuple[str, ...]
+    check: Callable[[CampaignScope, NodeT], Change | None]
+
+
+def run(session: Session, now: datetime, bundle: Bundle, campaigns: list[CampaignNode]) -> Confirmation:
+    """Check every Campaign node and write those that passed; answer the confirmation. A request over the limit is
+    refused whole (Refused)."""
+    count = sum(len(campaign.nodes) for campaign in campaigns)
+    if count > MAX_INSTANCES:
+        raise Refused(log.TOO_MANY_INSTANCES.item(None, count=count, limit=MAX_INSTANCES))
+    confirmation = Confirmation()
+    for node in campaigns:
+        campaign, items = find_campaign(session, node)
+        if campaign is None:
+            confirmation.items.extend(items)
+            continue
+        scope = CampaignScope(session, now, campaign, items)
+        changes = _check_campaign(scope, bundle, node)
+        confirmation.items.extend(scope.items)
+        if any(item.severity == log.ERROR for item in scope.items):
+            continue
+        for change in changes:
+            change()
+        if changes:
+            campaign.change_state_id = change_state_id(now)
+        confirmation.campaigns.append(
+            CampaignConfirmation(campaign.change_state_id, node.reference, str(campaign.uuid), campaign.id))
+    return confirmation
+
+
+def _check_campaign(scope: CampaignScope, bundle: Bundle, node: CampaignNode) -> list[Change]:
+    campaign = scope.campaign
+    if node.action_code not in (None, NO_ACTION):
+        scope.error(log.ACTION_CODE_NOT_ALLOWED, node.reference, code=node.action_code, node="Campaign",
+                    allowed=NO_ACTION, meaning=ACTION_MEANINGS[NO_ACTION])
+    if campaign.execution_type_code not in bundle.execution_types:
+        scope.error(log.EXECUTION_TYPE_NOT_ALLOWED, node.reference, id=campaign.id,
+                    code=campaign.execution_type_code, inbounds=bundle.inbounds,
+                    allowed=", ".join(bundle.execution_types))
+    if node.list_complete_transmission_indicator:
+        scope.error(log.LIST_PROCESSING_NOT_SUPPORTED, node.reference)
+    changes = [bundle.check(scope, child) for child in node.nodes]
+    return [change for change in changes if change is not None]
+
+
+def change_state_id(now: datetime) -> str:
+    """A tenant's ChangeStateID: the UTC time of the change, YYYYMMDDhhmmss.fffffff."""
+    return now.strftime("%Y%m%d%H%M%S.%f") + "0"
+
+
+# -------------------------------------------------------------------------------------------------------- lookups
+
+
+def find_campaign(session: Session, node: CampaignNode) -> tuple[Campaign | None, list[LogItem]]:
+    """The campaign a Campaign node names by ID or ReferenceID (both, where sent, must name the same one)."""
+    if node.id is None and node.reference_id is None:
+        return None, [log.CAMPAIGN_NOT_IDENTIFIED.item(node.reference)]
+    by_id = by_reference = None
+    if node.id is not None:
+        by_id = session.scalars(select(Campaign).where(Campaign.id == node.id)).first()
+        if by_id is None:
+            return None, [log.CAMPAIGN_MISSING.item(node.reference, id=node.id)]
+    if node.reference_id is not None:
+        by_reference = session.scalars(select(Campaign).where(Campaign.reference_id == node.reference_id)).first()
+        if by_reference is None:
+            return None, [log.CAMPAIGN_MISSING.item(node.reference, id=node.reference_id)]
+    if by_id is not None and by_reference is not None and by_id is not by_reference:
+        return None, [log.CAMPAIGN_IDS_DISAGREE.item(node.reference, id=node.id, reference_id=node.reference_id)]
+    return by_id or by_reference, []
+
+
+def find_addressee(session: Session, party: Party, reference: str | None) -> tuple[Addressee | None, list[LogItem]]:
+    """The account (and contact person) a node names. Every problem is reported, as the seed's failure sample shows
+    both a missing account and its missing contact person."""
+    if party.customer_uuid is None and party.customer_internal_id is None:
+        return None, [log.ACCOUNT_REQUIRED.item(reference)]
+    items: list[LogItem] = []
+    customer = _find(session, Customer, party.customer_uuid, party.customer_internal_id, reference, items,
+                     log.ACCOUNT_MISSING, log.ACCOUNT_IDS_DISAGREE)
+    contact_person = None
+    if party.contact_person_uuid is not None or party.contact_person_internal_id is not None:
+        contact_person = _find(session, ContactPerson, party.contact_person_uuid, party.contact_person_internal_id,
+                               reference, items, log.CONTACT_PERSON_MISSING, log.CONTACT_PERSON_IDS_DISAGREE)
+    if customer is None or items:
+        return None, items
+    if contact_person is not None and contact_person.customer_uuid != customer.uuid:
+        return None, [log.CONTACT_PERSON_OF_OTHER_ACCOUNT.item(
+            reference, contact=contact_person.internal_id, account=customer.internal_id)]
+    return Addressee(customer, contact_person), []
+
+
+def _find(session: Session, model: type[Customer] | type[ContactPerson], key: uuid.UUID | None,
+          internal_id: str | None, reference: str | None, items: list[LogItem], missing: Message,
+          disagree: Message) -> Customer | ContactPerson | None:
+    by_uuid = by_internal_id = None
+    if key is not None:
+        by_uuid = session.get(model, key)
+        if by_uuid is None:
+            items.append(missing.item(reference, id=str(key).upper()))
+            return None
+    if internal_id is not None:
+        by_internal_id = session.scalars(select(model).where(model.internal_id == internal_id)).first()
+        if by_internal_id is None:
+            items.append(missing.item(reference, id=internal_id))
+            return None
+    if by_uuid is not None and by_internal_id is not None and by_uuid is not by_internal_id:
+        items.append(disagree.item(reference, uuid=str(key).upper(), id=internal_id))
+        return None
+    return by_uuid or by_internal_id

@@ -1,0 +1,47 @@
+"""Mailing permissions (MaintainMailingPermissionBundle): an account, or a contact person of it, unsubscribed
+(MailingPermissionDeniedIndicator true: excluded from new campaigns) or subscribed again (false: usable again). The
+node names an outbound of the campaign; the permission belongs to the person, whichever campaign it came through.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from xweb_emulator.sap import log
+from xweb_emulator.sap.bundle import FILE_EXPORT_OR_EXTERNAL_EXECUTION, UPDATE, Addressee, Bundle, CampaignScope, Change
+from xweb_emulator.sap.models import MailingPermission
+from xweb_emulator.sap.request import OutboundNode, read_outbound
+
+
+def check_permission(scope: CampaignScope, node: OutboundNode) -> Change | None:
+    scope.check_action_code(node, "Outbound", UPDATE)
+    addressee = scope.addressee(node)
+    denied = node.mailing_permission_denied_indicator
+    if denied is None:
+        scope.error(log.MAILING_PERMISSION_INDICATOR_REQUIRED, node.reference)
+    if addressee is None:
+        return None
+    if scope.outbound(addressee) is None:
+        scope.error(log.OUTBOUND_MISSING, node.reference, campaign=scope.campaign.id, addressee=addressee.describe())
+        return None
+    if denied is None:
+        return None
+    return lambda: _set_permission(scope, addressee, denied)
+
+
+def _set_permission(scope: CampaignScope, addressee: Addressee, denied: bool) -> None:
+    contact_person_uuid = addressee.contact_person_uuid
+    permission = scope.session.scalars(select(MailingPermission).where(
+        MailingPermission.customer_uuid == addressee.customer.uuid,
+        MailingPermission.contact_person_uuid == contact_person_uuid,
+    )).first()
+    if permission is None:
+        permission = MailingPermission(customer_uuid=addressee.customer.uuid, contact_person_uuid=contact_person_uuid)
+        scope.session.add(permission)
+    permission.mailing_permission_denied_indicator = denied
+    permission.campaign_uuid = scope.campaign.uuid
+    permission.changed_at = scope.now
+
+
+MAILING_PERMISSION = Bundle("MailingPermission", "mailing permissions", "Outbound", read_outbound,
+                            FILE_EXPORT_OR_EXTERNAL_EXECUTION, check_permission)

@@ -1,0 +1,201 @@
+"""The request messages of the three bundles, read from their neutral form (xweb_emulator.jsonnet) into typed nodes.
+
+Only what the XSD types decide is checked here: a value that is not a boolean, a date-time, a UUID, or a node that is
+not an element, is a request the SOAP runtime cannot deserialize (MalformedRequest). Whether a value is allowed
+(action codes, mandatory elements, code lists) is a business rule, checked by the bundles and logged.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from xweb_emulator.sap.errors import MalformedRequest
+
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+# xsd:dateTime; SAP's GLOBAL_DateTime restricts it to UTC ("Z") with up to 7 fractional digits.
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$")
+
+
+@dataclass(frozen=True)
+class Party:
+    """The addressee identifiers of an inbound node: an account and maybe one of its contact persons, each by UUID
+    or internal ID."""
+
+    customer_uuid: uuid.UUID | None = None
+    customer_internal_id: str | None = None
+    contact_person_uuid: uuid.UUID | None = None
+    contact_person_internal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboundNode:
+    """An Outbound node: a bounce (MailSystemErrorCode …) or a mailing permission (MailingPermissionDeniedIndicator)."""
+
+    reference: str | None
+    action_code: str | None
+    party: Party
+    mail_system_error_code: str | None = None
+    communication_data_usage_denied_indicator: bool | None = None
+    failed_delivery_status_date_time: datetime | None = None
+    mailing_permission_denied_indicator: bool | None = None
+
+
+@dataclass(frozen=True)
+class ReactionNode:
+    """An InboundBusinessTransactionDocumentReference node: one reaction to create."""
+
+    reference: str | None
+    action_code: str | None
+    party: Party
+    creation_date_time: datetime | None
+    campaign_reaction_type_code: str | None
+    target_link_uuid: uuid.UUID | None
+    target_link_web_uri: str | None
+
+
+Node = OutboundNode | ReactionNode
+
+
+@dataclass(frozen=True)
+class CampaignNode:
+    reference: str | None
+    action_code: str | None
+    id: str | None
+    reference_id: str | None
+    list_complete_transmission_indicator: bool | None
+    nodes: list[Node]
+
+
+def read_campaigns(content: Any, node_element: str, read_node: Callable[[Mapping], Node]) -> list[CampaignNode]:
+    """A request message's Campaign nodes, each with its `node_element` children read by `read_node`."""
+    if content is None:
+        return []
+    message = _element(content, "the request message")
+    return [
+        CampaignNode(
+            reference=text(campaign, "ObjectNodeSenderTechnicalID"),
+            action_code=action_code(campaign),
+            id=text(campaign, "ID"),
+            reference_id=text(campaign, "ReferenceID"),
+            list_complete_transmission_indicator=indicator(
+                campaign, "@inboundBusinessTransactionDocumentReferenceListCompleteTransmissionIndicator"),
+            nodes=[read_node(_element(node, node_element)) for node in _repeated(campaign, node_element)],
+        )
+        for campaign in (_element(item, "Campaign") for item in _repeated(message, "Campaign"))
+    ]
+
+
+def read_outbound(node: Mapping) -> OutboundNode:
+    return OutboundNode(
+        reference=text(node, "ObjectNodeSenderTechnicalID"),
+        action_code=action_code(node),
+        party=read_party(node),
+        mail_system_error_code=text(node, "MailSystemErrorCode"),
+        communication_data_usage_denied_indicator=indicator(node, "CommunicationDataUsageDeniedIndicator"),
+        failed_delivery_status_date_time=date_time(node, "FailedDeliveryStatusDateTime"),
+        mailing_permission_denied_indicator=indicator(node, "MailingPermissionDeniedIndicator"),
+    )
+
+
+def read_reaction(node: Mapping) -> ReactionNode:
+    tracking = node.get("ReactionTracking")
+    tracking = {} if tracking is None else _element(tracking, "ReactionTracking")
+    return ReactionNode(
+        reference=text(node, "ObjectNodeSenderTechnicalID"),
+        action_code=action_code(node),
+        party=read_party(node),
+        creation_date_time=date_time(node, "CreationDateTime"),
+        campaign_reaction_type_code=text(node, "CampaignReactionTypeCode"),
+        target_link_uuid=uuid_value(tracking, "TargetLinkUUID"),
+        target_link_web_uri=text(tracking, "TargetLinkWebURI"),
+    )
+
+
+def read_party(node: Mapping) -> Party:
+    return Party(
+        customer_uuid=uuid_value(node, "CustomerUUID"),
+        customer_internal_id=text(node, "CustomerInternalID"),
+        contact_person_uuid=uuid_value(node, "ContactPersonUUID"),
+        contact_person_internal_id=text(node, "ContactPersonInternalID"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------- values
+
+
+def text(node: Mapping, name: str) -> str | None:
+    """A simple element's (or an attribute's, "@name") value as a token: white space collapsed, None when empty."""
+    value = node.get(name)
+    if isinstance(value, Mapping):  # an element with attributes (schemeID …): its text
+        if any(not key.startswith("@") and key != "#text" for key in value):
+            raise MalformedRequest(f"Element {name} must hold a value, not elements")
+        value = value.get("#text")
+    if isinstance(value, list):
+        raise MalformedRequest(f"Element {name} occurs more than once")
+    if value is None:
+        return None
+    return " ".join(str(value).split()) or None
+
+
+def action_code(node: Mapping) -> str | None:
+    """The node's actionCode attribute (some SAP nodes spell it ActionCode)."""
+    return text(node, "@actionCode") or text(node, "@ActionCode")
+
+
+def indicator(node: Mapping, name: str) -> bool | None:
+    value = text(node, name)
+    if value is None:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise MalformedRequest(f"Value '{value}' of {name.lstrip('@')} is not an Indicator (true or false)")
+
+
+def date_time(node: Mapping, name: str) -> datetime | None:
+    """A GLOBAL_DateTime as naive UTC (a 7th fractional digit is dropped; an offset, where sent, is applied)."""
+    value = text(node, name)
+    if value is None:
+        return None
+    match = _DATE_TIME.match(value)
+    if match is None:
+        raise MalformedRequest(f"Value '{value}' of {name} is not a date-time (CCYY-MM-DDThh:mm:ss(.sss)Z)")
+    seconds, fraction, zone = match.groups()
+    offset = "+00:00" if zone in (None, "Z") else zone
+    try:
+        parsed = datetime.fromisoformat(f"{seconds}.{(fraction or '0')[:6]:0<6}{offset}")
+    except ValueError:
+        raise MalformedRequest(f"Value '{value}' of {name} is not a valid date-time") from None
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def uuid_value(node: Mapping, name: str) -> uuid.UUID | None:
+    value = text(node, name)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise MalformedRequest(f"Value '{value}' of {name} is not a UUID") from None
+
+
+def _element(value: Any, name: str) -> Mapping:
+    """A node that must be an element with children (an empty one reads as no children)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MalformedRequest(f"{name} must be an element with child elements")
+    return value
+
+
+def _repeated(node: Mapping, name: str) -> list[Any]:
+    if name not in node:
+        return []
+    value = node[name]  # None for an empty element, which is still a node
+    return value if isinstance(value, list) else [value]
