@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from xweb_emulator.crmcom.vendor import CrmCom
 from xweb_emulator.sap.vendor import SAP
 from xweb_emulator.vendor import Vendor
 from xweb_emulator.xweb.vendor import XWeb
@@ -9,4 +10,5 @@ from xweb_emulator.xweb.vendor import XWeb
 VENDORS: tuple[type[Vendor], ...] = (
     XWeb,
     SAP,
+    CrmCom,
 )

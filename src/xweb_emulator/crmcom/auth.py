@@ -1,0 +1,51 @@
+"""The Web API's login method and its tokens: "Token expires after one hour of idle time (i.e. one hour of not using
+the token)" (CRM.COM, POST authentication/token); the idle time is a setting.
+
+Tokens live in the database, so every worker accepts every token; each call made with one moves its expiry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from xweb_emulator.crmcom.errors import InvalidCredentials, InvalidToken
+from xweb_emulator.crmcom.models import CrmComUser, LoginToken, new_id
+
+
+def ensure_user(session: Session, username: str, password: str, organisation: str) -> None:
+    """Create the Web API user, or reset its password and organisation to the configured ones."""
+    user = session.get(CrmComUser, username)
+    if user is None:
+        session.add(CrmComUser(username=username, password=password, organisation=organisation))
+    else:
+        user.password, user.organisation = password, organisation
+
+
+def login(session: Session, username: str, password: str, organisation: str, now: datetime,
+          idle: timedelta) -> str:
+    user = session.get(CrmComUser, username)
+    # One answer for every wrong part, so that it tells nothing about which users or organisations exist.
+    if user is None or user.password != password or user.organisation != organisation:
+        raise InvalidCredentials("Invalid Username, Password Or Organisation.")
+    session.execute(delete(LoginToken).where(LoginToken.expires_at <= now))
+    token = LoginToken(token=new_id(), username=username, issued_at=now, expires_at=now + idle)
+    session.add(token)
+    return token.token
+
+
+def use_token(session: Session, token_text: str | None, now: datetime, idle: timedelta) -> LoginToken:
+    """The live token a call is made with, its idle time restarted."""
+    if not token_text:
+        raise InvalidToken("Token Not Specified.")
+    token = session.get(LoginToken, token_text.strip().upper())
+    if token is None or token.expires_at <= now:
+        raise InvalidToken("Token Not Valid Or Expired.")
+    token.expires_at = now + idle
+    return token
+
+
+def expire_all(session: Session, now: datetime) -> None:
+    session.execute(update(LoginToken).values(expires_at=now))

@@ -1,0 +1,345 @@
+"""Web customer events: create (one, or up to 1000 with a result per event), show and list.
+
+Every event, whether it comes alone, in a bulk call or from a seed, passes the same checks (`validate_event`) before
+anything is written; the events that pass are then numbered and inserted together. In a bulk call an event that
+fails lands in unprocessed_customer_events_set and stops none of the others (the vendor's documented behaviour).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, select, update
+from sqlalchemy.orm import Session
+
+from xweb_emulator.crmcom import values
+from xweb_emulator.crmcom.errors import (
+    AmbiguousValue,
+    CrmComError,
+    DuplicateValue,
+    InvalidValue,
+    InvalidValueType,
+    MaximumValuesExceeded,
+    MissingMandatoryValue,
+    NotFoundValue,
+)
+from xweb_emulator.crmcom.models import (
+    EFFECTIVE,
+    POSTED,
+    UDF_DATES,
+    UDF_FLOATS,
+    UDF_STRINGS,
+    WEB,
+    WEB_CUSTOMER_EVENT_NUMBERS,
+    AccessToken,
+    AccountsReceivable,
+    CustomerEventClassification,
+    NumberSequence,
+    RewardsParticipant,
+    Unit,
+    WebCustomerEvent,
+    new_id,
+)
+from xweb_emulator.db import Base
+
+MAX_EVENTS_PER_CALL = 1000
+MAX_INTEGER = 2**31 - 1  # an Integer column's largest value on every backend
+EVENTS_SET = "web_customer_events_set"
+
+# Result fields, in the order of the vendor's example answer.
+PROCESSED_FIELDS = ("number", "id", "request_unique_identifier")
+UNPROCESSED_FIELDS = ("error_description", "error_code", "request_unique_identifier")
+
+EVENT_FIELDS = (
+    "id", "number", "type", "life_cycle_state", "performed_on", "description", "website", "external_system",
+    "external_system_reference_number", "accounts_receivable", "rewards_participant", "classification",
+    "performed_by_unit", *UDF_STRINGS, *UDF_FLOATS, *UDF_DATES, "log_information",
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    now: datetime
+
+
+# ------------------------------------------------------------------------------------------------- identifiers
+
+
+@dataclass(frozen=True)
+class Identified:
+    """A kind of record a client names through an identifier object: exactly one of `fields` given."""
+
+    label: str  # as error messages name it: "Account (ACR00045000) Not Found."
+    model: type[Base]
+    fields: tuple[str, ...]
+
+
+ACCOUNTS_RECEIVABLE = Identified("Account", AccountsReceivable, ("id", "number", "name"))
+REWARDS_PARTICIPANT = Identified("Rewards Participant", RewardsParticipant, ("id", "number", "access_token_identifier"))
+ACCESS_TOKEN = Identified("Access Token", AccessToken, ("authentication_code", "identifier", "one_time_password"))
+CLASSIFICATION = Identified("Customer Event Classification", CustomerEventClassification,
+                            ("id", "name", "alternative_code"))
+UNIT = Identified("Unit", Unit, ("id", "name", "alternative_code"))
+WEB_CUSTOMER_EVENT = Identified("Web Customer Event", WebCustomerEvent, ("id", "number"))
+
+
+class Finder:
+    """Finds the records identifiers name, remembering what it found for the call: a bulk call may name the same
+    unit a thousand times."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._matches: dict[tuple, list] = {}
+
+    def find(self, kind: Identified, parameter: str, identifier: Any) -> Any:
+        """The one record `identifier` names, or None when it names nothing (absent, or every field empty)."""
+        field = _chosen_field(kind, parameter, identifier)
+        if field is None:
+            return None
+        if field == "access_token_identifier":
+            return self._participant_by_access_token(identifier[field])
+        return self._only(kind, field, values.mandatory_text(identifier, field))
+
+    def get(self, kind: Identified, parameter: str, identifier: Any) -> Any:
+        return values.mandatory(self.find(kind, parameter, identifier), parameter)
+
+    def _participant_by_access_token(self, identifier: Any) -> RewardsParticipant:
+        """"Only effective access tokens can be used to identify a rewards participant"; an identifier is "validated
+        against the specified pass code", which is "mandatory if the identifier is specified"."""
+        field = values.mandatory(_chosen_field(ACCESS_TOKEN, "access_token_identifier", identifier),
+                                 "access_token_identifier")
+        if field == "one_time_password":
+            value: Any = values.integer(identifier, field)
+        else:
+            value = values.mandatory_text(identifier, field)
+        if field == "identifier":
+            pass_code = values.mandatory_text(identifier, "pass_code")
+        token = self._only(ACCESS_TOKEN, field, value)
+        if field == "identifier" and token.pass_code != pass_code:
+            raise InvalidValue(f"Access Token ({value}) Pass Code Not Valid.")
+        if token.life_cycle_state != EFFECTIVE:
+            raise InvalidValue(f"Access Token ({value}) Not Effective.")
+        return self.session.get(RewardsParticipant, token.rewards_participant_id)
+
+    def _only(self, kind: Identified, field: str, value: Any) -> Any:
+        column = kind.model.__table__.columns[field]
+        key = (kind.model, field, value)
+        if key not in self._matches:
+            wanted = _stored_integer(value) if isinstance(column.type, Integer) else value
+            self._matches[key] = [] if wanted is None else list(
+                self.session.scalars(select(kind.model).where(column == wanted).limit(2)))
+        matches = self._matches[key]
+        if not matches:
+            raise NotFoundValue(f"{kind.label} ({value}) Not Found.")
+        if len(matches) > 1:
+            raise AmbiguousValue(f"{kind.label} ({value}) Not Unique.")
+        return matches[0]
+
+
+def _stored_integer(value: int | str) -> int | None:
+    """The integer column value `value` can match; None where it can match none ("ABC" as an event number, or a
+    number no integer column holds)."""
+    if isinstance(value, str):
+        if not value.isdigit():
+            return None
+        value = int(value)
+    return value if -MAX_INTEGER <= value <= MAX_INTEGER else None
+
+
+def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | None:
+    """The one field an identifier object gives; None for no identifier (null, {}, or all its fields null)."""
+    if identifier is None:
+        return None
+    if not isinstance(identifier, Mapping):
+        raise InvalidValueType(f"Parameter ({parameter}) Is Not An Object.")
+    given = [field for field in kind.fields if values.is_specified(identifier.get(field))]
+    if len(given) > 1:
+        raise InvalidValue(f"Parameter ({parameter}) Specifies More Than One Of {', '.join(given)}.")
+    if not given:
+        if any(values.is_specified(value) for value in identifier.values()):
+            raise MissingMandatoryValue(f"Parameter ({parameter}) Specifies None Of {', '.join(kind.fields)}.")
+        return None
+    return given[0]
+
+
+# ---------------------------------------------------------------------------------------------------- creating
+
+
+def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
+    """The columns of the web customer event `item` describes, every reference resolved; nothing is written."""
+    if not isinstance(item, Mapping):
+        raise InvalidValueType("Web Customer Event Is Not An Object.")
+    accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
+                                      item.get("accounts_receivable_identifier"))
+    participant = finder.find(REWARDS_PARTICIPANT, "rewards_participant_identifier",
+                              item.get("rewards_participant_identifier"))
+    if accounts_receivable is None and participant is None:
+        raise MissingMandatoryValue(
+            "Parameter (accounts_receivable_identifier or rewards_participant_identifier) Not Specified.")
+    if accounts_receivable is not None and participant is not None \
+            and participant.accounts_receivable_id != accounts_receivable.id:
+        raise InvalidValue(f"Rewards Participant ({participant.number}) Does Not Belong To Account "
+                           f"({accounts_receivable.number}).")
+    classification = finder.find(CLASSIFICATION, "classification_identifier", item.get("classification_identifier"))
+    unit = finder.get(UNIT, "performed_by_unit_identifier", item.get("performed_by_unit_identifier"))
+    columns: dict[str, Any] = {
+        "accounts_receivable_id": accounts_receivable.id if accounts_receivable is not None else None,
+        "rewards_participant_id": participant.id if participant is not None else None,
+        "classification_id": classification.id if classification is not None else None,
+        "performed_by_unit_id": unit.id,
+        "performed_on": values.mandatory(values.date(item, "performed_on"), "performed_on"),
+        "description": values.text(item, "description"),
+        "website": values.mandatory_text(item, "website"),
+        "external_system": values.text(item, "external_system"),
+        "external_system_reference_number": values.text(item, "external_system_reference_number"),
+    }
+    columns.update({name: values.text(item, name) for name in UDF_STRINGS})
+    columns.update({name: values.floating(item, name) for name in UDF_FLOATS})
+    columns.update({name: values.date(item, name) for name in UDF_DATES})
+    return columns
+
+
+def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, Any]]) -> list[WebCustomerEvent]:
+    """Insert validated events, numbered in order after the last number handed out."""
+    if not checked:
+        return []
+    # The UPDATE holds the sequence row until the transaction ends, so concurrent calls number one after the other.
+    last = session.execute(
+        update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
+        .values(last_value=NumberSequence.last_value + len(checked)).returning(NumberSequence.last_value)
+    ).scalar_one()
+    created = [
+        WebCustomerEvent(id=new_id(), number=last - len(checked) + position, life_cycle_state=POSTED,
+                         created_date=actor.now, created_by_user=actor.username, **columns)
+        for position, columns in enumerate(checked, start=1)
+    ]
+    session.add_all(created)
+    session.flush()
+    return created
+
+
+def ensure_numbering(session: Session) -> None:
+    if session.get(NumberSequence, WEB_CUSTOMER_EVENT_NUMBERS) is None:
+        session.add(NumberSequence(name=WEB_CUSTOMER_EVENT_NUMBERS, last_value=0))
+
+
+def create(session: Session, actor: Actor, item: Mapping[str, Any], fields_set: Any) -> dict[str, Any]:
+    """customer_events/web/create: one event, answered as show answers it."""
+    fields = values.requested_fields(fields_set, EVENT_FIELDS)
+    (event,) = insert_events(session, actor, [validate_event(Finder(session), item)])
+    return values.selected(event_record(event), fields)
+
+
+def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
+                item_failure: CrmComError | None = None) -> dict[str, list[dict[str, Any]]]:
+    """customer_events/bulk/web/create. `item_failure` (a fault rule's) fails every event as its own error would."""
+    if items is None or items == []:
+        raise MissingMandatoryValue(f"Parameter ({EVENTS_SET}) Not Specified.")
+    if not isinstance(items, list):
+        raise InvalidValueType(f"Parameter ({EVENTS_SET}) Is Not A Set.")
+    if len(items) > MAX_EVENTS_PER_CALL:
+        raise MaximumValuesExceeded(f"Parameter ({EVENTS_SET}) Holds {len(items)} Web Customer Events; "
+                                    f"The Maximum Is {MAX_EVENTS_PER_CALL}.")
+    fields = values.requested_fields(fields_set, {*PROCESSED_FIELDS, *UNPROCESSED_FIELDS})
+    identifiers = [_request_identifier(item) for item in items]
+    uses = Counter(identifier for identifier in identifiers if identifier is not None)
+    finder = Finder(session)
+    accepted: list[tuple[str, dict[str, Any]]] = []
+    unprocessed = []
+    for item, identifier in zip(items, identifiers, strict=True):
+        try:
+            if item_failure is not None:
+                raise item_failure
+            if isinstance(item, Mapping):
+                values.mandatory_text(item, "request_unique_identifier")
+            if uses[identifier] > 1:
+                raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")
+            accepted.append((identifier, validate_event(finder, item)))
+        except CrmComError as error:
+            unprocessed.append(values.selected({"error_description": error.error_description,
+                                                "error_code": error.code,
+                                                "request_unique_identifier": identifier}, fields))
+    created = insert_events(session, actor, [columns for _, columns in accepted])
+    processed = [
+        values.selected({"number": str(event.number), "id": event.id, "request_unique_identifier": identifier},
+                        fields)
+        for (identifier, _), event in zip(accepted, created, strict=True)
+    ]
+    return {"unprocessed_customer_events_set": unprocessed, "processed_customer_events_set": processed}
+
+
+def _request_identifier(item: Any) -> str | None:
+    """The identifier an event's result is reported under (None where the event gives none that is a string)."""
+    try:
+        return values.text(item, "request_unique_identifier") if isinstance(item, Mapping) else None
+    except InvalidValueType:
+        return None
+
+
+# ----------------------------------------------------------------------------------------------------- reading
+
+
+def show(session: Session, identifier: Any, fields_set: Any) -> dict[str, Any]:
+    """customer_events/web/show: the event customer_event_identifier (id or number) names."""
+    fields = values.requested_fields(fields_set, EVENT_FIELDS)
+    event = Finder(session).get(WEB_CUSTOMER_EVENT, "customer_event_identifier", identifier)
+    return values.selected(event_record(event), fields)
+
+
+def list_events(session: Session, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """customer_events/web/list: the events of an accounts receivable, rewards participant or classification,
+    submitted in a period, in number order; number_of_results and offset page through them."""
+    fields = values.requested_fields(params.get("fields_set"), EVENT_FIELDS)
+    finder = Finder(session)
+    statement = select(WebCustomerEvent).order_by(WebCustomerEvent.number)
+    for kind, parameter, column in (
+        (ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier", WebCustomerEvent.accounts_receivable_id),
+        (REWARDS_PARTICIPANT, "rewards_participant_identifier", WebCustomerEvent.rewards_participant_id),
+        (CLASSIFICATION, "classification_identifier", WebCustomerEvent.classification_id),
+    ):
+        record = finder.find(kind, parameter, params.get(parameter))
+        if record is not None:
+            statement = statement.where(column == record.id)
+    after, before = values.date(params, "submitted_after_date"), values.date(params, "submitted_before_date")
+    if after is not None:
+        statement = statement.where(WebCustomerEvent.created_date > after)
+    if before is not None:
+        statement = statement.where(WebCustomerEvent.created_date < before)
+    limit, offset = values.integer(params, "number_of_results"), values.integer(params, "offset")
+    if (limit is not None and not 1 <= limit <= MAX_INTEGER) or (offset is not None and not 0 <= offset <= MAX_INTEGER):
+        raise InvalidValue("Parameters (number_of_results, offset) Out Of Range.")
+    statement = statement.limit(limit).offset(offset)
+    return [values.selected(event_record(event), fields) for event in session.scalars(statement)]
+
+
+def event_record(event: WebCustomerEvent) -> dict[str, Any]:
+    """A web customer event as show and list answer it."""
+    accounts_receivable, participant = event.accounts_receivable, event.rewards_participant
+    classification, unit = event.classification, event.performed_by_unit
+    record: dict[str, Any] = {
+        "id": event.id,
+        "number": str(event.number),
+        "type": WEB,
+        "life_cycle_state": event.life_cycle_state,
+        "performed_on": values.written_date(event.performed_on),
+        "description": event.description,
+        "website": event.website,
+        "external_system": event.external_system,
+        "external_system_reference_number": event.external_system_reference_number,
+        "accounts_receivable": None if accounts_receivable is None else {
+            "id": accounts_receivable.id, "number": accounts_receivable.number, "name": accounts_receivable.name},
+        "rewards_participant": None if participant is None else {"id": participant.id, "number": participant.number},
+        "classification": None if classification is None else {
+            "id": classification.id, "name": classification.name, "alternative_code": classification.alternative_code},
+        "performed_by_unit": {"id": unit.id, "name": unit.name, "alternative_code": unit.alternative_code},
+    }
+    record.update({name: getattr(event, name) for name in (*UDF_STRINGS, *UDF_FLOATS)})
+    record.update({name: values.written_date(getattr(event, name)) for name in UDF_DATES})
+    record["log_information"] = {"created_date": values.written_date(event.created_date),
+                                 "created_by_user": event.created_by_user}
+    return record
