@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.control.models import ClockOffset
@@ -19,12 +19,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def offset(session: Session) -> timedelta:
-    row = session.get(ClockOffset, _ROW)
-    return timedelta(seconds=row.offset_seconds) if row is not None else timedelta(0)
+def offset(session: Session | Connection) -> timedelta:
+    seconds = session.execute(select(ClockOffset.offset_seconds).where(ClockOffset.id == _ROW)).scalar()
+    return timedelta(seconds=seconds or 0)
 
 
-def now(session: Session) -> datetime:
+def now(session: Session | Connection) -> datetime:
     return utcnow() + offset(session)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY = "xweb_emulator_read_only"
 
 
 class Base(DeclarativeBase):
@@ -59,7 +60,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (Database.reading) take no write lock: in WAL mode they run beside the writer.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -69,6 +72,7 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{_READ_ONLY: True})
 
     @property
     def kind(self) -> str:
@@ -79,6 +83,13 @@ class Database:
         """A session whose work is committed together, or rolled back together if anything raises."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection that only reads (Core, no session: it runs before every call). On SQLite it does not wait
+        for, or hold up, writers."""
+        with self._reader.begin() as connection:
+            yield connection
 
     def upgrade(self) -> None:
         with self.engine.begin() as connection:

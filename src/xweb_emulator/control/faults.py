@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.control.models import FaultRule
@@ -87,6 +87,11 @@ def add_rule(session: Session, spec: FaultSpec, *, configured: bool = False) -> 
     session.add(rule)
     session.flush()
     return rule
+
+
+def any_rules(session: Session | Connection, vendor: str) -> bool:
+    """Whether any rule names the vendor: most calls meet none, and need no write to find that out."""
+    return session.execute(select(FaultRule.id).where(FaultRule.vendor == vendor).limit(1)).first() is not None
 
 
 def decide(session: Session, vendor: str, operation: str | None) -> Decision:
