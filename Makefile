@@ -4,6 +4,8 @@
 # Each installs what it needs into a virtual environment under .venv/ (one per interpreter: PYTHON=python3.13).
 
 PYTHON ?= python3
+# The suite runs on every core (pytest-xdist: each worker its own emulator and PostgreSQL server).
+PYTEST_ARGS ?= -n auto
 VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
