@@ -30,7 +30,8 @@ _database_url = click.option("--database-url", help="SQLAlchemy URL. Default: sq
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xweb-emulator")
 def main() -> None:
-    """A local, stateful emulator of netFORUM Enterprise xWeb (SOAP and JSON)."""
+    """A local, stateful emulator of the CRM APIs connectors write back to: netFORUM xWeb (SOAP and JSON),
+    SAP ManageCampaignInboundIn, CRM.COM web customer events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -102,7 +103,8 @@ def upgrade(database_url: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_database_url
 def seed(file: Path, database_url: str | None) -> None:
-    """Load the records of a JSON or YAML seed FILE: {"xweb": {"<FacadeObject>": [records…]}}."""
+    """Load the records of a JSON or YAML seed FILE, a section per vendor: {"xweb": {"<FacadeObject>": [records…]},
+    "sap": {…}, "crmcom": {…}} (see the README)."""
     from xweb_emulator.app import prepare_database
     from xweb_emulator.vendor import SeedError
 
