@@ -41,7 +41,8 @@ _FIELDS = {
                  "OutboundCommunicationStatusCode", "CommunicationDataUsageDeniedIndicator"},
 }
 
-# Everything the seed's sample requests refer to, so that each of them succeeds unchanged on a fresh start.
+# Everything the seed's sample requests refer to, so that each of them succeeds unchanged on a fresh start. Every
+# record has a fixed UUID, so that a test may look one up by it after any reset.
 DEMO_DATA: dict[str, list[dict[str, Any]]] = {
     "Customer": [
         {"InternalID": "A2001", "UUID": "00163e02-8b34-1ed1-bad4-6ecb99642001", "Name": "Ada Bouncer GmbH",
@@ -75,14 +76,18 @@ DEMO_DATA: dict[str, list[dict[str, Any]]] = {
         {"ID": "1112", "UUID": "00163e02-8b34-1ed1-bad4-6ecb99649077", "ReferenceID": "EXT-1112",
          "Name": "Spring newsletter (external execution)", "ExecutionTypeCode": EXTERNAL_EXECUTION,
          "Outbound": [
-             {"CustomerInternalID": "A2001", "ContactPersonInternalID": "CP2002"},
-             {"CustomerInternalID": "A2010", "ContactPersonInternalID": "CP2012"},
-             {"CustomerInternalID": "A2020", "ContactPersonInternalID": "CP2022"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650001", "CustomerInternalID": "A2001",
+              "ContactPersonInternalID": "CP2002"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650002", "CustomerInternalID": "A2010",
+              "ContactPersonInternalID": "CP2012"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650003", "CustomerInternalID": "A2020",
+              "ContactPersonInternalID": "CP2022"},
          ]},
         {"ID": "1114", "UUID": "00163e02-8b34-1ed1-bad4-6ecb99649114", "ReferenceID": "EXT-1114",
          "Name": "Trade fair invitation (e-mail using file export)", "ExecutionTypeCode": "1",
          "Outbound": [
-             {"CustomerInternalID": "A2020", "ContactPersonInternalID": "CP2022"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650004", "CustomerInternalID": "A2020",
+              "ContactPersonInternalID": "CP2022"},
          ]},
         {"ID": "2831", "UUID": "00163e02-8b2e-1ed2-9d9d-bbf8587f2831", "ReferenceID": "EXT-2831",
          "Name": "Product launch mailing (external execution)", "ExecutionTypeCode": EXTERNAL_EXECUTION,
@@ -91,9 +96,12 @@ DEMO_DATA: dict[str, list[dict[str, Any]]] = {
              {"UUID": "00163e02-8b2e-1ed2-9d9d-bbf8587fd734", "WebURI": "http://www.sap.com/campaign-offer"},
          ],
          "Outbound": [
-             {"CustomerInternalID": "A2030", "ContactPersonInternalID": "CP2032"},
-             {"CustomerInternalID": "A2040", "ContactPersonInternalID": "CP2042"},
-             {"CustomerInternalID": "MC9785", "ContactPersonInternalID": "MCP9785"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650005", "CustomerInternalID": "A2030",
+              "ContactPersonInternalID": "CP2032"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650006", "CustomerInternalID": "A2040",
+              "ContactPersonInternalID": "CP2042"},
+             {"UUID": "00163e02-8b34-1ed1-bad4-6ecb99650007", "CustomerInternalID": "MC9785",
+              "ContactPersonInternalID": "MCP9785"},
          ]},
     ],
 }
