@@ -6,7 +6,6 @@ health, reset, seed, state, the request journal, the clock, and the flag that tu
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -98,7 +97,7 @@ def test_health_reports_ready_versions_database_kind_and_schema_revisions(emulat
 # ------------------------------------------------------------------------------------------------------- reset
 
 
-def test_reset_restores_the_demo_data_and_clears_journal_faults_and_clock(emulator, database_url):
+def test_reset_restores_the_demo_data_and_clears_journal_faults_and_clock(emulator):
     demo = xweb_counts(emulator)
     token = emulator.authenticate()
     assert phone_update(emulator, token, "800-555-9999").status_code == 200
@@ -108,13 +107,9 @@ def test_reset_restores_the_demo_data_and_clears_journal_faults_and_clock(emulat
     control_ok(emulator, "POST", "clock", json={"advance_seconds": 3600})
     assert journal(emulator)
 
-    started = time.perf_counter()
-    answer = control_ok(emulator, "POST", "reset")
-    elapsed = time.perf_counter() - started
+    answer = control_ok(emulator, "POST", "reset")  # how fast: bench/harness.py
 
     assert answer["reset"] is True and answer["demo_data"] is True
-    if make_url(database_url).get_backend_name() == "sqlite":
-        assert elapsed < 1.0, f"reset took {elapsed:.2f}s on SQLite"
     counts = xweb_counts(emulator)
     assert {name: counts[name] for name in DOMAIN_OBJECTS} == {name: demo[name] for name in DOMAIN_OBJECTS}
     assert customers(emulator, cst_key=seeded[0]) == []
