@@ -95,7 +95,8 @@ def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterato
         )
     stopped = False
     try:
-        server = Server(_wait_until_answering(process, log), process, log)
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+        server = Server(_wait_until_answering(process, log, workers), process, log)
         yield server
         code = _stop(process, signal.SIGTERM)
         stopped = True
@@ -105,7 +106,9 @@ def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterato
             _stop(process, signal.SIGTERM)
 
 
-def _wait_until_answering(process: subprocess.Popen, log: Path) -> str:
+def _wait_until_answering(process: subprocess.Popen, log: Path, workers: int) -> str:
+    """The server's address once it answers and all its workers have started. (granian does not stop while a
+    worker it is still spawning has not started: a signal in that moment leaves it waiting for ever.)"""
     deadline = time.monotonic() + STARTUP_SECONDS
     url = None
     while time.monotonic() < deadline:
@@ -115,7 +118,7 @@ def _wait_until_answering(process: subprocess.Popen, log: Path) -> str:
         if url is None:
             match = re.search(r"xweb-emulator listening on (http://\S+)", output)
             url = match.group(1) if match else None
-        if url is not None:
+        if url is not None and len(re.findall(r"Started worker-\d+", output)) >= workers:
             try:
                 if requests.get(url + SOAP_PATH + "?WSDL", timeout=5).status_code == 200:
                     return url
