@@ -10,8 +10,8 @@ a vendor's migrations never wait on another's, and `upgrade heads` brings every 
 from alembic import context
 from sqlalchemy import create_engine
 
-# Importing the vendors and the control plane's models registers every table on Base.metadata.
-import xweb_emulator.control.models  # noqa: F401
+# Importing the vendors and the emulator's own models registers every table on Base.metadata.
+import xweb_emulator.models  # noqa: F401
 import xweb_emulator.vendors  # noqa: F401
 from xweb_emulator.db import Base
 

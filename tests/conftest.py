@@ -50,7 +50,7 @@ def xweb_emulator_settings(database_url) -> dict:
 @pytest.fixture(scope="session")
 def served(xweb_emulator_server) -> Emulator:
     """The plugin's server, with the suite's own helpers (support.Emulator)."""
-    return Emulator(xweb_emulator_server.base_url, xweb_emulator_server.settings, xweb_emulator_server.app)
+    return Emulator(xweb_emulator_server.base_url, xweb_emulator_server.settings, xweb_emulator_server.emulator)
 
 
 @pytest.fixture

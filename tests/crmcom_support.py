@@ -122,7 +122,7 @@ def stored(emulator: Emulator) -> dict[str, list[tuple]]:
     """Every crmcom_ row, column by column, but the login tokens' (every accepted call restarts a token's idle time)."""
     tables = [table for table in Base.metadata.sorted_tables
               if table.name.startswith("crmcom_") and table is not LoginToken.__table__]
-    with emulator.app.database.transaction() as session:
+    with emulator.emulator.database.transaction() as session:
         return {table.name: sorted(tuple(map(str, row)) for row in session.execute(select(table))) for table in tables}
 
 

@@ -117,7 +117,7 @@ def soap_fault(response: requests.Response) -> dict[str, str | None]:
 
 
 def rows(emulator: Emulator, model: type, **equal: Any) -> list:
-    with emulator.app.database.transaction() as session:
+    with emulator.emulator.database.transaction() as session:
         return list(session.scalars(select(model).filter_by(**equal)))
 
 
@@ -144,4 +144,4 @@ def nothing_written(emulator: Emulator) -> Iterator[None]:
 
 
 def seed(emulator: Emulator, section: dict) -> dict[str, list[str]]:
-    return emulator.app.seed({"sap": section})["sap"]
+    return emulator.emulator.seed({"sap": section})["sap"]

@@ -55,7 +55,7 @@ class Emulator(RunningEmulator):
         return response_token(response)
 
     def rows(self, model: type, **equal: Any) -> list:
-        with self.app.database.transaction() as session:
+        with self.emulator.database.transaction() as session:
             statement = select(model).filter_by(**equal)
             return list(session.scalars(statement))
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from control_support import (
@@ -30,6 +31,8 @@ from control_support import (
 )
 from support import NS, XWEB, Emulator, fault, parse, response_token
 from xweb_emulator import __version__, db
+from xweb_emulator.journal import PRUNE_EVERY
+from xweb_emulator.models import JournalEntry
 
 ADA = {"cst_type": "Individual", "cst_name_cp": "Ada Lovelace", "cst_id": "ADA-1"}
 DOMAIN_OBJECTS = ("Customer", "Email", "Phone", "CustomerPhone", "Country", "PhoneType", "MailingList",
@@ -344,8 +347,21 @@ def test_the_journal_keeps_only_the_newest_calls_of_its_limit(emulator):
         for operation in ("TestConnection", "GetDateTime", "GetVersion", "GetPromotionalMailingTypes"):
             assert short.soap(operation, "", token).status_code == 200
 
-    assert [entry["operation"] for entry in journal(emulator)] == [
-        "GetDateTime", "GetVersion", "GetPromotionalMailingTypes"]
+        assert [entry["operation"] for entry in journal(short)] == [
+            "GetDateTime", "GetVersion", "GetPromotionalMailingTypes"]
+        oldest_shown = journal(short)[0]["id"]
+        assert control(short, "GET", f"requests/{oldest_shown - 1}").status_code == 404
+
+
+def test_the_journal_deletes_what_it_no_longer_shows_in_batches(emulator):
+    with another_server(emulator, journal_limit=5) as short:
+        for _ in range(2 * PRUNE_EVERY):
+            assert short.soap("TestConnection").status_code == 200
+        with short.emulator.database.transaction() as session:
+            stored = session.scalar(select(func.count()).select_from(JournalEntry))
+
+        assert len(journal(short)) == 5
+        assert stored <= 5 + PRUNE_EVERY
 
 
 def test_a_journal_limit_of_zero_journals_nothing(emulator):

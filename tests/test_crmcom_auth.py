@@ -60,7 +60,7 @@ def test_the_configured_credentials_replace_the_default_ones(emulator_with):
     refused(post(other, "authentication/token",
                  {"username": "connector", "password": "s3cret", "organisation": "demo"}),
             "InvalidCredentialsException")
-    assert any("connector / s3cret, organisation ACME" in line for line in other.app.describe(other.base_url))
+    assert any("connector / s3cret, organisation ACME" in line for line in other.emulator.describe(other.base_url))
 
 
 @pytest.mark.parametrize("token", [None, "", "0123456789ABCDEF0123456789ABCDEF", 42])

@@ -282,11 +282,11 @@ def test_a_seed_extends_the_data_through_the_apis_rules(emulator, token):
 ])
 def test_a_seed_that_breaks_a_rule_is_refused_whole(emulator, section, message):
     with nothing_written(emulator), pytest.raises(SeedError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        emulator.app.seed({"crmcom": section})
+        emulator.emulator.seed({"crmcom": section})
 
 
 def test_the_banner_names_the_web_api_and_its_user(emulator):
-    lines = [line for line in emulator.app.describe(emulator.base_url) if "CRM.COM" in line]
+    lines = [line for line in emulator.emulator.describe(emulator.base_url) if "CRM.COM" in line]
     assert f"{emulator.base_url}/crmapi/rest/v2/<method>" in lines[0] and BULK in lines[0]
     assert "demo / demo, organisation demo" in lines[1] and "60 min idle" in lines[1]
 

@@ -29,7 +29,7 @@ from control_support import (
 )
 from support import Emulator, fault
 from test_cli import describe, run_cli, serving
-from xweb_emulator.control.faults import FaultSpec
+from xweb_emulator.faults import FaultSpec
 from xweb_emulator.settings import Settings
 
 INJECTED_MESSAGES = {
@@ -422,7 +422,7 @@ def test_rules_from_settings_are_in_force_from_start_and_restored_by_reset(emula
 
 
 def test_a_rule_from_settings_for_an_unknown_vendor_stops_the_start(emulator):
-    from xweb_emulator.control.faults import InvalidFaultRule
+    from xweb_emulator.faults import InvalidFaultRule
 
     with pytest.raises(InvalidFaultRule, match="nosuchvendor"), \
             another_server(emulator, faults=(FaultSpec(vendor="nosuchvendor", action="throttle"),)):
@@ -437,7 +437,7 @@ def test_serve_with_a_fault_flag_throttles_the_first_call(tmp_path):
             "count": 1}
     with serving(tmp_path, "--database-url", f"sqlite:///{tmp_path / 'served.db'}", "--fault", json.dumps(rule),
                  "--fault", '{"vendor": "xweb", "action": "unavailable", "operation": "GetDateTime"}') as server:
-        client = Emulator(server.url, Settings(), app=None)
+        client = Emulator(server.url, Settings(), emulator=None)
         credentials = (f"<ns:userName>{client.settings.xweb_user}</ns:userName>"
                        f"<ns:password>{client.settings.xweb_password}</ns:password>")
         first = client.soap("Authenticate", credentials)

@@ -10,7 +10,7 @@ from xweb_emulator.db import Base, alembic_config
 
 
 def test_migrated_schema_is_what_the_models_declare(served):
-    with served.app.database.engine.connect() as connection:
+    with served.emulator.database.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         differences = compare_metadata(context, Base.metadata)
         revisions = context.get_current_heads()

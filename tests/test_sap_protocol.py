@@ -55,7 +55,7 @@ def test_the_communication_user_is_configurable(emulator_with):
 
     assert post(emulator, BOUNCE, fixture(SAMPLE)).status_code == 401
     assert answer(post(emulator, BOUNCE, fixture(SAMPLE), auth=("COMM_USER", "s3cret"))).campaigns
-    assert any("COMM_USER / s3cret" in line for line in emulator.app.describe(emulator.base_url))
+    assert any("COMM_USER / s3cret" in line for line in emulator.emulator.describe(emulator.base_url))
 
 
 def test_calls_are_journaled_with_operation_user_and_outcome(emulator):

@@ -137,7 +137,7 @@ def test_the_failure_sample_is_the_answer_of_a_tenant_without_account_a2001(emul
     """The seed shows the bounce sample failing with "Account A2001 does not exist" and "Contact person CP2002 does
     not exist": the answer of a tenant that lacks both (on the demo data, where they exist, the same request succeeds,
     as the seed's success sample shows)."""
-    emulator.app.reset(demo_data=False)
+    emulator.emulator.reset(demo_data=False)
     seed(emulator, {
         "Customer": [{"InternalID": "A2010"}, {"InternalID": "A2020"}],
         "ContactPerson": [{"InternalID": "CP2012", "CustomerInternalID": "A2010"},

@@ -74,6 +74,6 @@ def test_a_seed_that_cannot_be_stored_stores_nothing(emulator, section, error):
 
 def test_the_demo_data_is_loaded_only_into_an_empty_database(emulator):
     before = stored(emulator)
-    emulator.app.prepare()
+    emulator.emulator.prepare()
 
     assert stored(emulator) == before

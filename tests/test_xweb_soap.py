@@ -527,7 +527,7 @@ def test_a_token_that_is_no_guid_is_answered_locked(emulator):
 
 def test_an_expired_token_is_refused(emulator):
     token = emulator.authenticate()
-    with emulator.app.database.transaction() as session:
+    with emulator.emulator.database.transaction() as session:
         session.get(AuthenticationToken, uuid.UUID(token)).expires_at = utcnow() - timedelta(seconds=1)
 
     assert_token_refused(get_version(emulator, token))

@@ -113,12 +113,12 @@ def seed(file: Path, database_url: str | None) -> None:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))  # YAML is a superset of JSON
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{file} is neither JSON nor YAML: {error}") from None
-    app = prepare_database(settings)
+    emulator = prepare_database(settings)
     try:
-        created = app.seed(document)
+        created = emulator.seed(document)
     except SeedError as error:
         click.echo(f"{file}: {error}", err=True)
         sys.exit(1)
     finally:
-        app.database.dispose()
+        emulator.database.dispose()
     click.echo(json.dumps(created, indent=2))

@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
-from xweb_emulator.control.models import ClockOffset
+from xweb_emulator.models import ClockOffset
 
 _ROW = 1
+
+OFFSET_SECONDS = select(ClockOffset.offset_seconds).where(ClockOffset.id == _ROW).scalar_subquery()
+"""The offset as a subquery, for a statement that reads it together with something else (the call pipeline's)."""
 
 
 def utcnow() -> datetime:
@@ -19,9 +22,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def shifted(offset_seconds: float | None) -> datetime:
+    """Now on a clock `offset_seconds` ahead of real time."""
+    return utcnow() + timedelta(seconds=offset_seconds or 0)
+
+
 def offset(session: Session | Connection) -> timedelta:
-    seconds = session.execute(select(ClockOffset.offset_seconds).where(ClockOffset.id == _ROW)).scalar()
-    return timedelta(seconds=seconds or 0)
+    return timedelta(seconds=session.execute(select(OFFSET_SECONDS)).scalar() or 0)
 
 
 def now(session: Session | Connection) -> datetime:

@@ -5,9 +5,13 @@ Alembic is the only source of the schema: nothing here creates tables; `upgrade`
 
 from __future__ import annotations
 
+import fcntl
 import importlib.resources
+import os
+import threading
+from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -25,6 +29,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Writers wait their turn in WriteQueue; the busy handler only covers a writer outside this emulator (a sqlite3 shell).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY = "xweb_emulator_read_only"
 
@@ -65,6 +70,58 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class WriteQueue:
+    """The writers of one SQLite database, queued for its write lock: threads of a process in order of arrival,
+    processes (server workers) in the kernel's file lock. SQLite's own busy handler polls instead, sleeping in
+    growing steps of up to 100 ms, which turns a short queue of writers into second-long stalls."""
+
+    def __init__(self, database_path: str | None) -> None:
+        self._lock_path = f"{database_path}-writers.lock" if database_path else None
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._taken = False
+        self._lock_file: tuple[int, int] | None = None  # (pid, descriptor): a forked worker opens its own
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        self._acquire()
+        try:
+            if self._lock_path is None:
+                yield
+                return
+            descriptor = self._descriptor()
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            self._release()
+
+    def _acquire(self) -> None:
+        with self._guard:
+            if not self._taken:
+                self._taken = True
+                return
+            handover = threading.Lock()
+            handover.acquire()
+            self._waiting.append(handover)
+        handover.acquire()  # released by the writer before us, who hands the turn over instead of freeing it
+
+    def _release(self) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._taken = False
+
+    def _descriptor(self) -> int:
+        # Only this process's writer thread holding the turn gets here, so no two threads open it at once.
+        if self._lock_file is None or self._lock_file[0] != os.getpid():
+            self._lock_file = (os.getpid(), os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644))
+        return self._lock_file[1]
+
+
 class Database:
     """An engine and its session factory: the state every request reads and writes."""
 
@@ -73,6 +130,12 @@ class Database:
         self.engine = create_db_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            path = parsed.database if parsed.database and parsed.database != ":memory:" else None
+            self._writers: WriteQueue | None = WriteQueue(str(Path(path).resolve()) if path else None)
+        else:
+            self._writers = None  # PostgreSQL's own row locks let writers run side by side
 
     @property
     def kind(self) -> str:
@@ -81,7 +144,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed together, or rolled back together if anything raises."""
-        with self._sessions.begin() as session:
+        with self._writers.turn() if self._writers is not None else nullcontext(), self._sessions.begin() as session:
             yield session
 
     @contextmanager
@@ -92,7 +155,7 @@ class Database:
             yield connection
 
     def upgrade(self) -> None:
-        with self.engine.begin() as connection:
+        with self._writers.turn() if self._writers is not None else nullcontext(), self.engine.begin() as connection:
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")

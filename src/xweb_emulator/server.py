@@ -10,13 +10,14 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from xweb_emulator.app import prepare_database
-from xweb_emulator.control.faults import InvalidFaultRule
+from xweb_emulator.pipeline import CONTROL_PREFIX
+from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
 
 def serve(settings: Settings) -> None:
     try:
-        app = prepare_database(settings)
+        emulator = prepare_database(settings)
     except InvalidFaultRule as error:
         raise click.UsageError(f"fault rule (--fault, XWEB_EMULATOR_FAULTS): {error}") from None
     port = settings.port or _free_port(settings.host)
@@ -24,7 +25,9 @@ def serve(settings: Settings) -> None:
     # Workers are separate processes: they rebuild the same Settings from the environment.
     os.environ.update(settings.as_environment())
     base = f"http://{settings.host}:{port}"
-    lines = [*app.describe(base), f"database     {settings.database_url}"]
+    lines = [*emulator.describe(base), f"database     {settings.database_url}"]
+    if settings.control_plane:
+        lines.append(f"control      {base}{CONTROL_PREFIX}   (reset, seed, state, requests, faults, clock)")
     click.echo(f"xweb-emulator listening on {base}\n" + "".join(f"  {line}\n" for line in lines), err=True, nl=False)
     Granian(
         "xweb_emulator.app:wsgi_app",

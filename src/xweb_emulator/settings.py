@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from xweb_emulator.control.faults import FaultSpec
+from xweb_emulator.faults import FaultSpec
 
 ENV_PREFIX = "XWEB_EMULATOR_"
 

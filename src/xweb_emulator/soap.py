@@ -5,8 +5,9 @@
   the first child element).
 - `Soap11`: spyne's SOAP 1.1 with the envelope prefix real .NET servers use (soap:), documents with a DOCTYPE refused
   before anything reads them (no DTD is loaded, no entity resolved), and vendor-shaped faults.
-- `SoapWsgiApplication`: spyne's WSGI server, with every error — spyne's own included — turned into the vendor's
-  fault by the vendor's `as_fault` before it is written.
+- `SoapServer`: a spyne application driven by the call pipeline: it reads a call's body into a method context and
+  writes that context's result or fault. The vendor's runner, not spyne, runs the operation: the @rpc methods of
+  a vendor's service only declare its messages.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ from typing import Any
 
 import spyne.const
 from lxml import etree
-from spyne import AnyXml, Fault
+from spyne import AnyXml, Fault, MethodContext
 from spyne.protocol.soap import Soap11 as SpyneSoap11
-from spyne.server.wsgi import WsgiApplication
+from spyne.server import ServerBase
+from werkzeug.http import parse_options_header
 
 from xweb_emulator import jsonnet
+from xweb_emulator.call import Call
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address")
 
-# spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; our
-# adapters log what is the emulator's own failure.
-logging.getLogger("spyne").setLevel(logging.CRITICAL)
+# spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; the
+# pipeline logs what is the emulator's own failure.
+logging.getLogger("spyne").setLevel(logging.CRITICAL + 1)
 
 # spyne runs a full gc.collect() once a second in every process, to release the file descriptors of uploaded
 # attachments; we take none, and each collection stalls a request for tens of milliseconds under load.
@@ -108,30 +111,54 @@ class Soap11(SpyneSoap11):
             jsonnet.fill(detail, inst.vendor_detail, inst.detail_namespace)
 
 
-class SoapWsgiApplication(WsgiApplication):
-    """spyne's WSGI server, with `as_fault(ctx, error)` making every error the vendor's fault."""
+class SoapServer(ServerBase):
+    """spyne's reading and writing of one SOAP application, for calls the pipeline hands it."""
 
-    def __init__(self, app, as_fault: Callable[[Any, Exception], VendorFault], max_content_length: int) -> None:
-        super().__init__(app, max_content_length=max_content_length)
-        self._as_fault = as_fault
+    transport = "http://schemas.xmlsoap.org/soap/http"
 
-    def generate_contexts(self, ctx, in_string_charset=None):
-        """spyne raises plain exceptions for some unreadable requests (an empty body, bytes that are not in the
-        declared charset, an empty soap:Body): make them the client faults they are."""
+    def read(self, call: Call) -> MethodContext:
+        """The call's body read into a method context: its method, header and arguments, or `in_error` for what
+        could not be read. The context keeps the call as its `udc`."""
+        ctx = MethodContext(self, MethodContext.SERVER)
+        ctx.udc = call
+        ctx.in_string = [call.body]
+        charset = parse_options_header(call.request.content_type or "")[1].get("charset")
         try:
-            return super().generate_contexts(ctx, in_string_charset)
+            ctx = self.generate_contexts(ctx, charset)[0]
+            if ctx.in_error is None:
+                self.get_in_object(ctx)
         except Exception as error:
+            # spyne raises plain exceptions for some unreadable requests (an empty body, bytes that are not in the
+            # declared charset, an empty soap:Body): they are the client faults they are.
             reason = "Root element is missing." if isinstance(error, StopIteration) else (
                 f"There is an error in the XML document: {type(error).__name__}: {error}")
-            ctx.in_object = None
-            ctx.in_error = ctx.out_error = Fault("Client.UnreadableRequest", reason)
-            return (ctx,)
+            ctx.in_error = Fault("Client.UnreadableRequest", reason)
+        return ctx
 
-    def handle_error(self, p_ctx, others, error, start_response):
-        fault = error if isinstance(error, VendorFault) else self._as_fault(p_ctx, error)
-        p_ctx.out_error = fault
-        p_ctx.out_header = None  # a fault carries no token
-        return super().handle_error(p_ctx, others, fault, start_response)
+    def write(self, ctx: MethodContext | None, result: Any = None, header: Any = None) -> bytes:
+        """The answer to a method context read by `read`: its result, with the header given."""
+        ctx.out_object = [result]
+        ctx.out_header = header
+        ctx.protocol = ctx.outprot_ctx
+        self.get_out_string(ctx)
+        return b"".join(ctx.out_string)
+
+    def write_fault(self, call: Call, fault: Fault) -> bytes:
+        ctx = MethodContext(self, MethodContext.SERVER)
+        ctx.udc = call
+        ctx.out_error = fault
+        self.get_out_string(ctx)
+        return b"".join(ctx.out_string)
+
+
+def declared(name: str) -> Any:
+    """The body of a SOAP method that only declares its messages: the vendor's runner runs the operation."""
+
+    def method(ctx: MethodContext, *args: Any) -> Any:
+        raise NotImplementedError(f"{name} is run by the call pipeline, not by spyne")
+
+    method.__name__ = name  # spyne keys its methods by function name
+    return method
 
 
 @lru_cache(maxsize=16)

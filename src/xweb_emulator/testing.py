@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from xweb_emulator.app import EmulatorApp, prepare_database
+from xweb_emulator.app import create_app, prepare_database
+from xweb_emulator.emulator import Emulator
 from xweb_emulator.settings import Settings
 
 XWEB_SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
@@ -96,10 +97,10 @@ class EmulatorClient:
     def health(self) -> dict:
         return self._control("GET", "health")
 
-    def reset(self, *, empty: bool = False) -> dict:
+    def reset(self, *, empty: bool = False, vendor: str | None = None) -> dict:
         """Back to the demo data (empty=True: no records but the configured users); clears the journal, the fault
-        rules added since start-up and the clock offset."""
-        return self._control("POST", "reset", json={"empty": empty})
+        rules added since start-up and the clock offset. With `vendor`, that vendor's records only."""
+        return self._control("POST", "reset", json={"empty": empty, **({"vendor": vendor} if vendor else {})})
 
     def seed(self, document: dict) -> dict[str, dict[str, list[str]]]:
         """Load records ({"xweb": {"Customer": [...]}, "sap": {...}, "crmcom": {...}}); answers their keys."""
@@ -154,11 +155,11 @@ class EmulatorClient:
 
 
 class RunningEmulator(EmulatorClient):
-    """An emulator started in this process by `run_emulator`: its application is at hand as well."""
+    """An emulator started in this process by `run_emulator`: its state (database, vendors) is at hand as well."""
 
-    def __init__(self, base_url: str, settings: Settings, app: EmulatorApp) -> None:
+    def __init__(self, base_url: str, settings: Settings, emulator: Emulator) -> None:
         super().__init__(base_url, settings)
-        self.app = app
+        self.emulator = emulator
 
 
 Running = TypeVar("Running", bound=RunningEmulator)
@@ -175,14 +176,14 @@ class _QuietHandler(WSGIRequestHandler):
 def run_emulator(settings: Settings, factory: type[Running] = RunningEmulator) -> Iterator[Running]:
     """The emulator on a free port of 127.0.0.1, served by threads of this process, for as long as the context is
     open. Its database is brought to the latest schema and prepared first."""
-    app = prepare_database(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    emulator = prepare_database(settings)
+    server = make_server("127.0.0.1", 0, create_app(settings, emulator), threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="xweb-emulator", daemon=True)
     thread.start()
     try:
-        yield factory(f"http://127.0.0.1:{server.server_port}", settings, app)
+        yield factory(f"http://127.0.0.1:{server.server_port}", settings, emulator)
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
-        app.database.dispose()
+        emulator.database.dispose()

@@ -1,17 +1,27 @@
-"""What every emulated vendor gives the one application: its endpoints, its state, and its share of the harness.
+"""What every emulated vendor gives the emulator, and the one runner every vendor call goes through.
 
-A vendor package (xweb/, sap/, crmcom/) holds its models, its operations as plain functions over a session, its
-adapters, and one `Vendor` subclass that the application, the control plane and the `seed` command reach it through.
-The registry of vendors is xweb_emulator.vendors.
+A vendor package (xweb/, sap/, crmcom/) holds the same files, each in the same role:
 
-Each call a vendor answers carries a `CallRecord` in its WSGI environ: the request chain in front (fault injection,
-journal) writes into it what it decided, the vendor's operations what happened (who called, how it ended).
+    models.py       its tables (a migration branch of their own)
+    errors.py       its errors, subclasses of xweb_emulator.errors.EmulatorError
+    operations.py   its operation table: every operation declared once, bound to its domain function
+    vendor.py       its `Vendor` subclass: routing, the runner's hooks, state, seeds, demo data
+    seed.py         seed documents and demo data
+    soap.py, json_api.py, rest.py
+                    its wires: each reads a request into an `Incoming` and writes results and errors back
+
+and its domain modules (auth.py, facade.py, events.py …): plain functions over a session, no XML, no JSON.
+
+The pipeline (xweb_emulator.pipeline) gives every call one transaction and asks the vendor's wire to read it; then
+`Vendor.run` runs it the same way for every vendor: the authentication hook, then any fault a rule injects, then the
+operation. The registry of vendors is xweb_emulator.vendors.
 """
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -19,43 +29,69 @@ from typing import Any, ClassVar
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
-from xweb_emulator.db import Base, Database
+from xweb_emulator.call import OK, Answer, Call
+from xweb_emulator.db import Base
+from xweb_emulator.errors import EmulatorError
 from xweb_emulator.settings import Settings
 
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+log = logging.getLogger(__name__)
 
-OK = "ok"
+
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    """An entry of a vendor's operation table. Vendors add what their wires need to know of it."""
+
+    name: str
+    run: Callable[[Call, Any], Any]
+    """The operation itself, over the call's session: parameters in the vendor's neutral form in, its result out."""
+    dry_run: bool = False
+    """Its writes are rolled back once it has answered (a Check operation)."""
 
 
 @dataclass
-class CallRecord:
-    """One vendor call as the journal keeps it, and the fault the chain asks the vendor to answer with."""
+class Incoming:
+    """A request as its wire read it."""
 
-    vendor: str
-    operation: str | None
-    user: str | None = None
-    outcome: str | None = None  # "ok", or the vendor's name for the fault or error the call ended in
-    inject_fault: str | None = None  # a kind of the vendor's `fault_kinds`: answer with it, write nothing
+    operation: Operation | None
+    params: Any = None
+    credentials: Any = None
+    """What the client authenticates with; None where the request was not read far enough to know."""
+    unreadable: EmulatorError | None = None
+    """Why the wire could not read the request (it is refused once any credentials the wire knows are checked)."""
+    wire_state: Any = None
+    """What the wire keeps between reading the request and writing its answer."""
 
-    ENVIRON_KEY: ClassVar[str] = "xweb_emulator.call"
 
-    @classmethod
-    def of(cls, environ: dict, vendor: str = "", operation: str | None = None) -> CallRecord:
-        """The request's record; a fresh one where the request did not come through the application's chain."""
-        record = environ.get(cls.ENVIRON_KEY)
-        if record is None:
-            record = environ[cls.ENVIRON_KEY] = cls(vendor, operation)
-        return record
+class Wire(ABC):
+    """One way of speaking to a vendor (SOAP, JSON, REST): reads requests, writes answers, in the vendor's shape."""
+
+    @abstractmethod
+    def read(self, call: Call) -> Incoming:
+        """The request's operation, parameters and credentials. What it cannot read goes in `unreadable`."""
+
+    @abstractmethod
+    def write(self, call: Call, incoming: Incoming, result: Any) -> Answer:
+        """The answer to a call that succeeded."""
+
+    @abstractmethod
+    def write_error(self, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
+        """The answer to a call that ended in `error`; `incoming` is None when the request was never read."""
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """The vendor application that answers a request, and the operation it asks for where the request shows it
-    before the body is read (for fault rules and the journal; the vendor may refine it in the CallRecord)."""
+    """A call to one of the vendor's wires; `operation` is the operation's name where the request shows it before
+    its body is read (fault rules match it)."""
 
-    app: WsgiApp
+    wire: Wire
     operation: str | None = None
-    is_call: bool = True  # False for what is no operation (a WSDL): no fault rule applies, no journal entry
+
+
+@dataclass(frozen=True)
+class Document:
+    """What is no call (a WSDL, a help page): no fault rule applies, no journal entry is made."""
+
+    respond: Callable[[Request], Answer]
 
 
 class SeedError(Exception):
@@ -75,13 +111,69 @@ class Vendor(ABC):
     has_tokens: ClassVar[bool] = False
     """Whether clients hold tokens that a rule may expire (`expire_tokens`)."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
-        self.database = database
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    # ----------------------------------------------------------------------------------------------- the runner
+
+    def run(self, call: Call, incoming: Incoming) -> Any:
+        """Run one call: authentication, then a fault a rule injects, then the operation. An error ends the call
+        (recorded on it, so that the pipeline rolls its writes back) and is raised for the wire to write."""
+        try:
+            if incoming.operation is not None:
+                call.operation = incoming.operation.name
+            if incoming.unreadable is not None and incoming.credentials is None:
+                raise incoming.unreadable
+            self.authenticate(call, incoming)
+            if incoming.unreadable is not None:
+                raise incoming.unreadable
+            operation = incoming.operation
+            if call.injected_fault is not None:
+                self.inject(call, operation)
+            call.dry_run = operation.dry_run
+            result = self.conclude(call, operation, operation.run(call, incoming.params))
+        except EmulatorError as error:
+            call.fail(error)
+            raise
+        except Exception:
+            log.exception("%s %s failed", self.name, call.operation)
+            error = self.internal_error(call)
+            call.fail(error)
+            raise error from None
+        if call.outcome is None:
+            call.outcome = OK
+        return result
+
+    # ------------------------------------------------------------------------------------------ the runner's hooks
+
     @abstractmethod
-    def route(self, request: Request) -> Endpoint | None:
-        """The endpoint answering this request, or None when its path is not one of this vendor's."""
+    def authenticate(self, call: Call, incoming: Incoming) -> None:
+        """Check the call's credentials (where its operation needs any); record who called in `call.user`."""
+
+    def inject(self, call: Call, operation: Operation) -> None:
+        """A rule asks this call to fail with `call.injected_fault`: raise it as the real fault is raised."""
+        raise self.injected_error(call.injected_fault)
+
+    @abstractmethod
+    def injected_error(self, kind: str) -> EmulatorError:
+        """The error of one of the vendor's `fault_kinds`, worded as the real one is."""
+
+    def conclude(self, call: Call, operation: Operation, result: Any) -> Any:
+        """What the wire is handed of an operation that succeeded (its result, and whatever the vendor adds)."""
+        return result
+
+    @abstractmethod
+    def internal_error(self, call: Call) -> EmulatorError:
+        """The vendor's answer to the emulator's own failure (nothing was written)."""
+
+    def after_fault(self, session: Session, call: Call, error: EmulatorError) -> None:
+        """What a fault leaves behind once the call's writes are rolled back (a dead token)."""
+
+    # -------------------------------------------------------------------------------------- routing and state
+
+    @abstractmethod
+    def route(self, request: Request) -> Endpoint | Document | None:
+        """What answers this request, or None when its path is not one of this vendor's."""
 
     @abstractmethod
     def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:

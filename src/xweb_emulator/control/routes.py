@@ -1,7 +1,8 @@
 """The control plane: JSON over HTTP under /_emulator/, for test harnesses (documented in the README).
 
     GET    /_emulator/health                     ready, versions, database kind, schema revisions
-    POST   /_emulator/reset                      back to the demo data ({"empty": true}: without it)
+    POST   /_emulator/reset                      back to the demo data ({"empty": true}: without it; {"vendor": "sap"}:
+                                                 that vendor's records only)
     POST   /_emulator/seed                       load a seed document; answers the keys created
     GET    /_emulator/state                      each vendor's objects and how many records each holds
     GET    /_emulator/state/<vendor>/<object>    the stored records; ?<column>=<value> filters, limit, offset
@@ -25,7 +26,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from alembic.migration import MigrationContext
 from pydantic import ValidationError
@@ -35,14 +36,11 @@ from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from xweb_emulator import __version__, clock
-from xweb_emulator.control import faults, journal
-from xweb_emulator.control.models import FaultRule
+from xweb_emulator import __version__, clock, faults, journal
 from xweb_emulator.db import Base
+from xweb_emulator.emulator import Emulator
+from xweb_emulator.models import FaultRule
 from xweb_emulator.vendor import SeedError
-
-if TYPE_CHECKING:
-    from xweb_emulator.app import EmulatorApp
 
 _PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
 
@@ -52,8 +50,8 @@ class BadRequest(Exception):
 
 
 class ControlPlane:
-    def __init__(self, app: EmulatorApp) -> None:
-        self.app = app
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
         self.urls = Map([
             Rule("/_emulator/health", endpoint=self.health, methods=["GET"]),
             Rule("/_emulator/reset", endpoint=self.reset, methods=["POST"]),
@@ -83,12 +81,12 @@ class ControlPlane:
         return result if isinstance(result, Response) else _json(result)
 
     def _transaction(self):
-        return self.app.database.transaction()
+        return self.emulator.database.transaction()
 
     # ------------------------------------------------------------------------------------------------- health
 
     def health(self, request: Request) -> dict:
-        database = self.app.database
+        database = self.emulator.database
         with database.engine.connect() as connection:
             revisions = sorted(MigrationContext.configure(connection).get_current_heads())
         return {
@@ -97,7 +95,7 @@ class ControlPlane:
             "python": platform.python_version(),
             "packages": {name: _installed_version(name) for name in _PACKAGES},
             "database": {"kind": database.kind, "schema_revisions": revisions},
-            "vendors": list(self.app.vendors),
+            "vendors": list(self.emulator.vendors),
         }
 
     # ------------------------------------------------------------------------------------------ reset and seed
@@ -105,14 +103,17 @@ class ControlPlane:
     def reset(self, request: Request) -> dict:
         body = _json_object(request, default={})
         empty = _flag(request.args.get("empty", body.get("empty", False)), "empty")
+        vendor = request.args.get("vendor", body.get("vendor"))
+        if vendor is not None and vendor not in self.emulator.vendors:
+            raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(self.emulator.vendors)}")
         started = time.perf_counter()
-        self.app.reset(demo_data=False if empty else None)
-        return {"reset": True, "demo_data": not empty and self.app.settings.demo_data,
+        self.emulator.reset(demo_data=False if empty else None, vendor=vendor)
+        return {"reset": True, "vendor": vendor, "demo_data": not empty and self.emulator.settings.demo_data,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
 
     def seed(self, request: Request) -> dict:
         try:
-            return {"created": self.app.seed(_json_body(request))}
+            return {"created": self.emulator.seed(_json_body(request))}
         except SeedError as error:
             raise BadRequest(str(error)) from None
 
@@ -123,7 +124,7 @@ class ControlPlane:
             return {
                 vendor.name: {name: session.scalar(select(func.count()).select_from(model))
                               for name, model in vendor.state_objects.items()}
-                for vendor in self.app.vendors.values()
+                for vendor in self.emulator.vendors.values()
             }
 
     def state(self, request: Request, vendor: str, object_name: str) -> dict:
@@ -143,9 +144,9 @@ class ControlPlane:
         return {"vendor": vendor, "object": object_name, "count": len(records), "records": records}
 
     def _state_model(self, vendor_name: str, object_name: str) -> type[Base]:
-        vendor = self.app.vendors.get(vendor_name)
+        vendor = self.emulator.vendors.get(vendor_name)
         if vendor is None:
-            raise BadRequest(f"unknown vendor {vendor_name!r}: the vendors are {', '.join(self.app.vendors)}")
+            raise BadRequest(f"unknown vendor {vendor_name!r}: the vendors are {', '.join(self.emulator.vendors)}")
         by_lower_name = {name.lower(): model for name, model in vendor.state_objects.items()}
         model = by_lower_name.get(object_name.lower())
         if model is None:
@@ -158,13 +159,13 @@ class ControlPlane:
     def requests(self, request: Request) -> dict:
         filters = {name: request.args[name] for name in journal.FILTERS if name in request.args}
         with self._transaction() as session:
-            entries = journal.entries(session, filters, after_id=_count(request, "after_id"),
-                                      limit=_count(request, "limit"))
+            entries = journal.entries(session, filters, limit=self.emulator.settings.journal_limit,
+                                      after_id=_count(request, "after_id"), count=_count(request, "limit"))
             return {"requests": [journal.as_json(entry) for entry in entries]}
 
     def request_entry(self, request: Request, entry_id: int) -> Response | dict:
         with self._transaction() as session:
-            entry = session.get(journal.JournalEntry, entry_id)
+            entry = journal.entry(session, entry_id, limit=self.emulator.settings.journal_limit)
             if entry is None:
                 return _json({"error": f"the journal holds no request {entry_id}"}, 404)
             return journal.as_json(entry)
@@ -180,14 +181,14 @@ class ControlPlane:
         with self._transaction() as session:
             rules = [_fault_rule(rule) for rule in session.scalars(select(FaultRule).order_by(FaultRule.id))]
         vendors = {vendor.name: {"fault_kinds": dict(vendor.fault_kinds), "has_tokens": vendor.has_tokens}
-                   for vendor in self.app.vendors.values()}
+                   for vendor in self.emulator.vendors.values()}
         return {"rules": rules, "vendors": vendors}
 
     def add_fault_rules(self, request: Request) -> Response:
         body = _json_body(request)
         items = body if isinstance(body, list) else [body]
         try:
-            specs = [self.app.checked_fault(faults.FaultSpec.model_validate(item)) for item in items]
+            specs = [self.emulator.checked_fault(faults.FaultSpec.model_validate(item)) for item in items]
         except ValidationError as error:
             raise BadRequest("; ".join(_validation_message(item) for item in error.errors())) from None
         except faults.InvalidFaultRule as error:

@@ -13,6 +13,12 @@ from sqlalchemy.orm import Session
 
 from xweb_emulator.crmcom.errors import InvalidCredentials, InvalidToken
 from xweb_emulator.crmcom.models import CrmComUser, LoginToken, new_id
+from xweb_emulator.settings import Settings
+
+
+def idle(settings: Settings) -> timedelta:
+    """How long a token lives unused."""
+    return timedelta(minutes=settings.crmcom_token_idle_minutes)
 
 
 def ensure_user(session: Session, username: str, password: str, organisation: str) -> None:

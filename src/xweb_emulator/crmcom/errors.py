@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from xweb_emulator.errors import EmulatorError
 
-class CrmComError(Exception):
-    code: ClassVar[str]
+
+class CrmComError(EmulatorError):
     description: ClassVar[str]
     http_status: ClassVar[int] = 200
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
     @property
     def error_description(self) -> str:

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
-from xweb_emulator.crmcom import auth, events, models, web_api
-from xweb_emulator.crmcom.api import METHODS, CrmComApi
-from xweb_emulator.crmcom.errors import FAULT_KINDS, CrmComError
+from xweb_emulator.call import Call
+from xweb_emulator.crmcom import auth, events, models, rest
+from xweb_emulator.crmcom.errors import FAULT_KINDS, ITEM_FAILURE, CrmComError, SystemFailure, injected
+from xweb_emulator.crmcom.operations import BULK_CREATE, OPERATIONS, Method
 from xweb_emulator.crmcom.seed import load, load_demo_if_empty
-from xweb_emulator.db import Database
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Endpoint, SeedError, Vendor
+from xweb_emulator.vendor import Endpoint, Incoming, SeedError, Vendor
 
 
 class CrmCom(Vendor):
@@ -34,18 +34,38 @@ class CrmCom(Vendor):
     fault_kinds = FAULT_KINDS
     has_tokens = True
 
-    def __init__(self, database: Database, settings: Settings) -> None:
-        super().__init__(database, settings)
-        self.api = CrmComApi(database, settings)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._wire = rest.RestWire()
 
     def route(self, request: Request) -> Endpoint | None:
-        if not web_api.is_web_api_path(request.path):
+        if not rest.is_web_api_path(request.path):
             return None
-        method = web_api.method_at(request.path)
-        return Endpoint(self._web_api, method.name if method else None)
+        method = rest.method_at(request.path)
+        return Endpoint(self._wire, method.name if method else None)
 
-    def _web_api(self, environ: dict, start_response) -> Any:
-        return web_api.handle(self.api, Request(environ))(environ, start_response)
+    # ------------------------------------------------------------------------------------------ the runner's hooks
+
+    def authenticate(self, call: Call, incoming: Incoming) -> None:
+        method: Method = incoming.operation
+        if not method.takes_token:
+            username = incoming.params.get("username")
+            call.user = username if isinstance(username, str) else None
+            return
+        call.user = auth.use_token(call.session, incoming.credentials, call.now, auth.idle(self.settings)).username
+
+    def inject(self, call: Call, operation: Method) -> None:
+        # An item failure is the bulk method's to apply, to each of its events; elsewhere it fails the call.
+        if call.injected_fault != ITEM_FAILURE or operation.name != BULK_CREATE:
+            raise injected(call.injected_fault)
+
+    def injected_error(self, kind: str) -> CrmComError:
+        return injected(kind)
+
+    def internal_error(self, call: Call) -> CrmComError:
+        return SystemFailure("An Unexpected Error Occurred In The Emulator.")
+
+    # -------------------------------------------------------------------------------------------------- state
 
     def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
         settings = self.settings
@@ -66,7 +86,7 @@ class CrmCom(Vendor):
     def describe(self, base_url: str) -> list[str]:
         settings = self.settings
         return [
-            f"CRM.COM      {base_url}{web_api.PREFIX}<method>   ({', '.join(METHODS)})",
+            f"CRM.COM      {base_url}{rest.PREFIX}<method>   ({', '.join(OPERATIONS)})",
             f"CRM.COM user {settings.crmcom_user} / {settings.crmcom_password}, organisation "
             f"{settings.crmcom_organisation}   (tokens expire after {settings.crmcom_token_idle_minutes} min idle)",
         ]

@@ -1,5 +1,5 @@
-"""The ManageCampaignInboundIn endpoint: HTTP Basic authentication of the communication user, then spyne
-applications for SOAP 1.1 and SOAP 1.2 (chosen by Content-Type) that hand each message to the service.
+"""The ManageCampaignInboundIn endpoint's wire: HTTP Basic credentials of the communication user, and spyne
+applications for SOAP 1.1 and SOAP 1.2 (chosen by Content-Type) that read each message and write its confirmation.
 
 What a client sees is SAP's: the soap-env: envelope with an empty Header, message roots in
 http://sap.com/xi/SAPGlobal20/Global under the prefix n0 and unqualified children, faults with faultcode
@@ -9,35 +9,23 @@ and an empty detail, and 401 from the HTTP layer for missing or wrong credential
 
 from __future__ import annotations
 
-import hmac
-import logging
 import uuid
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from lxml import etree
 from spyne import Application, Fault, ServiceBase, rpc
 from spyne.error import ResourceNotFoundError
 from spyne.protocol.soap import Soap12 as SpyneSoap12
-from werkzeug import Request, Response
 from werkzeug.http import parse_options_header
 
-from xweb_emulator import clock, jsonnet
-from xweb_emulator.sap.api import (
-    NAMESPACE,
-    OPERATIONS,
-    SERVICE,
-    SOAP_FAULT,
-    UNAUTHORIZED,
-    CampaignInboundService,
-    Operation,
-    operation_for,
-)
-from xweb_emulator.sap.errors import MalformedRequest, ProcessingError
-from xweb_emulator.soap import Soap11, SoapWsgiApplication, VendorFault, XmlContent
-from xweb_emulator.vendor import CallRecord
-
-logger = logging.getLogger(__name__)
+from xweb_emulator import jsonnet
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.errors import EmulatorError
+from xweb_emulator.sap.errors import MalformedRequest, Refused, SoapFault, Unauthorized
+from xweb_emulator.sap.log import Confirmation
+from xweb_emulator.sap.operations import NAMESPACE, OPERATIONS, SERVICE, SapOperation, operation_for
+from xweb_emulator.soap import Soap11, SoapServer, VendorFault, XmlContent, declared
+from xweb_emulator.vendor import Incoming, Wire
 
 ENVELOPE_PREFIX = "soap-env"
 MESSAGE_PREFIX = "n0"
@@ -80,7 +68,7 @@ class _SapProtocol:
 
     def get_call_handles(self, ctx) -> list:
         root = etree.QName(ctx.method_request_string)
-        operation = operation_for(root.namespace, root.localname, soap_action(ctx.transport.req_env))
+        operation = operation_for(root.namespace, root.localname, soap_action(ctx.udc.request.environ))
         if operation is None:
             return []
         return self.app.interface.service_method_map.get(f"{{{NAMESPACE}}}{operation.request_element}", [])
@@ -126,86 +114,73 @@ def soap_action(environ: dict) -> str | None:
     return action.strip().strip('"') if action else None
 
 
-def _method(operation: Operation) -> Callable:
+def _method(operation: SapOperation) -> Any:
     """The spyne method of an operation: the whole request message in, the whole confirmation out."""
-
-    def call(ctx, message):
-        service: CampaignInboundService = ctx.app.service
-        record = CallRecord.of(ctx.transport.req_env)
-        try:
-            confirmation = service.call(operation, jsonnet.element_value(message), record)
-        except MalformedRequest as error:
-            raise sap_fault(service, "Client", str(error)) from None
-        except ProcessingError:
-            raise sap_fault(service, "Server", PROCESSING_ERROR) from None
-        return confirmation.neutral()
-
-    call.__name__ = operation.name  # spyne keys its methods by function name
-    return rpc(MessageContent, _returns=MessageContent, _body_style="bare", _in_message_name=operation.request_element,
-               _out_message_name=operation.confirmation_element)(call)
+    return rpc(MessageContent, _args=["message"], _returns=MessageContent, _body_style="bare",
+               _in_message_name=operation.request_element,
+               _out_message_name=operation.confirmation_element)(declared(operation.name))
 
 
 ManageCampaignInboundIn = type(SERVICE, (ServiceBase,), {name: _method(op) for name, op in OPERATIONS.items()})
+_CONTENT_TYPES = {SapSoap11: "text/xml; charset=utf-8", SapSoap12: f"{SOAP12_CONTENT_TYPE}; charset=utf-8"}
 
 
-def sap_fault(service: CampaignInboundService, code: str, text: str) -> SapFault:
+class SapSoapWire(Wire):
+    """The endpoint's SOAP 1.1 and SOAP 1.2 (chosen by Content-Type), behind the ICF's HTTP Basic logon."""
+
+    def __init__(self) -> None:
+        self._servers = {protocol: SoapServer(Application([ManageCampaignInboundIn], tns=NAMESPACE, name=SERVICE,
+                                                          in_protocol=protocol(validator=None),
+                                                          out_protocol=protocol()))
+                         for protocol in (SapSoap11, SapSoap12)}
+
+    def read(self, call: Call) -> Incoming:
+        authorization = call.request.authorization
+        # The ICF checks the logon before the SOAP runtime reads anything: the credentials are known either way.
+        credentials = ((authorization.username, authorization.password)
+                       if authorization is not None and authorization.type == "basic" else (None, None))
+        protocol = _protocol(call)
+        ctx = self._servers[protocol].read(call)
+        if ctx.in_error is not None:
+            return Incoming(None, credentials=credentials, unreadable=_unreadable(call, ctx))
+        operation = OPERATIONS[ctx.descriptor.operation_name]
+        return Incoming(operation, jsonnet.element_value(ctx.in_object), credentials, wire_state=ctx)
+
+    def write(self, call: Call, incoming: Incoming, confirmation: Confirmation) -> Answer:
+        ctx = incoming.wire_state
+        return Answer(200, [("Content-Type", _CONTENT_TYPES[type(ctx.app.out_protocol)])],
+                      self._servers[type(ctx.app.out_protocol)].write(ctx, confirmation.neutral()))
+
+    def write_error(self, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
+        if isinstance(error, Unauthorized):
+            return Answer.text(401, error.message, [("WWW-Authenticate", REALM)])
+        if isinstance(error, Refused) and incoming is not None and incoming.operation is not None:
+            return self.write(call, incoming, Confirmation(items=[error.item]))
+        if isinstance(error, SoapFault) and error.faultcode == "Client":
+            fault = sap_fault(call, "Client", error.message)
+        else:
+            fault = sap_fault(call, "Server", PROCESSING_ERROR)
+        protocol = _protocol(call)
+        return Answer(500, [("Content-Type", _CONTENT_TYPES[protocol])], self._servers[protocol].write_fault(call, fault))
+
+
+def _protocol(call: Call) -> type:
+    content_type = parse_options_header(call.request.content_type or "")[0]
+    return SapSoap12 if content_type == SOAP12_CONTENT_TYPE else SapSoap11
+
+
+def sap_fault(call: Call, code: str, text: str) -> SapFault:
     """A fault as SAP's SOAP runtime words it: the text, the UTC time and a transaction ID to look it up by."""
-    try:
-        now = service.now()
-    except Exception:  # the database itself failed: the fault must still go out
-        now = clock.utcnow()
-    return SapFault(code, f"{text} (UTC timestamp {now:%Y%m%d%H%M%S}; Transaction ID {uuid.uuid4().hex.upper()})")
+    return SapFault(code, f"{text} (UTC timestamp {call.now:%Y%m%d%H%M%S}; Transaction ID {uuid.uuid4().hex.upper()})")
 
 
-def _as_fault(ctx, error: Exception) -> SapFault:
-    """spyne's own errors: a request it cannot read or route is the client's; anything else the provider's."""
-    CallRecord.of(ctx.transport.req_env).outcome = SOAP_FAULT
-    service: CampaignInboundService = ctx.app.service
+def _unreadable(call: Call, ctx: Any) -> MalformedRequest:
+    """spyne's own errors: a request it cannot read or route is the client's."""
+    error = ctx.in_error
     if isinstance(error, ResourceNotFoundError):
-        action = soap_action(ctx.transport.req_env)
-        return sap_fault(service, "Client", f"No operation of {SERVICE} takes the message "
-                                            f"{ctx.method_request_string} (SOAPAction {action or 'not sent'})")
+        action = soap_action(call.request.environ)
+        return MalformedRequest(f"No operation of {SERVICE} takes the message {ctx.method_request_string} "
+                                f"(SOAPAction {action or 'not sent'})")
     if isinstance(error, Fault) and error.faultcode.startswith("Client"):
-        return sap_fault(service, "Client", f"The request could not be read: {error.faultstring}")
-    logger.error("SAP SOAP request failed: %r", error)
-    return sap_fault(service, "Server", PROCESSING_ERROR)
-
-
-class CampaignInboundEndpoint:
-    """The WSGI application at the service's path: credentials first (nothing is processed without them), then the
-    SOAP application for the request's SOAP version."""
-
-    def __init__(self, service: CampaignInboundService, user: str, password: str, max_request_bytes: int) -> None:
-        self._credentials = (user, password)
-        self._soap11 = _soap_application(service, SapSoap11, max_request_bytes)
-        self._soap12 = _soap_application(service, SapSoap12, max_request_bytes)
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        record = CallRecord.of(environ, "sap")
-        authorization = Request(environ).authorization
-        if authorization is not None:
-            record.user = authorization.username
-        if not self._authorized(authorization):
-            record.outcome = UNAUTHORIZED
-            response = Response("Logon failed: the user or password of the communication user is wrong.\n", 401,
-                                {"WWW-Authenticate": REALM}, content_type="text/plain; charset=utf-8")
-            return response(environ, start_response)
-        content_type = parse_options_header(environ.get("CONTENT_TYPE", ""))[0]
-        application = self._soap12 if content_type == SOAP12_CONTENT_TYPE else self._soap11
-        return application(environ, start_response)
-
-    def _authorized(self, authorization) -> bool:
-        if authorization is None or authorization.type != "basic":
-            return False
-        user, password = self._credentials
-        # Both compared, whichever is wrong (&, not and): the answer takes as long for a wrong user as for a wrong
-        # password.
-        return (hmac.compare_digest((authorization.username or "").encode(), user.encode())
-                & hmac.compare_digest((authorization.password or "").encode(), password.encode()))
-
-
-def _soap_application(service: CampaignInboundService, protocol: type, max_request_bytes: int) -> SoapWsgiApplication:
-    application = Application([ManageCampaignInboundIn], tns=NAMESPACE, name=SERVICE,
-                              in_protocol=protocol(validator=None), out_protocol=protocol())
-    application.service = service
-    return SoapWsgiApplication(application, as_fault=_as_fault, max_content_length=max_request_bytes)
+        return MalformedRequest(f"The request could not be read: {error.faultstring}")
+    raise error

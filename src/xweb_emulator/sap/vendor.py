@@ -3,23 +3,28 @@ ManageCampaignInboundIn endpoint (with its WSDL), the records a test may inspect
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
-from werkzeug import Request, Response
+from werkzeug import Request
 
-from xweb_emulator.db import Database
-from xweb_emulator.sap import models
-from xweb_emulator.sap.api import ERROR_LOG, SOAP_FAULT, CampaignInboundService, operation_for_soap_action
+from xweb_emulator.call import OK, Answer, Call
+from xweb_emulator.errors import EmulatorError
+from xweb_emulator.sap import log, models
+from xweb_emulator.sap.errors import ProcessingError, Refused, Unauthorized
+from xweb_emulator.sap.log import Confirmation
+from xweb_emulator.sap.operations import BUSINESS_ERROR, SapOperation, operation_for_soap_action
 from xweb_emulator.sap.seed import load, load_demo_if_empty
-from xweb_emulator.sap.soap import CampaignInboundEndpoint, soap_action
+from xweb_emulator.sap.soap import SapSoapWire, soap_action
 from xweb_emulator.settings import Settings
 from xweb_emulator.soap import wsdl_document
-from xweb_emulator.vendor import Endpoint, Vendor
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor
 
 SERVICE_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
 WSDL_FILE = "ManageCampaignInboundIn.wsdl"
+SOAP_FAULT, ERROR_LOG = "SOAPFault", "ErrorLog"  # the fault kinds a rule may inject
 
 
 class SAP(Vendor):
@@ -41,20 +46,44 @@ class SAP(Vendor):
     }
     has_tokens = False
 
-    def __init__(self, database: Database, settings: Settings) -> None:
-        super().__init__(database, settings)
-        self.service = CampaignInboundService(database)
-        self._endpoint = CampaignInboundEndpoint(self.service, settings.sap_user, settings.sap_password,
-                                                 settings.max_request_bytes)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._wire = SapSoapWire()
 
-    def route(self, request: Request) -> Endpoint | None:
+    def route(self, request: Request) -> Endpoint | Document | None:
         # The ICF matches service paths without regard to case; sap-vhost (or any query) does not change the service.
         if request.path.rstrip("/").lower() != SERVICE_PATH:
             return None
         if request.method == "GET":
-            return Endpoint(_service_document, is_call=False)
+            return _SERVICE_DOCUMENT
         operation = operation_for_soap_action(soap_action(request.environ))
-        return Endpoint(self._endpoint, operation.name if operation else None)
+        return Endpoint(self._wire, operation.name if operation else None)
+
+    # ------------------------------------------------------------------------------------------ the runner's hooks
+
+    def authenticate(self, call: Call, incoming: Incoming) -> None:
+        user, password = incoming.credentials
+        call.user = user
+        expected_user, expected_password = self.settings.sap_user, self.settings.sap_password
+        # Both compared, whichever is wrong (&, not and): the answer takes as long for a wrong user as for a wrong
+        # password.
+        if user is None or not (hmac.compare_digest((user or "").encode(), expected_user.encode())
+                                & hmac.compare_digest((password or "").encode(), expected_password.encode())):
+            raise Unauthorized("Logon failed: the user or password of the communication user is wrong.")
+
+    def injected_error(self, kind: str) -> EmulatorError:
+        if kind == ERROR_LOG:
+            return Refused(log.INJECTED_ERROR.item(None))
+        return ProcessingError("injected by a fault rule")
+
+    def conclude(self, call: Call, operation: SapOperation, confirmation: Confirmation) -> Confirmation:
+        call.outcome = BUSINESS_ERROR if confirmation.failed else OK
+        return confirmation
+
+    def internal_error(self, call: Call) -> EmulatorError:
+        return ProcessingError("the emulator failed")
+
+    # -------------------------------------------------------------------------------------------------- state
 
     def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
         # The communication user lives in the settings, not the database: only the demo data is the vendor's to make.
@@ -71,15 +100,14 @@ class SAP(Vendor):
         ]
 
 
-def _service_document(environ: dict, start_response) -> Any:
+def _service_document(request: Request) -> Answer:
     """GET: the WSDL with ?wsdl (any case); otherwise what the SOAP runtime says to a GET."""
-    request = Request(environ)
     if "wsdl" in (key.lower() for key in request.args):
         vhost = request.args.get("sap-vhost")
         address = request.base_url + (f"?sap-vhost={vhost}" if vhost else "")
-        response = Response(wsdl_document(WSDL_FILE, address), content_type="text/xml; charset=utf-8")
-    else:
-        response = Response(f"The service accepts SOAP requests by POST; its description is at "
-                            f"{request.base_url}?wsdl\n", 405, {"Allow": "POST"},
-                            content_type="text/plain; charset=utf-8")
-    return response(environ, start_response)
+        return Answer(200, [("Content-Type", "text/xml; charset=utf-8")], wsdl_document(WSDL_FILE, address))
+    return Answer.text(405, f"The service accepts SOAP requests by POST; its description is at {request.base_url}?wsdl",
+                       [("Allow", "POST")])
+
+
+_SERVICE_DOCUMENT = Document(_service_document)

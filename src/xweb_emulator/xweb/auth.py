@@ -8,10 +8,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+
+from xweb_emulator.settings import Settings
 
 from xweb_emulator.xweb.errors import InvalidCredentials, InvalidToken, LockedCredentials
 from xweb_emulator.xweb.models import AuthenticationFailures, AuthenticationToken, XWebUser
@@ -25,6 +27,35 @@ class TokenPolicy:
     timeout: timedelta = timedelta(minutes=20)
     fail_count: int = 25  # -1: no lock-out
     lockout: timedelta = timedelta(hours=1)
+
+
+@lru_cache(maxsize=8)
+def policy(settings: Settings) -> TokenPolicy:
+    """The tenant's web.config, as the settings give it."""
+    return TokenPolicy(
+        expiration=settings.xweb_token_expiration,
+        timeout=timedelta(minutes=settings.xweb_token_timeout_minutes),
+        fail_count=settings.xweb_fail_count,
+        lockout=timedelta(hours=settings.xweb_lockout_hours),
+    )
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a call authenticates with: a token (SOAP header, JSON Bearer) or a user and password (JSON Basic)."""
+
+    token: str | None = None
+    basic: tuple[str, str] | None = None
+    required: bool = True
+    """Whether the operation, on the wire it came by, needs them (SOAP: not for Authenticate, GetDateTime and
+    TestConnection; JSON: for every method but Authenticate)."""
+
+
+# Built once: these run on nearly every call.
+_TOKEN = select(AuthenticationToken.user_name, AuthenticationToken.expires_at).where(
+    AuthenticationToken.token == bindparam("token"))
+_INSERT_TOKEN = insert(AuthenticationToken)
+_DELETE_TOKEN = delete(AuthenticationToken).where(AuthenticationToken.token == bindparam("token"))
 
 
 def ensure_user(session: Session, user_name: str, password: str) -> None:
@@ -75,7 +106,8 @@ def _count_failure(session: Session, *, policy: TokenPolicy, user_name: str, cli
         failures.locked_until = now + policy.lockout
 
 
-def check_token(session: Session, token_text: str | None, now: datetime) -> AuthenticationToken:
+def check_token(session: Session, token_text: str | None, now: datetime) -> tuple[uuid.UUID, str]:
+    """The live token a call presents, and its user."""
     if token_text is None or not token_text.strip():
         raise InvalidToken("Failed to validate the authentication token: no token was supplied.")
     try:
@@ -84,18 +116,19 @@ def check_token(session: Session, token_text: str | None, now: datetime) -> Auth
         # A value that is no token at all (typically AuthenticateResult's namespace URI, read from the body by
         # mistake): live tenants answer "Locked" to every such call.
         raise InvalidToken("Locked") from None
-    token = session.get(AuthenticationToken, key)
-    if token is None or token.expires_at <= now:
+    found = session.connection().execute(_TOKEN, {"token": key}).first()
+    if found is None or found.expires_at <= now:
         raise InvalidToken("Failed to validate the authentication token: it has expired or is not valid.")
-    return token
+    return key, found.user_name
 
 
-def answer_token(session: Session, policy: TokenPolicy, token: AuthenticationToken, now: datetime) -> uuid.UUID:
+def answer_token(session: Session, policy: TokenPolicy, token: uuid.UUID, user_name: str,
+                 now: datetime) -> uuid.UUID:
     """The token a successful call answers with: the same one (Absolute), or its replacement (Sliding)."""
     if policy.expiration != SLIDING:
-        return token.token
-    session.delete(token)
-    return _issue(session, policy, token.user_name, now)
+        return token
+    session.connection().execute(_DELETE_TOKEN, {"token": token})
+    return _issue(session, policy, user_name, now)
 
 
 def invalidate(session: Session, token_text: str | None) -> None:
@@ -103,10 +136,11 @@ def invalidate(session: Session, token_text: str | None) -> None:
         key = uuid.UUID((token_text or "").strip().strip("{}"))
     except ValueError:
         return
-    session.execute(delete(AuthenticationToken).where(AuthenticationToken.token == key))
+    session.connection().execute(_DELETE_TOKEN, {"token": key})
 
 
 def _issue(session: Session, policy: TokenPolicy, user_name: str, now: datetime) -> uuid.UUID:
-    token = AuthenticationToken(token=uuid.uuid4(), user_name=user_name, issued_at=now, expires_at=now + policy.timeout)
-    session.add(token)
-    return token.token
+    token = uuid.uuid4()
+    session.connection().execute(_INSERT_TOKEN, {"token": token, "user_name": user_name, "issued_at": now,
+                                                 "expires_at": now + policy.timeout})
+    return token

@@ -1,51 +1,94 @@
-"""The exceptions xWeb answers with, as the domain raises them; adapters turn them into SOAP faults or JSON errors.
+"""The exceptions xWeb answers with, as the domain raises them; the wires turn them into SOAP faults or JSON errors.
 
-xWeb's fault detail is named after the exception kind (SystemExceptionInfo, InvalidTokenExceptionInfo,
+xWeb's fault detail is named after the exception kind (its `code`: SystemExceptionInfo, InvalidTokenExceptionInfo,
 InvalidCredentialsExceptionInfo, and LockedCredentialsExceptionInfo which real clients look for).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import ClassVar
 
-from sqlalchemy.orm import Session
+from xweb_emulator.errors import EmulatorError
+
+NAMESPACE = "http://www.avectra.com/2005/"
+# Where a fault says it was raised: the vendor's class, as in every captured fault.
+VENDOR_CLASS = "Avectra.netForum.xWeb.xWebSecure.netForumXMLSecure"
 
 
-class XWebError(Exception):
-    kind = "SystemExceptionInfo"
-
-    def __init__(self, message: str, *, after_rollback: Callable[[Session], None] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        # What the fault itself must leave behind once the request's own writes are rolled back (a failure count).
-        self.after_rollback = after_rollback
+class XWebError(EmulatorError):
+    code = "SystemExceptionInfo"
+    faultcode: ClassVar[str] = "Client"
 
 
 class InvalidCredentials(XWebError):
-    kind = "InvalidCredentialsExceptionInfo"
+    code = "InvalidCredentialsExceptionInfo"
 
 
 class LockedCredentials(XWebError):
-    kind = "LockedCredentialsExceptionInfo"
+    code = "LockedCredentialsExceptionInfo"
 
 
 class InvalidToken(XWebError):
-    kind = "InvalidTokenExceptionInfo"
+    code = "InvalidTokenExceptionInfo"
 
 
 class InvalidInput(XWebError):
     """A request whose values the vendor would refuse: a SystemExceptionInfo fault, nothing written."""
 
 
-_KINDS = {kind.kind: kind for kind in (XWebError, InvalidCredentials, LockedCredentials, InvalidToken)}
+class AsmxFault(XWebError):
+    """A request ASP.NET refuses before netFORUM sees it (unreadable XML, an unknown SOAPAction): a fault with an
+    empty detail."""
+
+    code = "SoapException"
+
+
+class MustUnderstand(AsmxFault):
+    """A header marked mustUnderstand that the operation does not take: ASP.NET's own fault, worded bare."""
+
+    faultcode = "MustUnderstand"
+
+
+_KINDS = {kind.code: kind for kind in (XWebError, InvalidCredentials, LockedCredentials, InvalidToken)}
 _INJECTED_MESSAGES = {
     "SystemExceptionInfo": "An error occurred (injected by xweb-emulator).",
     "InvalidCredentialsExceptionInfo": "Invalid Credentials Supplied",
     "LockedCredentialsExceptionInfo": "Credentials Locked Out",
     "InvalidTokenExceptionInfo": "Failed to validate the authentication token: it has expired or is not valid.",
 }
+INTERNAL_ERROR = "An unexpected error occurred in the emulator; nothing was written."
 
 
 def injected(kind: str) -> XWebError:
     """The fault a fault rule asks for, worded as the real one is."""
     return _KINDS[kind](_INJECTED_MESSAGES[kind])
+
+
+def stack_trace(operation_name: str | None, parameters: str) -> str:
+    """The .NET stack trace a fault shows: the vendor's method and its signature."""
+    return f"   at {VENDOR_CLASS}.{operation_name}({parameters})" if operation_name else ""
+
+
+def fault_detail(error: XWebError, trace: str) -> dict | None:
+    """The fault's detail in neutral form, {<Kind>: {XWebException: {Message, Number, …}}}; None for ASP.NET's own."""
+    if isinstance(error, AsmxFault):
+        return None
+    return {
+        error.code: {
+            "XWebException": {
+                "Message": error.message,
+                "Number": "0",
+                "Source": "xWeb",
+                "Line": "0",
+                "StackTrace": trace,
+                "ErrorType": "GeneralError",
+                "Errors": None,
+            }
+        }
+    }
+
+
+def fault_string(error: XWebError, trace: str) -> str:
+    if isinstance(error, MustUnderstand):
+        return error.message
+    return f"System.Web.Services.Protocols.SoapException: {error.message}" + (f"\n{trace}" if trace else "")

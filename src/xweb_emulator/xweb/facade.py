@@ -10,8 +10,23 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Column, DateTime, Integer, SmallInteger, String, Uuid
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    Select,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from xweb_emulator.db import Base
@@ -101,25 +116,44 @@ def insert_records(session: Session, actor: Actor, facade: FacadeObject, records
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
-    confirmed: set[tuple[type[Base], object]] = set()
-    prefix = facade.prefix
+    connection = session.connection()
+    table = facade.model.__table__
+    key_column = facade.key_column
+    confirmed: set[tuple[Table, object]] = set()
+    audit = {f"{facade.prefix}_add_user": actor.user_name, f"{facade.prefix}_add_date": actor.now}
     rows, keys = [], set()
     for position, record in enumerate(records, start=1):
         try:
-            values = _column_values(session, facade, record, confirmed)
-            key = values.get(facade.key_column)
+            values = _column_values(connection, facade, record, confirmed)
+            key = values.get(key_column)
             if key is None:
-                key = values[facade.key_column] = uuid.uuid4()
-            elif key in keys or session.get(facade.model, key) is not None:
-                raise InvalidInput(f"Cannot insert duplicate key: {facade.key_column} {key} already exists.")
+                key = values[key_column] = uuid.uuid4()
+            elif key in keys or connection.execute(_exists(table.c[key_column]), {"key": key}).first() is not None:
+                raise InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
             keys.add(key)
         except InvalidInput as error:
             where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
-        rows.append(facade.model(**values, **{f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now}))
-    session.add_all(rows)
-    session.flush()
-    return [getattr(row, facade.key_column) for row in rows]
+        rows.append({**values, **audit})
+    connection.execute(insert(table), _with_defaults(table, rows))
+    return [row[key_column] for row in rows]
+
+
+def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Rows that all name the same columns (one statement inserts them all): what a row leaves out is the column's
+    default, as an ORM insert would give it."""
+    named = {name for row in rows for name in row}
+    defaults = {}
+    for name in named:
+        default = table.c[name].default
+        defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
+    return [{**defaults, **row} for row in rows]
+
+
+@cache
+def _exists(column: Column) -> Select:
+    """Whether a row has this value in `column` (bound: key). Built once per column: it runs for every reference."""
+    return select(literal(1)).where(column == bindparam("key"))
 
 
 def get_record(session: Session, facade: FacadeObject, key_text: str | None) -> Record | None:
@@ -160,8 +194,8 @@ def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_all
     return values
 
 
-def _column_values(session: Session, facade: FacadeObject, record: Record,
-                   confirmed: set[tuple[type[Base], object]]) -> dict[str, object]:
+def _column_values(connection: Connection, facade: FacadeObject, record: Record,
+                   confirmed: set[tuple[Table, object]]) -> dict[str, object]:
     values = parse_record(facade, record, unmodelled_columns_allowed=False)
     for name in facade.required:
         if values.get(name) is None:
@@ -169,7 +203,7 @@ def _column_values(session: Session, facade: FacadeObject, record: Record,
     for group in facade.required_one_of:
         if all(values.get(name) is None for name in group):
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
-    check_references(session, facade.model, values, confirmed)
+    check_references(connection, facade.model, values, confirmed)
     return values
 
 
@@ -190,21 +224,23 @@ def parse_value(column: Column, text: Value) -> object:
     return text
 
 
-def check_references(session: Session, model: type[Base], values: dict[str, object],
-                     confirmed: set[tuple[type[Base], object]] | None = None) -> None:
+def check_references(session: Session | Connection, model: type[Base], values: dict[str, object],
+                     confirmed: set[tuple[Table, object]] | None = None) -> None:
     """Every key that refers to another record must name one that exists. `confirmed` remembers, across the records
     of one call, the references already found, so a thousand activities of one customer look it up once."""
+    connection = session.connection() if isinstance(session, Session) else session
     for column in model.__table__.columns:
         value = values.get(column.name)
         if value is None:
             continue
         for foreign_key in column.foreign_keys:
-            target = _model_of(foreign_key.column.table.name)
-            if confirmed is not None and (target, value) in confirmed:
+            target = foreign_key.column
+            if confirmed is not None and (target.table, value) in confirmed:
                 continue
-            require_record(session, target, value, column.name)
+            if connection.execute(_exists(target), {"key": value}).first() is None:
+                raise InvalidInput(f"{column.name}: no {target.table.name} record has {target.name} {value}.")
             if confirmed is not None:
-                confirmed.add((target, value))
+                confirmed.add((target.table, value))
 
 
 def require_record(session: Session, model: type[Base], key: object, field: str) -> Base:
@@ -215,10 +251,3 @@ def require_record(session: Session, model: type[Base], key: object, field: str)
         (key_column,) = table.primary_key.columns
         raise InvalidInput(f"{field}: no {table.name} record has {key_column.name} {key}.")
     return row
-
-
-def _model_of(table_name: str) -> type[Base]:
-    for mapper in Base.registry.mappers:
-        if mapper.local_table.name == table_name:
-            return mapper.class_
-    raise LookupError(table_name)

@@ -13,48 +13,66 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from werkzeug import Request, Response
+from werkzeug import Request
 
 from xweb_emulator import jsonnet
-from xweb_emulator.vendor import CallRecord
-from xweb_emulator.xweb.api import Caller, Operation, Result, XWebTenant, fault_detail, operation_named
-from xweb_emulator.xweb.errors import XWebError
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.vendor import Incoming, Wire
+from xweb_emulator.xweb import auth
+from xweb_emulator.xweb.errors import XWebError, fault_detail
+from xweb_emulator.xweb.operations import Reply, Result, XWebOperation, operation_named
 
-# Operations whose parameters are all simple may also be called with GET and a query string, as on xWeb.
-_COMPLEX_PARAMETERS = ("InsertFacadeObject", "SetCustomerCommunicationPreferences", "WEBPhoneUpdate", "WEBPhoneInsert")
+_JSON = [("Content-Type", "application/json; charset=utf-8")]
 
 
-def handle(tenant: XWebTenant, request: Request, method_name: str) -> Response:
-    operation = operation_named(method_name)
-    if operation is None:
-        return _error(404, f"Unknown web method {method_name}.")
-    if request.method == "GET" and operation.name not in _COMPLEX_PARAMETERS:
-        params: Any = request.args.to_dict()
-    elif request.method == "POST":
-        try:
-            params = _params(operation, loads(request.get_data().decode("utf-8") or "{}"))
-        except (ValueError, UnicodeDecodeError) as error:
-            return _error(400, f"The request body is not valid JSON: {error}.")
-    else:
-        return _error(405, f"{operation.name} accepts POST{'' if operation.name in _COMPLEX_PARAMETERS else ' or GET'}.")
-    if not isinstance(params, Mapping):
-        return _error(400, f'The request body must be an object: {{"{operation.name}": {{…parameters…}}}}.')
-    try:
-        # "All xWeb REST requests require either a username/password with BASIC auth, OR BEARER auth with a token"
-        # (vendor JSON overview): Authenticate, whose parameters are the credentials, is the one exception.
-        reply = tenant.call(operation, _caller(request), _named(operation, params),
-                            takes_token=operation.name != "Authenticate")
-    except XWebError as error:
-        return _json_response(500, fault_detail(error, operation))
-    if operation.name == "Authenticate":
-        response = _json_response(200, {"Token": reply.token})
-    elif operation.result is Result.VOID:
-        response = Response(b"", 200, content_type=None)
-    else:
-        response = _json_response(200, _result(operation, reply.result))
-    if reply.token:
-        response.headers["WWW-Authenticate"] = f"Bearer token = {reply.token}"
-    return response
+class JsonRequestError(XWebError):
+    """A request the JSON twin cannot take (unknown method, wrong verb, a body that is no JSON object): the
+    SystemExceptionInfo detail under an HTTP status of its own."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class JsonWire(Wire):
+    def read(self, call: Call) -> Incoming:
+        request = call.request
+        method_name = request.path.rstrip("/").rsplit("/", 1)[-1]
+        operation = operation_named(method_name)
+        if operation is None:
+            return Incoming(None, unreadable=JsonRequestError(404, f"Unknown web method {method_name}."))
+        if request.method == "GET" and operation.simple_parameters:
+            params: Any = request.args.to_dict()
+        elif request.method == "POST":
+            try:
+                params = _params(operation, loads(call.body.decode("utf-8") or "{}"))
+            except (ValueError, UnicodeDecodeError) as error:
+                return Incoming(operation, unreadable=JsonRequestError(400, f"The request body is not valid JSON: "
+                                                                            f"{error}."))
+        else:
+            verbs = "POST or GET" if operation.simple_parameters else "POST"
+            return Incoming(operation, unreadable=JsonRequestError(405, f"{operation.name} accepts {verbs}."))
+        if not isinstance(params, Mapping):
+            return Incoming(operation, unreadable=JsonRequestError(
+                400, f'The request body must be an object: {{"{operation.name}": {{…parameters…}}}}.'))
+        return Incoming(operation, _named(operation, params), _credentials(request, operation))
+
+    def write(self, call: Call, incoming: Incoming, reply: Reply) -> Answer:
+        operation: XWebOperation = incoming.operation
+        if operation.issues_token:
+            answer = _json_answer(200, {"Token": reply.token})
+        elif operation.result is Result.VOID:
+            answer = Answer(200, [], b"")
+        else:
+            answer = _json_answer(200, _result(operation, reply.result))
+        if reply.token:
+            answer.headers.append(("WWW-Authenticate", f"Bearer token = {reply.token}"))
+        return answer
+
+    def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
+        operation = incoming.operation if incoming is not None else None
+        trace = operation.stack_trace if operation is not None and not isinstance(error, JsonRequestError) else ""
+        return _json_answer(error.status if isinstance(error, JsonRequestError) else 500, fault_detail(error, trace))
 
 
 _STRING_OR_SPACE = re.compile(r'("(?:\\.|[^"\\])*")|\s')
@@ -69,7 +87,7 @@ def loads(text: str) -> Any:
         return json.loads(_STRING_OR_SPACE.sub(lambda match: match.group(1) or " ", text))
 
 
-def _params(operation: Operation, body: Any) -> Any:
+def _params(operation: XWebOperation, body: Any) -> Any:
     """{"<Method>": {params}} as the vendor documents it; bare parameters are accepted too."""
     if isinstance(body, Mapping) and len(body) == 1:
         (name, value), = body.items()
@@ -78,24 +96,25 @@ def _params(operation: Operation, body: Any) -> Any:
     return body
 
 
-def _named(operation: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+def _named(operation: XWebOperation, params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters under the operation's own names: JSON.NET and ASP.NET bind names without regard to case."""
     canonical = {name.lower(): name for name in operation.parameter_names}
     return {canonical.get(name.lower(), name): value for name, value in params.items()}
 
 
-def _caller(request: Request) -> Caller:
-    client_address, record = request.remote_addr or "", CallRecord.of(request.environ)
+def _credentials(request: Request, operation: XWebOperation) -> auth.Credentials:
+    # "All xWeb REST requests require either a username/password with BASIC auth, OR BEARER auth with a token"
+    # (vendor JSON overview): Authenticate, whose parameters are the credentials, is the one exception.
+    required = not operation.issues_token
     authorization = request.authorization
     if authorization is not None and authorization.type == "basic":
-        return Caller(client_address, basic_credentials=(authorization.username or "", authorization.password or ""),
-                      record=record)
+        return auth.Credentials(basic=(authorization.username or "", authorization.password or ""), required=required)
     if authorization is not None and authorization.type == "bearer":
-        return Caller(client_address, token=authorization.token, record=record)
-    return Caller(client_address, record=record)
+        return auth.Credentials(token=authorization.token, required=required)
+    return auth.Credentials(required=required)
 
 
-def _result(operation: Operation, result: Any) -> Any:
+def _result(operation: XWebOperation, result: Any) -> Any:
     if operation.result is Result.XML_NODE:
         return jsonnet.xml_node_json(result)
     if isinstance(result, datetime):
@@ -103,9 +122,5 @@ def _result(operation: Operation, result: Any) -> Any:
     return result
 
 
-def _error(status: int, message: str) -> Response:
-    return _json_response(status, fault_detail(XWebError(message), None))
-
-
-def _json_response(status: int, value: Any) -> Response:
-    return Response(json.dumps(value, ensure_ascii=False), status, content_type="application/json; charset=utf-8")
+def _json_answer(status: int, value: Any) -> Answer:
+    return Answer(status, list(_JSON), json.dumps(value, ensure_ascii=False).encode())

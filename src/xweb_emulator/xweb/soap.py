@@ -1,30 +1,30 @@
-"""xWeb's SOAP endpoint: a spyne application whose methods hand their arguments to the xWeb API.
+"""xWeb's SOAP wire: a spyne application whose methods are declared from the operation table, read and written for
+the call pipeline.
 
 Everything a client sees is the vendor's: element names and nesting, the AuthorizationToken header (in on every
-operation but Authenticate, GetDateTime and TestConnection; out on every answer but a fault), faults with
-XWebException detail, and the ASMX faults for requests that never reach netFORUM (unreadable XML, an unknown
-method or SOAPAction, a DOCTYPE).
+operation that takes a token; out on every answer but a fault), faults with XWebException detail, and the ASMX
+faults for requests that never reach netFORUM (unreadable XML, an unknown method or SOAPAction, a DOCTYPE).
 """
 
 from __future__ import annotations
 
-import logging
+from functools import cache
 from typing import Any
 
 from lxml import etree
-from spyne import Application, Boolean, ComplexModel, DateTime, Fault, ServiceBase, Unicode, rpc
+from spyne import Application, Boolean, ComplexModel, DateTime, Fault, Integer, MethodContext, ServiceBase, Unicode, rpc
 from spyne.error import ResourceNotFoundError
 
 from xweb_emulator import jsonnet
-from xweb_emulator.soap import DoctypeRefused, Soap11, SoapWsgiApplication, TypedContent, VendorFault, XmlContent
-from xweb_emulator.vendor import CallRecord
-from xweb_emulator.xweb.api import NAMESPACE, OPERATIONS, Caller, XWebTenant, fault_detail, fault_string
-from xweb_emulator.xweb.errors import XWebError
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.soap import DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, declared
+from xweb_emulator.vendor import Incoming, Wire
+from xweb_emulator.xweb import auth
+from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string
+from xweb_emulator.xweb.operations import OPERATIONS, Reply, XWebOperation
 
-log = logging.getLogger(__name__)
-
-TOKEN_FREE = ("Authenticate", "GetDateTime", "TestConnection")
-ASMX_FAULT = "SoapException"  # the journal's outcome for a request ASP.NET refuses before netFORUM sees it
+_CONTENT_TYPE = [("Content-Type", "text/xml; charset=utf-8")]
+_SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Boolean, "DateTime": DateTime}
 
 
 class AuthorizationToken(ComplexModel):
@@ -35,155 +35,112 @@ class AuthorizationToken(ComplexModel):
 TOKEN_HEADER = (AuthorizationToken,)
 
 
-class MailingListSettings(TypedContent):
-    item = "MailingListSetting"
+def soap_action(environ: dict) -> str | None:
+    action = environ.get("HTTP_SOAPACTION")
+    return action.strip().strip('"') if action is not None else None
 
 
-class MailingLists(TypedContent):
-    item = "MailingList"
+class SoapWire(Wire):
+    def __init__(self) -> None:
+        application = Application([_service()], tns=NAMESPACE, name="netForumXML",
+                                  in_protocol=Soap11(validator=None), out_protocol=Soap11())
+        self._server = SoapServer(application)
+
+    def read(self, call: Call) -> Incoming:
+        ctx = self._server.read(call)
+        if ctx.in_error is not None:
+            return Incoming(None, unreadable=_unreadable(call, ctx.in_error))
+        operation = OPERATIONS[ctx.descriptor.operation_name]
+        refusal = _misrouted(call, operation, ctx)
+        if refusal is not None:
+            return Incoming(None, unreadable=refusal)
+        params = {name: _neutral(kind, value) for name, kind, value in
+                  zip(operation.parameter_names, operation.parameter_types, ctx.in_object, strict=True)}
+        header = ctx.in_header
+        token = header.Token if isinstance(header, AuthorizationToken) else None
+        return Incoming(operation, params, auth.Credentials(token=token, required=operation.takes_token),
+                        wire_state=ctx)
+
+    def write(self, call: Call, incoming: Incoming, reply: Reply) -> Answer:
+        header = AuthorizationToken(Token=reply.token) if reply.token is not None else None
+        return Answer(200, _CONTENT_TYPE, self._server.write(incoming.wire_state, reply.result, header))
+
+    def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
+        operation = OPERATIONS.get(call.operation or "")
+        trace = operation.stack_trace if operation is not None and not isinstance(error, AsmxFault) else ""
+        fault = VendorFault(error.faultcode, fault_string(error, trace), _actor(call), fault_detail(error, trace),
+                            NAMESPACE)
+        return Answer(500, _CONTENT_TYPE, self._server.write_fault(call, fault))
 
 
-def _call(ctx, operation_name: str, **params: Any):
-    """Run an xWeb operation for a spyne method: the caller from the transport and header, the answer's token out."""
-    tenant: XWebTenant = ctx.app.tenant
-    operation = OPERATIONS[operation_name]
-    header = ctx.in_header
-    caller = Caller(
-        client_address=ctx.transport.req_env.get("REMOTE_ADDR", ""),
-        token=header.Token if isinstance(header, AuthorizationToken) else None,
-        record=CallRecord.of(ctx.transport.req_env),
-    )
-    _refuse_misrouted(ctx, operation_name)
-    try:
-        reply = tenant.call(operation, caller, params)
-    except XWebError as error:
-        raise xweb_fault(ctx, error) from None
-    if reply.token is not None:
-        ctx.out_header = AuthorizationToken(Token=reply.token)
-    return reply.result
+def _service() -> type[ServiceBase]:
+    """The netForumXML service, each method's messages declared from its table entry."""
+    methods = {name: _method(operation) for name, operation in OPERATIONS.items()}
+    return type("NetForumXML", (ServiceBase,), methods)
 
 
-def _neutral(element: etree._Element | None) -> Any:
-    return None if element is None else jsonnet.element_value(element)
+def _method(operation: XWebOperation) -> Any:
+    options: dict[str, Any] = {"_returns": _result_type(operation.returns), "_args": operation.parameter_names}
+    if operation.result_name:
+        options["_out_variable_name"] = operation.result_name
+    if operation.takes_token:
+        options["_in_header"] = TOKEN_HEADER
+    if operation.takes_token or operation.issues_token:
+        options["_out_header"] = TOKEN_HEADER
+    return rpc(*[_SIMPLE.get(kind, XmlContent) for kind in operation.parameter_types], **options)(
+        declared(operation.name))
 
 
-class NetForumXML(ServiceBase):
-    @rpc(Unicode, Unicode, _returns=Unicode, _out_header=TOKEN_HEADER)
-    def Authenticate(ctx, userName, password):
-        return _call(ctx, "Authenticate", userName=userName, password=password)
-
-    @rpc(_returns=Unicode)
-    def TestConnection(ctx):
-        return _call(ctx, "TestConnection")
-
-    @rpc(_returns=DateTime)
-    def GetDateTime(ctx):
-        return _call(ctx, "GetDateTime")
-
-    @rpc(_returns=Unicode, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetVersion(ctx):
-        return _call(ctx, "GetVersion")
-
-    @rpc(Unicode, XmlContent, _returns=XmlContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def InsertFacadeObject(ctx, szObjectName, oNode):
-        return _call(ctx, "InsertFacadeObject", szObjectName=szObjectName, oNode=_neutral(oNode))
-
-    @rpc(Unicode, Unicode, _returns=XmlContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetFacadeObject(ctx, szObjectName, szObjectKey):
-        return _call(ctx, "GetFacadeObject", szObjectName=szObjectName, szObjectKey=szObjectKey)
-
-    @rpc(Unicode, XmlContent, _returns=None, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def SetCustomerCommunicationPreferences(ctx, customerKey, preferences):
-        settings = None if preferences is None else jsonnet.children_values(preferences)
-        return _call(ctx, "SetCustomerCommunicationPreferences", customerKey=customerKey, preferences=settings)
-
-    @rpc(Unicode, Unicode, _returns=TypedContent, _out_variable_name="mailing_list_setting",
-         _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetCustomerCommunicationPreference(ctx, customerKey, preferenceTypeKey):
-        return _call(ctx, "GetCustomerCommunicationPreference", customerKey=customerKey,
-                     preferenceTypeKey=preferenceTypeKey)
-
-    @rpc(Unicode, _returns=MailingListSettings, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetAllCustomerCommunicationPreferences(ctx, customerKey):
-        return _call(ctx, "GetAllCustomerCommunicationPreferences", customerKey=customerKey)
-
-    @rpc(_returns=MailingLists, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetPromotionalMailingTypes(ctx):
-        return _call(ctx, "GetPromotionalMailingTypes")
-
-    @rpc(_returns=MailingLists, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def GetSubscriptionMailingTypes(ctx):
-        return _call(ctx, "GetSubscriptionMailingTypes")
-
-    @rpc(XmlContent, _returns=Boolean, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def WEBPhoneUpdate(ctx, oFacadeObject):
-        return _call(ctx, "WEBPhoneUpdate", oFacadeObject=_neutral(oFacadeObject))
-
-    @rpc(Unicode, _returns=TypedContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def WEBPhoneGet(ctx, key):
-        return _call(ctx, "WEBPhoneGet", key=key)
-
-    @rpc(XmlContent, _returns=TypedContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def WEBPhoneInsert(ctx, oFacadeObject):
-        return _call(ctx, "WEBPhoneInsert", oFacadeObject=_neutral(oFacadeObject))
-
-    @rpc(Unicode, _returns=XmlContent, _in_header=TOKEN_HEADER, _out_header=TOKEN_HEADER)
-    def WEBPhoneGetPhonesByCustomer(ctx, CustomerKey):
-        return _call(ctx, "WEBPhoneGetPhonesByCustomer", CustomerKey=CustomerKey)
+def _result_type(returns: str) -> Any:
+    if returns == "void":
+        return None
+    if returns == "XmlNode":
+        return XmlContent
+    if returns in _SIMPLE:
+        return _SIMPLE[returns]
+    return _typed(returns.removeprefix("ArrayOf") if returns.startswith("ArrayOf") else None)
 
 
-def _refuse_misrouted(ctx, operation_name: str) -> None:
-    """ASMX routes on SOAPAction and checks headers it must understand; so do we, after spyne matched the body."""
-    action = ctx.transport.req_env.get("HTTP_SOAPACTION")
+@cache
+def _typed(item: str | None) -> type[TypedContent]:
+    """A typed result; for an array, each item under its own element (ArrayOfMailingList → <MailingList>)."""
+    return type(f"ArrayOf{item}" if item else "TypedResult", (TypedContent,), {"item": item})
+
+
+def _neutral(kind: str, value: Any) -> Any:
+    """A parameter in neutral form: simple values as spyne read them, XML as JSON.NET would see it."""
+    if kind in _SIMPLE or value is None:
+        return value
+    if kind.endswith("[]"):
+        return jsonnet.children_values(value)
+    return jsonnet.element_value(value)
+
+
+def _misrouted(call: Call, operation: XWebOperation, ctx: MethodContext) -> AsmxFault | None:
+    """ASMX routes on SOAPAction and checks the headers it must understand; so do we, once spyne read the body."""
+    action = soap_action(call.request.environ)
     if action is None:
-        raise asmx_fault(ctx, "Unable to handle request without a valid action parameter. "
-                              "Please supply a valid soap action.")
-    requested = action.strip('"')
-    if requested != NAMESPACE + operation_name:
-        raise asmx_fault(ctx, f"Server did not recognize the value of HTTP Header SOAPAction: {requested}.")
-    understood = () if operation_name in TOKEN_FREE else (f"{{{NAMESPACE}}}AuthorizationToken",)
+        return AsmxFault("Unable to handle request without a valid action parameter. Please supply a valid soap action.")
+    if action != NAMESPACE + operation.name:
+        return AsmxFault(f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
+    understood = (f"{{{NAMESPACE}}}AuthorizationToken",) if operation.takes_token else ()
     for header in ctx.in_document.iterfind(f"{{{Soap11.ns_soap_env}}}Header/*"):
         if header.get(f"{{{Soap11.ns_soap_env}}}mustUnderstand") in ("1", "true") and header.tag not in understood:
-            raise VendorFault("MustUnderstand", f"SOAP header {etree.QName(header).localname} was not understood.",
-                              _actor(ctx), None, NAMESPACE)
+            return MustUnderstand(f"SOAP header {etree.QName(header).localname} was not understood.")
+    return None
 
 
-def _actor(ctx) -> str:
-    env = ctx.transport.req_env
-    scheme = env.get("wsgi.url_scheme", "http")
-    host = env.get("HTTP_HOST") or f"{env.get('SERVER_NAME', 'localhost')}:{env.get('SERVER_PORT', '80')}"
-    return f"{scheme}://{host}{env.get('SCRIPT_NAME', '')}{env.get('PATH_INFO', '')}"
-
-
-def xweb_fault(ctx, error: XWebError) -> VendorFault:
-    operation = OPERATIONS.get(ctx.method_name) if ctx.method_name else None
-    return VendorFault("Client", fault_string(error, operation), _actor(ctx), fault_detail(error, operation), NAMESPACE)
-
-
-def asmx_fault(ctx, message: str) -> VendorFault:
-    """A fault raised by ASP.NET before netFORUM runs: no XWebException, an empty detail."""
-    CallRecord.of(ctx.transport.req_env).outcome = ASMX_FAULT
-    return VendorFault("Client", f"System.Web.Services.Protocols.SoapException: {message}", _actor(ctx), None,
-                       NAMESPACE)
-
-
-def _as_fault(ctx, error: Exception) -> VendorFault:
+def _unreadable(call: Call, error: Exception) -> AsmxFault:
     """spyne's own errors as ASP.NET words them."""
     if isinstance(error, DoctypeRefused):
-        return asmx_fault(ctx, f"Server was unable to read request. ---> {error.faultstring}")
+        return AsmxFault(f"Server was unable to read request. ---> {error.faultstring}")
     if isinstance(error, ResourceNotFoundError):
-        action = (ctx.transport.req_env.get("HTTP_SOAPACTION") or "").strip('"')
-        return asmx_fault(ctx, f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
+        return AsmxFault(f"Server did not recognize the value of HTTP Header SOAPAction: "
+                         f"{soap_action(call.request.environ) or ''}.")
     if isinstance(error, Fault) and error.faultcode.startswith("Client"):
-        return asmx_fault(ctx, f"Server was unable to read request. ---> {error.faultstring}")
-    log.error("xWeb SOAP request failed: %r", error)
-    return xweb_fault(ctx, XWebError("An unexpected error occurred in the emulator; nothing was written."))
+        return AsmxFault(f"Server was unable to read request. ---> {error.faultstring}")
+    raise error
 
 
-def create_soap_app(tenant: XWebTenant, max_request_bytes: int) -> SoapWsgiApplication:
-    application = Application(
-        [NetForumXML], tns=NAMESPACE, name="netForumXML",
-        in_protocol=Soap11(validator=None), out_protocol=Soap11(),
-    )
-    application.tenant = tenant
-    return SoapWsgiApplication(application, as_fault=_as_fault, max_content_length=max_request_bytes)
+def _actor(call: Call) -> str:
+    return call.request.base_url

@@ -1,26 +1,30 @@
-"""netFORUM xWeb as the application and the harness reach it: the SOAP endpoint (with its WSDL), the JSON twin,
-the records a test may inspect, the faults a rule may inject."""
+"""netFORUM xWeb as the emulator reaches it: the SOAP endpoint (with its WSDL) and the JSON twin, the runner's
+hooks (tokens, a fault killing the token it came with), the records a test may inspect, the faults a rule may
+inject."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
-from werkzeug import Request, Response
+from werkzeug import Request
 
-from xweb_emulator.db import Database
+from xweb_emulator.call import Answer, Call
 from xweb_emulator.settings import Settings
 from xweb_emulator.soap import wsdl_document
-from xweb_emulator.vendor import Endpoint, SeedError, Vendor
-from xweb_emulator.xweb import auth, json_api, models
-from xweb_emulator.xweb.api import NAMESPACE, OPERATIONS, XWebTenant, operation_named
-from xweb_emulator.xweb.errors import XWebError
+from xweb_emulator.vendor import Document, Endpoint, Incoming, SeedError, Vendor
+from xweb_emulator.xweb import auth, models
+from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, XWebError, injected
 from xweb_emulator.xweb.facade import Actor
+from xweb_emulator.xweb.json_api import JsonWire
+from xweb_emulator.xweb.operations import OPERATIONS, Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
-from xweb_emulator.xweb.soap import create_soap_app
+from xweb_emulator.xweb.soap import SoapWire, soap_action
 
 SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
 JSON_PREFIX = "/xWeb/JSON/"
@@ -51,28 +55,69 @@ class XWeb(Vendor):
     }
     has_tokens = True
 
-    def __init__(self, database: Database, settings: Settings) -> None:
-        super().__init__(database, settings)
-        self.tenant = XWebTenant(database, settings)
-        self._soap = create_soap_app(self.tenant, settings.max_request_bytes)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._soap = SoapWire()
+        self._json = JsonWire()
 
-    def route(self, request: Request) -> Endpoint | None:
+    def route(self, request: Request) -> Endpoint | Document | None:
         path = request.path.rstrip("/") or "/"
         if path.lower() == SOAP_PATH.lower():
             if request.method == "GET":
-                return Endpoint(_service_document, is_call=False)
-            action = (request.headers.get("SOAPAction") or "").strip('"')
-            return Endpoint(self._soap, action.rsplit("/", 1)[-1] or None)
+                return _SERVICE_DOCUMENT
+            action = soap_action(request.environ)
+            return Endpoint(self._soap, action.rsplit("/", 1)[-1] if action else None)
         match = _JSON_METHOD.match(path)
         if match is None:
             return None
         operation = operation_named(match.group(1))
-        return Endpoint(self._json_call, operation.name if operation else match.group(1))
+        return Endpoint(self._json, operation.name if operation else match.group(1))
 
-    def _json_call(self, environ: dict, start_response) -> Any:
-        request = Request(environ)
-        method_name = _JSON_METHOD.match(request.path).group(1)
-        return json_api.handle(self.tenant, request, method_name)(environ, start_response)
+    # ------------------------------------------------------------------------------------------ the runner's hooks
+
+    def authenticate(self, call: Call, incoming: Incoming) -> None:
+        operation: XWebOperation = incoming.operation
+        credentials: auth.Credentials = incoming.credentials
+        call.credentials = credentials
+        if operation.issues_token:
+            call.user = incoming.params.get("userName") if isinstance(incoming.params.get("userName"), str) else None
+            return
+        if not credentials.required:
+            return
+        if credentials.basic is not None:
+            user_name, password = credentials.basic
+            call.user = user_name
+            token = auth.authenticate(call.session, auth.policy(self.settings), user_name, password,
+                                      call.client_address, call.now)
+            call.credentials = replace(credentials, token=str(token))
+            return
+        _key, call.user = auth.check_token(call.session, credentials.token, call.now)
+
+    def injected_error(self, kind: str) -> XWebError:
+        return injected(kind)
+
+    def conclude(self, call: Call, operation: XWebOperation, result: Any) -> Reply:
+        """The result, and the token the answer carries (in the SOAP header, or JSON's WWW-Authenticate)."""
+        if operation.issues_token:
+            return Reply(NAMESPACE, result)  # the token travels in the header; the body holds the namespace
+        credentials: auth.Credentials = call.credentials
+        if not credentials.required:
+            return Reply(result, None)
+        if credentials.basic is not None:
+            return Reply(result, credentials.token)
+        token = auth.answer_token(call.session, auth.policy(self.settings), uuid.UUID(credentials.token.strip().strip("{}")),
+                                  call.user, call.now)
+        return Reply(result, str(token))
+
+    def internal_error(self, call: Call) -> XWebError:
+        return XWebError(INTERNAL_ERROR)
+
+    def after_fault(self, session: Session, call: Call, error: XWebError) -> None:
+        """A fault kills the token the call came with, as on a live tenant."""
+        if call.credentials is not None:
+            auth.invalidate(session, call.credentials.token)
+
+    # -------------------------------------------------------------------------------------------------- state
 
     def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
         auth.ensure_user(session, self.settings.xweb_user, self.settings.xweb_password)
@@ -98,15 +143,15 @@ class XWeb(Vendor):
         ]
 
 
-def _service_document(environ: dict, start_response) -> Any:
+def _service_document(request: Request) -> Answer:
     """GET on the .asmx: the WSDL with ?WSDL, else ASMX's service page."""
-    request = Request(environ)
     if "wsdl" in (key.lower() for key in request.args):
-        response = Response(wsdl_document("netForumXML.wsdl", request.base_url),
-                            content_type="text/xml; charset=utf-8")
-    else:
-        response = Response(_service_page(request.base_url), content_type="text/html; charset=utf-8")
-    return response(environ, start_response)
+        return Answer(200, [("Content-Type", "text/xml; charset=utf-8")],
+                      wsdl_document("netForumXML.wsdl", request.base_url))
+    return Answer(200, [("Content-Type", "text/html; charset=utf-8")], _service_page(request.base_url).encode())
+
+
+_SERVICE_DOCUMENT = Document(_service_document)
 
 
 def _service_page(address: str) -> str:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from xweb_emulator.control.models import FaultRule
+from xweb_emulator.models import FaultRule
 
 Action = Literal["latency", "fault", "throttle", "unavailable", "drop", "expire_token"]
 HTTP_ACTIONS = ("throttle", "unavailable", "drop")
@@ -78,6 +78,9 @@ class Decision:
         return self.rule.action if self.rule is not None else None
 
 
+NOTHING = Decision()
+
+
 def add_rule(session: Session, spec: FaultSpec, *, configured: bool = False) -> FaultRule:
     rule = FaultRule(
         vendor=spec.vendor, operation=spec.operation, action=spec.action, fault_kind=spec.fault_kind,
@@ -89,9 +92,8 @@ def add_rule(session: Session, spec: FaultSpec, *, configured: bool = False) -> 
     return rule
 
 
-def any_rules(session: Session | Connection, vendor: str) -> bool:
-    """Whether any rule names the vendor: most calls meet none, and need no write to find that out."""
-    return session.execute(select(FaultRule.id).where(FaultRule.vendor == vendor).limit(1)).first() is not None
+VENDOR_HAS_RULES = exists().where(FaultRule.vendor == bindparam("vendor"))
+"""Whether any rule names the vendor: most calls meet none, and need draw nothing to find that out."""
 
 
 def decide(session: Session, vendor: str, operation: str | None) -> Decision:

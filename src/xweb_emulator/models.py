@@ -1,5 +1,6 @@
-"""The harness's own tables. They live in the database like every vendor's records, so that every worker and
-replica shares one clock, one journal and one set of fault rules."""
+"""The emulator's own tables (migration branch `emulator`): the clock, the request journal and the fault rules. They
+live in the database like every vendor's records, so that every worker and replica shares one clock, one journal and
+one set of fault rules."""
 
 from __future__ import annotations
 

@@ -1,0 +1,88 @@
+"""The Web API's wire: /crmapi/rest/v2/<method>, JSON in, the envelope out.
+
+POST methods take a JSON object body holding the token (as the vendor's examples); GET methods take query
+parameters, an identifier written as `field=value` (`customer_event_identifier=number=5`, as the vendor's
+`contact_information_identifier=number=CI000111`). Every answer is {"data": …, "status": {"code", "description",
+"message"}}; errors carry data null and the error's code (HTTP status: crmcom/errors.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map, Rule
+
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.crmcom.errors import CrmComError, InvalidJson, MethodNotAllowed, UnknownMethod
+from xweb_emulator.crmcom.operations import OPERATIONS, Method
+from xweb_emulator.vendor import Incoming, Wire
+
+PREFIX = "/crmapi/rest/v2/"
+
+# The verb is checked by the wire, so that a wrong one is answered in the envelope like any other error.
+_URLS = Map([Rule(PREFIX + name, endpoint=name) for name in OPERATIONS], strict_slashes=False).bind("crmcom")
+_OK = {"code": "OK", "description": "", "message": ""}
+
+
+def is_web_api_path(path: str) -> bool:
+    return path.startswith(PREFIX) or path == PREFIX.rstrip("/")
+
+
+def method_at(path: str) -> Method | None:
+    try:
+        name, _ = _URLS.match(path)
+    except NotFound:
+        return None
+    return OPERATIONS[name]
+
+
+class RestWire(Wire):
+    def read(self, call: Call) -> Incoming:
+        request = call.request
+        method = method_at(request.path)
+        if method is None:
+            return Incoming(None, unreadable=UnknownMethod(f"Method ({request.path.removeprefix(PREFIX)}) Not Found."))
+        if request.method != method.verb:
+            return Incoming(method, unreadable=MethodNotAllowed(f"Method ({method.name}) Accepts {method.verb} Only."))
+        try:
+            params = _params(call, method)
+        except CrmComError as error:
+            return Incoming(method, unreadable=error)
+        token = params.get("token")
+        return Incoming(method, params, credentials=token if isinstance(token, str) else "")
+
+    def write(self, call: Call, incoming: Incoming, data: Any) -> Answer:
+        return _envelope(200, data, _OK)
+
+    def write_error(self, call: Call, incoming: Incoming | None, error: CrmComError) -> Answer:
+        return _envelope(error.http_status, None, {"code": error.code, "description": error.description,
+                                                   "message": error.message})
+
+
+def _params(call: Call, method: Method) -> Mapping[str, Any]:
+    if method.verb == "GET":
+        return {name: _query_value(name, value) for name, value in call.request.args.items()}
+    body = call.body
+    try:
+        params = json.loads(body) if body.strip() else {}
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidJson(f"The Request Body Is Not Valid JSON: {error}.") from None
+    if not isinstance(params, Mapping):
+        raise InvalidJson("The Request Body Is Not A JSON Object.")
+    return params
+
+
+def _query_value(name: str, value: str) -> Any:
+    """An identifier's `field=value` as the identifier object the domain reads; other parameters as they are."""
+    if name.endswith("_identifier") and "=" in value:
+        field, _, given = value.partition("=")
+        return {field.strip(): given}
+    return value
+
+
+def _envelope(http_status: int, data: Any, status: dict[str, str]) -> Answer:
+    return Answer(http_status, [("Content-Type", "application/json; charset=utf-8")],
+                  json.dumps({"data": data, "status": status}, ensure_ascii=False).encode())

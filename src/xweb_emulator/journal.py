@@ -1,0 +1,105 @@
+"""The request journal: every vendor call with when, what, who, how it ended and how long it took, with the request
+and response bodies up to a size cap. It shows the newest `limit` calls.
+
+An entry is written in the call's own transaction, so it is there exactly when the call's effects are. Older entries
+are deleted in batches, not on every call: the journal's readers see only the newest `limit` ids, so what a batch has
+not deleted yet is never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from xweb_emulator.models import JournalEntry
+
+FILTERS = ("vendor", "operation", "outcome")
+PRUNE_EVERY = 128
+"""Entries written between two deletions of the old ones (ids only grow, so the id tells when a batch is due)."""
+
+_INSERT = insert(JournalEntry).returning(JournalEntry.id)
+_PRUNE = delete(JournalEntry).where(JournalEntry.id <= bindparam("oldest_gone"))
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    vendor: str
+    operation: str | None
+    user: str | None
+    outcome: str
+    status: int
+    duration_ms: float
+    method: str
+    path: str
+    client_address: str | None
+    fault_rule_id: int | None
+    request_body: bytes
+    response_body: bytes
+
+
+def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int) -> None:
+    request_body, request_truncated = _capped(entry.request_body, body_bytes)
+    response_body, response_truncated = _capped(entry.response_body, body_bytes)
+    entry_id = connection.execute(_INSERT, {
+        "at": entry.at, "vendor": entry.vendor, "operation": entry.operation, "user_name": entry.user,
+        "outcome": entry.outcome, "status": entry.status, "duration_ms": round(entry.duration_ms, 3),
+        "method": entry.method, "path": entry.path[:2048], "client_address": entry.client_address,
+        "fault_rule_id": entry.fault_rule_id, "request_body": request_body, "request_truncated": request_truncated,
+        "response_body": response_body, "response_truncated": response_truncated,
+    }).scalar_one()
+    if entry_id % PRUNE_EVERY == 0:
+        connection.execute(_PRUNE, {"oldest_gone": entry_id - limit})
+
+
+def entries(session: Session, filters: Mapping[str, str], *, limit: int, after_id: int | None = None,
+            count: int | None = None) -> list[JournalEntry]:
+    """The newest `limit` calls in the order they arrived, filtered (without regard to case); at most `count`."""
+    newest = select(func.max(JournalEntry.id)).scalar_subquery()
+    statement = select(JournalEntry).where(JournalEntry.id > newest - limit).order_by(JournalEntry.id)
+    for name, value in filters.items():
+        statement = statement.where(func.lower(getattr(JournalEntry, name)) == value.lower())
+    if after_id is not None:
+        statement = statement.where(JournalEntry.id > after_id)
+    if count is not None:
+        statement = statement.limit(count)
+    return list(session.scalars(statement))
+
+
+def entry(session: Session, entry_id: int, *, limit: int) -> JournalEntry | None:
+    newest = session.scalar(select(func.max(JournalEntry.id)))
+    if newest is None or entry_id <= newest - limit:
+        return None
+    return session.get(JournalEntry, entry_id)
+
+
+def clear(session: Session) -> None:
+    session.execute(delete(JournalEntry))
+
+
+def as_json(entry: JournalEntry) -> dict:
+    return {
+        "id": entry.id,
+        "at": entry.at.isoformat(timespec="milliseconds") + "Z",
+        "vendor": entry.vendor,
+        "operation": entry.operation,
+        "user": entry.user_name,
+        "outcome": entry.outcome,
+        "status": entry.status,
+        "duration_ms": entry.duration_ms,
+        "method": entry.method,
+        "path": entry.path,
+        "client_address": entry.client_address,
+        "fault_rule_id": entry.fault_rule_id,
+        "request": {"body": entry.request_body, "truncated": entry.request_truncated},
+        "response": {"body": entry.response_body, "truncated": entry.response_truncated},
+    }
+
+
+def _capped(body: bytes, limit: int) -> tuple[str, bool]:
+    # As text every database stores: what is no UTF-8, and NUL (which PostgreSQL's text refuses), shown as U+FFFD.
+    return body[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"), len(body) > limit

@@ -1,0 +1,208 @@
+"""The one call pipeline: every request, whichever the vendor and the wire, goes down these steps, in this order.
+
+    1. the request body is read, bounded (413 past --max-request-bytes)              Pipeline.__call__
+    2. routing: the control plane; a vendor's document (WSDL, help page); a vendor's call
+    3. one transaction opens for the call (on SQLite, the writers' queue first)       Pipeline._call
+    4. one read: the emulator's clock, and whether any fault rule names the vendor
+    5. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
+       expire_token applied; a vendor fault noted on the call for the runner
+    6. the vendor's wire reads the request                                            Wire.read
+    7. the vendor's runner: authentication, the injected fault, the operation        Vendor.run
+    8. the wire writes the answer, or the vendor's error                              Wire.write, Wire.write_error
+    9. a call that failed, or only checked, has its writes rolled back (to a savepoint taken after step 5);
+       what its fault leaves behind (a dead token, a failure count) is written
+   10. the journal entry, in the same transaction
+   11. commit; only then does the answer leave, after any latency a rule adds
+A commit that fails stores nothing: the client gets the vendor's error, journalled in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
+
+from sqlalchemy import select
+from werkzeug import Request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
+
+from xweb_emulator import clock, faults, journal
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.emulator import Emulator
+from xweb_emulator.errors import EmulatorError
+from xweb_emulator.faults import Decision
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_emulator/"
+
+_ARRIVAL = select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES)  # bound: vendor
+_REFUSALS = {"throttle": (429, "throttled"), "unavailable": (503, "unavailable"), "drop": (0, "dropped")}
+_STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+ControlPlaneApp = Callable[[Request], Callable[[dict, Callable], Iterable[bytes]]]
+
+
+class Pipeline:
+    """The WSGI application: the chain above in front of every vendor, and the control plane beside it."""
+
+    def __init__(self, emulator: Emulator, control_plane: ControlPlaneApp | None = None) -> None:
+        self.emulator = emulator
+        self._control_plane = control_plane
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        try:
+            body = _bounded_body(environ, self.emulator.settings.max_request_bytes)
+            # Whoever reads the body next (the control plane, a document) reads our bounded copy.
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            environ.pop("wsgi.input_terminated", None)
+            request = Request(environ)
+            if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
+                return self._control_plane(request)(environ, start_response)
+            answer = self._route(request, body)
+        except RequestEntityTooLarge:
+            answer = Answer.text(413, "The request body is larger than this emulator accepts "
+                                      f"({self.emulator.settings.max_request_bytes} bytes).")
+        except Exception:
+            log.exception("%s %s failed", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            answer = Answer.text(500, "The emulator failed to handle this request; nothing was written.")
+        if answer is None:
+            return _dropped(start_response, environ)
+        start_response(_STATUS_LINES.get(answer.status, str(answer.status)),
+                       [*answer.headers, ("Content-Length", str(len(answer.body)))])
+        return [answer.body]
+
+    def _route(self, request: Request, body: bytes) -> Answer | None:
+        for vendor in self.emulator.vendors.values():
+            target = vendor.route(request)
+            if isinstance(target, Endpoint):
+                return self._call(vendor, target, request, body)
+            if isinstance(target, Document):
+                return target.respond(request)
+        return Answer.text(404, f"No endpoint of the emulator answers {request.path}.")
+
+    def _call(self, vendor: Vendor, endpoint: Endpoint, request: Request, body: bytes) -> Answer | None:
+        """Steps 3 to 11 for one call: its answer, or None for a connection to drop."""
+        started = time.perf_counter()
+        emulator = self.emulator
+        call: Call | None = None
+        incoming: Incoming | None = None
+        decision = faults.NOTHING
+        try:
+            with emulator.database.transaction() as session:
+                offset_seconds, ruled = session.connection().execute(_ARRIVAL, {"vendor": vendor.name}).one()
+                call = Call(vendor.name, endpoint.operation, request, body, session, clock.shifted(offset_seconds),
+                            emulator.settings, started)
+                if ruled:
+                    decision = faults.decide(session, vendor.name, endpoint.operation)
+                    call.fault_rule_id = decision.rule.id if decision.rule is not None else None
+                if decision.action in _REFUSALS:
+                    status, call.outcome = _REFUSALS[decision.action]
+                    answer = _refusal(status, decision) if status else None
+                else:
+                    if decision.action == "expire_token":
+                        vendor.expire_tokens(session, call.now)
+                    elif decision.action == "fault":
+                        call.injected_fault = decision.rule.fault_kind
+                    incoming, answer = self._vendor_part(vendor, endpoint, call)
+                self._journal(call, answer, decision)
+            return _after(answer, decision)
+        except Exception:
+            if call is None:
+                raise
+            # The commit failed (or the pipeline itself did): nothing of the call is stored.
+            log.exception("%s %s: the call's transaction failed", vendor.name, call.operation)
+            error = vendor.internal_error(call)
+            call.fail(error)
+            answer = endpoint.wire.write_error(call, incoming, error)
+            with emulator.database.transaction() as session:
+                call.session = session
+                self._journal(call, answer, decision)
+            return answer
+
+    def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call) -> tuple[Incoming | None, Answer]:
+        """Steps 6 to 9: the call read, run and answered inside a savepoint its failure rolls back to."""
+        session, wire, incoming = call.session, endpoint.wire, None
+        work = session.begin_nested()
+        try:
+            incoming = wire.read(call)
+            answer = wire.write(call, incoming, vendor.run(call, incoming))
+        except EmulatorError as error:
+            if call.error is None:  # raised by the wire itself
+                call.fail(error)
+            answer = wire.write_error(call, incoming, error)
+        except Exception:
+            log.exception("%s %s failed", vendor.name, call.operation)
+            call.fail(vendor.internal_error(call))
+            answer = wire.write_error(call, incoming, call.error)
+        if call.error is None and not call.dry_run:
+            work.commit()
+            return incoming, answer
+        work.rollback()
+        if call.error is not None:
+            vendor.after_fault(session, call, call.error)
+            if call.error.after_rollback is not None:
+                call.error.after_rollback(session)
+        return incoming, answer
+
+    def _journal(self, call: Call, answer: Answer | None, decision: Decision) -> None:
+        settings = self.emulator.settings
+        if not self.emulator.journaling:
+            return
+        request = call.request
+        status = answer.status if answer is not None else 0
+        journal.record(call.session.connection(), journal.Entry(
+            at=call.now, vendor=call.vendor, operation=call.operation, user=call.user,
+            outcome=call.outcome or f"HTTP {status}", status=status,
+            duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
+            method=request.method, path=request.full_path.rstrip("?"), client_address=request.remote_addr,
+            fault_rule_id=call.fault_rule_id, request_body=call.body,
+            response_body=answer.body if answer is not None else b"",
+        ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
+
+
+def _after(answer: Answer | None, decision: Decision) -> Answer | None:
+    """The answer, once the latency a rule adds has passed (outside the transaction: other calls go on)."""
+    if decision.latency_ms:
+        time.sleep(decision.latency_ms / 1000)
+    return answer
+
+
+def _bounded_body(environ: dict, limit: int) -> bytes:
+    """The request body, refused past `limit` bytes whether the client declared its length or sent it chunked."""
+    declared = environ.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLarge()
+    body = get_input_stream(environ, max_content_length=None).read(limit + 1)
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    return body
+
+
+def _refusal(status: int, decision: Decision) -> Answer:
+    """The web server's own refusal, before the vendor's application sees the call."""
+    return Answer.text(status, HTTPStatus(status).phrase,
+                       [("Retry-After", str(decision.rule.retry_after_seconds))])
+
+
+def _dropped(start_response: Callable, environ: dict) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Length", "1")])
+    return _DroppedBody(environ.get("werkzeug.socket"))
+
+
+class _DroppedBody:
+    """A body that closes the connection instead: servers write nothing when a response's body fails before its
+    first byte. werkzeug's server would then wait on the open connection, so its socket is shut first."""
+
+    def __init__(self, connection: socket.socket | None) -> None:
+        self._connection = connection
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._connection is not None:
+            self._connection.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("connection dropped by a fault rule")

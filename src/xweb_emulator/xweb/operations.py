@@ -1,0 +1,263 @@
+"""xWeb's operation table: every operation the emulator answers, declared once, with its .NET signature (which the
+SOAP wire, the JSON twin and a fault's stack trace read) and the domain call its parameters are bound to.
+
+Parameters arrive, and results leave, in the neutral form of xweb_emulator.jsonnet (what JSON.NET makes of the
+vendor's XML), so the wires share everything here and differ only in how they read and write it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import text
+
+from xweb_emulator import __version__
+from xweb_emulator.call import Call
+from xweb_emulator.vendor import Operation
+from xweb_emulator.xweb import auth, phones, preferences
+from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, stack_trace
+from xweb_emulator.xweb.facade import Actor, facade_object, get_record, insert_records
+from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
+
+Params = Mapping[str, Any]
+SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
+
+
+class Result(Enum):
+    """How an operation's result is typed in the vendor's WSDL, which decides how the wires write it."""
+
+    XML_NODE = "an untyped XmlNode (JSON.NET XML conventions)"
+    TYPED = "a typed object or array"
+    VOID = "nothing"
+    SCALAR = "a string, boolean or date"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the wires are handed of a call that succeeded: its result, and the token the answer carries."""
+
+    result: Any
+    token: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class XWebOperation(Operation):
+    parameters: str
+    """The .NET signature, as a fault's stack trace shows it: "String szObjectName, XmlNode oNode"."""
+    returns: str
+    """The .NET result type: String, Boolean, DateTime, XmlNode, void, a typed object or ArrayOf<Type>."""
+    takes_token: bool = True
+    """Whether the AuthorizationToken header comes in (and goes out again)."""
+    result_name: str | None = None
+    """The result's element where it is not <Operation>Result."""
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [declaration.split()[-1] for declaration in self.parameters.split(", ") if declaration]
+
+    @property
+    def parameter_types(self) -> list[str]:
+        return [declaration.split()[0] for declaration in self.parameters.split(", ") if declaration]
+
+    @property
+    def simple_parameters(self) -> bool:
+        """Whether every parameter is a simple value: the operation may be called with a query string."""
+        return all(kind in SIMPLE_TYPES for kind in self.parameter_types)
+
+    @property
+    def result(self) -> Result:
+        if self.returns == "XmlNode":
+            return Result.XML_NODE
+        if self.returns == "void":
+            return Result.VOID
+        if self.returns in SIMPLE_TYPES:
+            return Result.SCALAR
+        return Result.TYPED
+
+    @property
+    def issues_token(self) -> bool:
+        """Authenticate: the token travels in the answer's header, the body holds the namespace."""
+        return self.name == "Authenticate"
+
+    @property
+    def stack_trace(self) -> str:
+        return stack_trace(self.name, self.parameters)
+
+
+# ---------------------------------------------------------------------------------------------- parameter binding
+
+
+def _text(params: Params, name: str) -> str | None:
+    value = params.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise InvalidInput(f"{name} must be a single value.")
+
+
+def _record(value: Any, where: str) -> dict[str, str | None]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{where} must hold one element per column.")
+    return {name: _text(value, name) for name in value if not name.startswith("@")}
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _facade_records(object_name: str, onode: Any) -> list[dict[str, str | None]]:
+    """oNode's records: <XxxObjects><XxxObject>…</XxxObject>…</XxxObjects>. Like the vendor, lenient about the two
+    wrapper names (real clients send <CEUCredits><CEUCredit>, <EventsRegistrant><Registrant>)."""
+    if not isinstance(onode, Mapping) or len([key for key in onode if not key.startswith("@")]) != 1:
+        raise InvalidInput(f"oNode must hold one {object_name}Objects element.")
+    (outer,) = [value for key, value in onode.items() if not key.startswith("@")]
+    if not isinstance(outer, Mapping):
+        raise InvalidInput(f"oNode must hold {object_name}Object elements inside {object_name}Objects.")
+    inner = [value for key, value in outer.items() if not key.startswith("@")]
+    if len(inner) != 1:
+        raise InvalidInput(f"{object_name}Objects must hold {object_name}Object elements only.")
+    return [_record(record, f"{object_name}Object") for record in _as_list(inner[0])]
+
+
+def _phone_sections(params: Params) -> phones.Sections:
+    facade = params.get("oFacadeObject")
+    if not isinstance(facade, Mapping):
+        raise InvalidInput("oFacadeObject is required.")
+    sections: phones.Sections = {"CurrentKey": _text(facade, "CurrentKey")}
+    for name in ("Phone_XRef", "Customer", "Phone", "Country"):
+        if facade.get(name) is not None:
+            sections[name] = _record(facade[name], name)
+    return sections
+
+
+def _mailing_list_settings(params: Params) -> list[preferences.MailingListSetting]:
+    fields = preferences.MailingListSetting.__dataclass_fields__
+    settings = []
+    for item in _as_list(params.get("preferences")):
+        record = _record(item, "MailingListSetting")
+        unknown = set(record) - set(fields)
+        if unknown:
+            raise InvalidInput(f"MailingListSetting has no element {sorted(unknown)[0]}.")
+        settings.append(preferences.MailingListSetting(**record))
+    return settings
+
+
+# ------------------------------------------------------------------------------------------------------ operations
+
+
+def _actor(call: Call) -> Actor:
+    return Actor(call.user, call.now)
+
+
+def _authenticate(call: Call, params: Params) -> str:
+    """The token it issues (which the answer carries in its header: see XWeb.conclude)."""
+    return str(auth.authenticate(call.session, auth.policy(call.settings), _text(params, "userName") or "",
+                                 _text(params, "password") or "", call.client_address, call.now))
+
+
+def _test_connection(call: Call, params: Params) -> str:
+    call.session.execute(text("SELECT 1"))
+    return "Connection to the database succeeded."
+
+
+def _get_version(call: Call, params: Params) -> str:
+    kind = call.session.get_bind().dialect.name
+    return f"xweb-emulator {__version__} (netFORUM Enterprise xWeb emulation); database: {kind}"
+
+
+def _insert_facade_object(call: Call, params: Params) -> dict:
+    facade = facade_object(_text(params, "szObjectName"))
+    keys = insert_records(call.session, _actor(call), facade, _facade_records(facade.name, params.get("oNode")))
+    return facade_result(facade.name, [{facade.key_column: str(key)} for key in keys])
+
+
+def _get_facade_object(call: Call, params: Params) -> dict:
+    facade = facade_object(_text(params, "szObjectName"))
+    record = get_record(call.session, facade, _text(params, "szObjectKey"))
+    return facade_result(facade.name, [] if record is None else [record])
+
+
+def facade_result(object_name: str, records: list[dict]) -> dict:
+    """<XxxObjects xsi:schemaLocation="… Xxx.xsd" recordReturn="N"><XxxObject>…</XxxObject>…</XxxObjects>"""
+    objects: dict[str, Any] = {
+        "@xsi:schemaLocation": f"{NAMESPACE} {object_name}.xsd",
+        "@recordReturn": str(len(records)),
+    }
+    if records:
+        objects[f"{object_name}Object"] = records
+    return {f"{object_name}Objects": objects}
+
+
+def _phones_by_customer(call: Call, params: Params) -> dict:
+    records = phones.phones_by_customer(call.session, _text(params, "CustomerKey"))
+    results: dict[str, Any] = {"@recordReturn": str(len(records))}
+    if records:
+        results["Result"] = records
+    return {"Results": results}
+
+
+def _mailing_types(mailing_type: str) -> Callable[[Call, Params], list]:
+    return lambda call, params: [asdict(item) for item in preferences.mailing_types(call.session, mailing_type)]
+
+
+def _set_preferences(call: Call, params: Params) -> None:
+    preferences.set_preferences(call.session, _actor(call), _text(params, "customerKey"), _mailing_list_settings(params))
+
+
+OPERATIONS: dict[str, XWebOperation] = {
+    operation.name: operation
+    for operation in (
+        XWebOperation(name="Authenticate", parameters="String userName, String password", returns="String",
+                      run=_authenticate, takes_token=False),
+        XWebOperation(name="TestConnection", parameters="", returns="String", run=_test_connection, takes_token=False),
+        # With its offset, as .NET writes a DateTime: a bare time would be read in the client's own zone.
+        XWebOperation(name="GetDateTime", parameters="", returns="DateTime", takes_token=False,
+                      run=lambda call, params: call.now.replace(tzinfo=UTC)),
+        XWebOperation(name="GetVersion", parameters="", returns="String", run=_get_version),
+        XWebOperation(name="InsertFacadeObject", parameters="String szObjectName, XmlNode oNode", returns="XmlNode",
+                      run=_insert_facade_object),
+        XWebOperation(name="GetFacadeObject", parameters="String szObjectName, String szObjectKey", returns="XmlNode",
+                      run=_get_facade_object),
+        XWebOperation(name="SetCustomerCommunicationPreferences",
+                      parameters="String customerKey, MailingListSetting[] preferences", returns="void",
+                      run=_set_preferences),
+        XWebOperation(name="GetCustomerCommunicationPreference",
+                      parameters="String customerKey, String preferenceTypeKey", returns="MailingListSetting",
+                      result_name="mailing_list_setting",
+                      run=lambda call, params: asdict(preferences.get_preference(
+                          call.session, _text(params, "customerKey"), _text(params, "preferenceTypeKey")))),
+        XWebOperation(name="GetAllCustomerCommunicationPreferences", parameters="String customerKey",
+                      returns="ArrayOfMailingListSetting",
+                      run=lambda call, params: [asdict(item) for item in preferences.get_all_preferences(
+                          call.session, _text(params, "customerKey"))]),
+        XWebOperation(name="GetPromotionalMailingTypes", parameters="", returns="ArrayOfMailingList",
+                      run=_mailing_types(PROMOTIONAL)),
+        XWebOperation(name="GetSubscriptionMailingTypes", parameters="", returns="ArrayOfMailingList",
+                      run=_mailing_types(SUBSCRIPTION)),
+        XWebOperation(name="WEBPhoneUpdate", parameters="CustomerPhoneType oFacadeObject", returns="Boolean",
+                      run=lambda call, params: phones.update_phone(call.session, _actor(call), _phone_sections(params))),
+        XWebOperation(name="WEBPhoneGet", parameters="Guid key", returns="CustomerPhoneType",
+                      run=lambda call, params: phones.get_phone(call.session, _text(params, "key"))),
+        XWebOperation(name="WEBPhoneInsert", parameters="CustomerPhoneType oFacadeObject", returns="CustomerPhoneType",
+                      run=lambda call, params: phones.insert_phone(call.session, _actor(call), _phone_sections(params))),
+        XWebOperation(name="WEBPhoneGetPhonesByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
+                      run=_phones_by_customer),
+    )
+}
+
+
+def operation_named(name: str) -> XWebOperation | None:
+    """Method names are matched without regard to case, as ASP.NET routes them."""
+    return _BY_LOWER_NAME.get(name.lower())
+
+
+_BY_LOWER_NAME = {name.lower(): operation for name, operation in OPERATIONS.items()}
