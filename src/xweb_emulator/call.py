@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
@@ -41,7 +42,7 @@ class Call:
     """The operation's name: as routing found it, refined by the wire once it has read the request."""
     request: Request
     body: bytes
-    session: Session
+    connection: Connection
     """The call's one transaction: the operation's reads and writes, and its journal entry."""
     now: datetime
     """The emulator's clock at the call's arrival: what the operation records and compares with."""
@@ -57,6 +58,28 @@ class Call:
     error: EmulatorError | None = None
     dry_run: bool = False
     """The operation's writes are rolled back at the end (SAP's Check operations); its journal entry is kept."""
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in the call's transaction, for operations that work with mapped objects (made on first
+        use: the busiest operations work with the connection alone). It works in a savepoint of its own, so that an
+        error inside it leaves the call's transaction usable."""
+        if self._session is None:
+            self._session = Session(bind=self.connection, join_transaction_mode="create_savepoint",
+                                    expire_on_commit=False)
+        return self._session
+
+    def finish_session(self, keep: bool) -> None:
+        """End the ORM session, if the call made one: its writes kept (flushed into the call's transaction) or not."""
+        if self._session is None:
+            return
+        try:
+            if keep:
+                self._session.commit()
+        finally:
+            self._session.close()
+            self._session = None
 
     @property
     def client_address(self) -> str:

@@ -148,6 +148,13 @@ class Database:
             yield session
 
     @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection for a writer that commits or rolls back itself (Connection.commit, .rollback): on SQLite,
+        it holds the writers' turn throughout; whatever it has not committed when the block ends is rolled back."""
+        with self._writers.turn() if self._writers is not None else nullcontext(), self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection that only reads (Core, no session: it runs before every call). On SQLite it does not wait
         for, or hold up, writers."""

@@ -9,11 +9,12 @@
     6. the vendor's wire reads the request                                            Wire.read
     7. the vendor's runner: authentication, the injected fault, the operation        Vendor.run
     8. the wire writes the answer, or the vendor's error                              Wire.write, Wire.write_error
-    9. a call that failed, or only checked, has its writes rolled back (to a savepoint taken after step 5);
-       what its fault leaves behind (a dead token, a failure count) is written
+    9. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 5 where rules
+       drew, whose counts must stay); what its fault leaves behind (a dead token, a failure count) is written
    10. the journal entry, in the same transaction
    11. commit; only then does the answer leave, after any latency a rule adds
 A commit that fails stores nothing: the client gets the vendor's error, journalled in a transaction of its own.
+On SQLite the writers' queue is held from step 3 to 11, so the rollback and that transaction are still the call's.
 """
 
 from __future__ import annotations
@@ -93,42 +94,48 @@ class Pipeline:
         call: Call | None = None
         incoming: Incoming | None = None
         decision = faults.NOTHING
-        try:
-            with emulator.database.transaction() as session:
-                offset_seconds, ruled = session.connection().execute(_ARRIVAL, {"vendor": vendor.name}).one()
-                call = Call(vendor.name, endpoint.operation, request, body, session, clock.shifted(offset_seconds),
-                            emulator.settings, started)
+        with emulator.database.writing() as connection:
+            try:
+                offset_seconds, ruled = connection.execute(_ARRIVAL, {"vendor": vendor.name}).one()
+                call = Call(vendor.name, endpoint.operation, request, body, connection,
+                            clock.shifted(offset_seconds), emulator.settings, started)
                 if ruled:
-                    decision = faults.decide(session, vendor.name, endpoint.operation)
+                    decision = faults.decide(call.session, vendor.name, endpoint.operation)
                     call.fault_rule_id = decision.rule.id if decision.rule is not None else None
+                    call.finish_session(keep=True)
                 if decision.action in _REFUSALS:
                     status, call.outcome = _REFUSALS[decision.action]
                     answer = _refusal(status, decision) if status else None
                 else:
                     if decision.action == "expire_token":
-                        vendor.expire_tokens(session, call.now)
+                        vendor.expire_tokens(call.session, call.now)
+                        call.finish_session(keep=True)
                     elif decision.action == "fault":
                         call.injected_fault = decision.rule.fault_kind
-                    incoming, answer = self._vendor_part(vendor, endpoint, call)
+                    # What rules drew must outlive a failure of the call: its own work goes in a savepoint then.
+                    incoming, answer = self._vendor_part(vendor, endpoint, call, savepoint=ruled)
                 self._journal(call, answer, decision)
-            return _after(answer, decision)
-        except Exception:
-            if call is None:
-                raise
-            # The commit failed (or the pipeline itself did): nothing of the call is stored.
-            log.exception("%s %s: the call's transaction failed", vendor.name, call.operation)
-            error = vendor.internal_error(call)
-            call.fail(error)
-            answer = endpoint.wire.write_error(call, incoming, error)
-            with emulator.database.transaction() as session:
-                call.session = session
+                connection.commit()
+            except Exception:
+                if call is None:
+                    raise
+                # The commit failed (or the pipeline itself did): nothing of the call is stored.
+                log.exception("%s %s: the call's transaction failed", vendor.name, call.operation)
+                connection.rollback()
+                call.finish_session(keep=False)
+                error = vendor.internal_error(call)
+                call.fail(error)
+                answer = endpoint.wire.write_error(call, incoming, error)
                 self._journal(call, answer, decision)
-            return answer
+                connection.commit()
+                return answer
+        return _after(answer, decision)
 
-    def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call) -> tuple[Incoming | None, Answer]:
-        """Steps 6 to 9: the call read, run and answered inside a savepoint its failure rolls back to."""
-        session, wire, incoming = call.session, endpoint.wire, None
-        work = session.begin_nested()
+    def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call,
+                     savepoint: bool) -> tuple[Incoming | None, Answer]:
+        """Steps 6 to 9: the call read, run and answered; its writes rolled back if it failed or only checked."""
+        connection, wire, incoming = call.connection, endpoint.wire, None
+        work = connection.begin_nested() if savepoint else None
         try:
             incoming = wire.read(call)
             answer = wire.write(call, incoming, vendor.run(call, incoming))
@@ -140,14 +147,21 @@ class Pipeline:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))
             answer = wire.write_error(call, incoming, call.error)
-        if call.error is None and not call.dry_run:
-            work.commit()
+        keep = call.error is None and not call.dry_run
+        call.finish_session(keep)
+        if keep:
+            if work is not None:
+                work.commit()
             return incoming, answer
-        work.rollback()
+        if work is not None:
+            work.rollback()
+        else:
+            connection.rollback()  # nothing else was written yet; the next statement begins anew
         if call.error is not None:
-            vendor.after_fault(session, call, call.error)
+            vendor.after_fault(call, call.error)
             if call.error.after_rollback is not None:
-                call.error.after_rollback(session)
+                call.error.after_rollback(call.session)
+            call.finish_session(keep=True)
         return incoming, answer
 
     def _journal(self, call: Call, answer: Answer | None, decision: Decision) -> None:
@@ -156,7 +170,7 @@ class Pipeline:
             return
         request = call.request
         status = answer.status if answer is not None else 0
-        journal.record(call.session.connection(), journal.Entry(
+        journal.record(call.connection, journal.Entry(
             at=call.now, vendor=call.vendor, operation=call.operation, user=call.user,
             outcome=call.outcome or f"HTTP {status}", status=status,
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,

@@ -166,7 +166,7 @@ class Vendor(ABC):
     def internal_error(self, call: Call) -> EmulatorError:
         """The vendor's answer to the emulator's own failure (nothing was written)."""
 
-    def after_fault(self, session: Session, call: Call, error: EmulatorError) -> None:
+    def after_fault(self, call: Call, error: EmulatorError) -> None:
         """What a fault leaves behind once the call's writes are rolled back (a dead token)."""
 
     # -------------------------------------------------------------------------------------- routing and state

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.settings import Settings
@@ -86,7 +86,7 @@ def authenticate(
     if failures is not None:
         session.delete(failures)
     session.execute(delete(AuthenticationToken).where(AuthenticationToken.expires_at <= now))
-    return _issue(session, policy, user_name, now)
+    return _issue(session.connection(), policy, user_name, now)
 
 
 def _count_failure(session: Session, *, policy: TokenPolicy, user_name: str, client_address: str,
@@ -106,7 +106,7 @@ def _count_failure(session: Session, *, policy: TokenPolicy, user_name: str, cli
         failures.locked_until = now + policy.lockout
 
 
-def check_token(session: Session, token_text: str | None, now: datetime) -> tuple[uuid.UUID, str]:
+def check_token(connection: Connection, token_text: str | None, now: datetime) -> tuple[uuid.UUID, str]:
     """The live token a call presents, and its user."""
     if token_text is None or not token_text.strip():
         raise InvalidToken("Failed to validate the authentication token: no token was supplied.")
@@ -116,31 +116,31 @@ def check_token(session: Session, token_text: str | None, now: datetime) -> tupl
         # A value that is no token at all (typically AuthenticateResult's namespace URI, read from the body by
         # mistake): live tenants answer "Locked" to every such call.
         raise InvalidToken("Locked") from None
-    found = session.connection().execute(_TOKEN, {"token": key}).first()
+    found = connection.execute(_TOKEN, {"token": key}).first()
     if found is None or found.expires_at <= now:
         raise InvalidToken("Failed to validate the authentication token: it has expired or is not valid.")
     return key, found.user_name
 
 
-def answer_token(session: Session, policy: TokenPolicy, token: uuid.UUID, user_name: str,
+def answer_token(connection: Connection, policy: TokenPolicy, token: uuid.UUID, user_name: str,
                  now: datetime) -> uuid.UUID:
     """The token a successful call answers with: the same one (Absolute), or its replacement (Sliding)."""
     if policy.expiration != SLIDING:
         return token
-    session.connection().execute(_DELETE_TOKEN, {"token": token})
-    return _issue(session, policy, user_name, now)
+    connection.execute(_DELETE_TOKEN, {"token": token})
+    return _issue(connection, policy, user_name, now)
 
 
-def invalidate(session: Session, token_text: str | None) -> None:
+def invalidate(connection: Connection, token_text: str | None) -> None:
     try:
         key = uuid.UUID((token_text or "").strip().strip("{}"))
     except ValueError:
         return
-    session.connection().execute(_DELETE_TOKEN, {"token": key})
+    connection.execute(_DELETE_TOKEN, {"token": key})
 
 
-def _issue(session: Session, policy: TokenPolicy, user_name: str, now: datetime) -> uuid.UUID:
+def _issue(connection: Connection, policy: TokenPolicy, user_name: str, now: datetime) -> uuid.UUID:
     token = uuid.uuid4()
-    session.connection().execute(_INSERT_TOKEN, {"token": token, "user_name": user_name, "issued_at": now,
-                                                 "expires_at": now + policy.timeout})
+    connection.execute(_INSERT_TOKEN, {"token": token, "user_name": user_name, "issued_at": now,
+                                       "expires_at": now + policy.timeout})
     return token

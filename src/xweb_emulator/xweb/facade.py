@@ -112,11 +112,11 @@ def facade_object(name: str | None) -> FacadeObject:
     return facade
 
 
-def insert_records(session: Session, actor: Actor, facade: FacadeObject, records: list[Record]) -> list[uuid.UUID]:
+def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
+                   records: list[Record]) -> list[uuid.UUID]:
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
-    connection = session.connection()
     table = facade.model.__table__
     key_column = facade.key_column
     confirmed: set[tuple[Table, object]] = set()

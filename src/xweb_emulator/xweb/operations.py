@@ -165,18 +165,18 @@ def _authenticate(call: Call, params: Params) -> str:
 
 
 def _test_connection(call: Call, params: Params) -> str:
-    call.session.execute(text("SELECT 1"))
+    call.connection.execute(text("SELECT 1"))
     return "Connection to the database succeeded."
 
 
 def _get_version(call: Call, params: Params) -> str:
-    kind = call.session.get_bind().dialect.name
+    kind = call.connection.dialect.name
     return f"xweb-emulator {__version__} (netFORUM Enterprise xWeb emulation); database: {kind}"
 
 
 def _insert_facade_object(call: Call, params: Params) -> dict:
     facade = facade_object(_text(params, "szObjectName"))
-    keys = insert_records(call.session, _actor(call), facade, _facade_records(facade.name, params.get("oNode")))
+    keys = insert_records(call.connection, _actor(call), facade, _facade_records(facade.name, params.get("oNode")))
     return facade_result(facade.name, [{facade.key_column: str(key)} for key in keys])
 
 

@@ -88,7 +88,8 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
         ):
             raise InvalidInput(f"{object_name}: expected a list of records.")
         records = [{name: _text(value) for name, value in record.items()} for record in records]
-        keys = insert_records(session, actor, facade, records)
+        session.flush()  # what the ORM still holds, before the rows that may refer to it
+        keys = insert_records(session.connection(), actor, facade, records)
         created.setdefault(facade.name, []).extend(str(key) for key in keys)
     return created
 

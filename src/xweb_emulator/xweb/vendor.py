@@ -91,7 +91,7 @@ class XWeb(Vendor):
                                       call.client_address, call.now)
             call.credentials = replace(credentials, token=str(token))
             return
-        _key, call.user = auth.check_token(call.session, credentials.token, call.now)
+        _key, call.user = auth.check_token(call.connection, credentials.token, call.now)
 
     def injected_error(self, kind: str) -> XWebError:
         return injected(kind)
@@ -105,17 +105,17 @@ class XWeb(Vendor):
             return Reply(result, None)
         if credentials.basic is not None:
             return Reply(result, credentials.token)
-        token = auth.answer_token(call.session, auth.policy(self.settings), uuid.UUID(credentials.token.strip().strip("{}")),
-                                  call.user, call.now)
+        token = auth.answer_token(call.connection, auth.policy(self.settings),
+                                  uuid.UUID(credentials.token.strip().strip("{}")), call.user, call.now)
         return Reply(result, str(token))
 
     def internal_error(self, call: Call) -> XWebError:
         return XWebError(INTERNAL_ERROR)
 
-    def after_fault(self, session: Session, call: Call, error: XWebError) -> None:
+    def after_fault(self, call: Call, error: XWebError) -> None:
         """A fault kills the token the call came with, as on a live tenant."""
         if call.credentials is not None:
-            auth.invalidate(session, call.credentials.token)
+            auth.invalidate(call.connection, call.credentials.token)
 
     # -------------------------------------------------------------------------------------------------- state
 
