@@ -121,11 +121,15 @@ class Pipeline:
                     raise
                 # The commit failed (or the pipeline itself did): nothing of the call is stored.
                 log.exception("%s %s: the call's transaction failed", vendor.name, call.operation)
-                connection.rollback()
+                # Whatever state the failure left the transaction in (a COMMIT that SQLite refused keeps it open),
+                # it goes with its database connection; the next statement opens a fresh one.
                 call.finish_session(keep=False)
+                connection.invalidate()
+                connection.rollback()
                 error = vendor.internal_error(call)
                 call.fail(error)
                 answer = endpoint.wire.write_error(call, incoming, error)
+                vendor.after_fault(call, error)
                 self._journal(call, answer, decision)
                 connection.commit()
                 return answer

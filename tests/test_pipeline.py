@@ -1,0 +1,174 @@
+"""The one call pipeline, as every vendor's client meets it, on both database backends: an injected fault comes
+after authentication for every vendor and is journalled with its user; a commit that fails answers the vendor's
+error and stores nothing; a reset can be of one vendor; SQLite's writers wait their turn in order."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+import requests
+from sqlalchemy import text
+
+import sap_support
+from control_support import insert_activity, journal
+from crmcom_support import bulk, event, login, post, refused
+from support import Emulator, fault
+from xweb_emulator.db import WriteQueue
+from xweb_emulator.xweb.models import CustomerMessagingActivity
+
+SAP_SAMPLE = "failed_delivery_status.request.xml"
+SAP_BOUNCE = "MaintainFailedDeliveryStatusBundle"
+BULK = "customer_events/bulk/web/create"
+
+
+# ------------------------------------------------------------------------- an injected fault, after authentication
+
+
+def test_xweb_answers_a_bad_token_before_an_injected_fault(emulator):
+    emulator.add_fault("xweb", "fault", fault_kind="SystemExceptionInfo", operation="GetVersion")
+
+    assert fault(emulator.soap("GetVersion", token=str(uuid.uuid4())))["kind"] == "InvalidTokenExceptionInfo"
+    token = emulator.authenticate()
+    assert fault(emulator.soap("GetVersion", token=token))["kind"] == "SystemExceptionInfo"
+
+    _bad, injected = journal(emulator, operation="GetVersion")
+    assert (injected["outcome"], injected["user"]) == ("SystemExceptionInfo", emulator.settings.xweb_user)
+
+
+def test_sap_answers_wrong_credentials_before_an_injected_fault(emulator):
+    emulator.add_fault("sap", "fault", fault_kind="SOAPFault")
+    sample = sap_support.fixture(SAP_SAMPLE)
+
+    assert sap_support.post(emulator, SAP_BOUNCE, sample, auth=("demo", "wrong")).status_code == 401
+    assert sap_support.post(emulator, SAP_BOUNCE, sample).status_code == 500
+
+    unauthorized, injected = journal(emulator, vendor="sap")
+    assert unauthorized["outcome"] == "Unauthorized"
+    assert (injected["outcome"], injected["user"]) == ("SOAPFault", emulator.settings.sap_user)
+
+
+def test_crmcom_answers_a_bad_token_before_an_injected_fault(emulator):
+    emulator.add_fault("crmcom", "fault", fault_kind="SystemException", operation=BULK)
+
+    refused(post(emulator, BULK, {"token": "NO-SUCH-TOKEN", "web_customer_events_set": [event()]}),
+            "InvalidTokenException")
+    token = login(emulator)
+    refused(post(emulator, BULK, {"token": token, "web_customer_events_set": [event()]}), "SystemException",
+            http_status=500)
+
+    bad, injected = journal(emulator, vendor="crmcom", operation=BULK)
+    assert (bad["outcome"], bad["user"]) == ("InvalidTokenException", None)
+    assert (injected["outcome"], injected["user"]) == ("SystemException", emulator.settings.crmcom_user)
+
+
+# ------------------------------------------------------------------------------------------ a commit that fails
+
+
+@pytest.fixture
+def failing_commits(emulator: Emulator):
+    """Make every commit that stored a CustomerMessagingActivity fail, as a constraint checked only at commit does:
+    a trigger adds, beside each activity, a row whose deferred foreign key names nothing."""
+    activity_table = CustomerMessagingActivity.__tablename__
+    database = emulator.emulator.database
+    if database.kind == "sqlite":
+        statements = [
+            "CREATE TABLE test_commit_target (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE test_commit_breaker (target INTEGER REFERENCES test_commit_target (id) "
+            "DEFERRABLE INITIALLY DEFERRED)",
+            f"CREATE TRIGGER test_break_commit AFTER INSERT ON {activity_table} "
+            "BEGIN INSERT INTO test_commit_breaker (target) VALUES (-1); END",
+        ]
+        cleanup = ["DROP TRIGGER test_break_commit", "DROP TABLE test_commit_breaker", "DROP TABLE test_commit_target"]
+    else:
+        statements = [
+            "CREATE TABLE test_commit_target (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE test_commit_breaker (target INTEGER REFERENCES test_commit_target (id) "
+            "DEFERRABLE INITIALLY DEFERRED)",
+            "CREATE FUNCTION test_break_commit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO test_commit_breaker (target) VALUES (-1); RETURN NEW; END $$",
+            f"CREATE TRIGGER test_break_commit AFTER INSERT ON {activity_table} "
+            "FOR EACH ROW EXECUTE FUNCTION test_break_commit()",
+        ]
+        cleanup = [f"DROP TRIGGER test_break_commit ON {activity_table}", "DROP FUNCTION test_break_commit()",
+                   "DROP TABLE test_commit_breaker", "DROP TABLE test_commit_target"]
+    with database.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    yield
+    with database.engine.begin() as connection:
+        for statement in cleanup:
+            connection.execute(text(statement))
+
+
+def test_a_commit_that_fails_answers_the_vendors_error_and_stores_nothing(emulator, failing_commits):
+    token = emulator.authenticate()
+
+    with emulator.nothing_written():
+        response = insert_activity(emulator, token)
+
+    refusal = fault(response)
+    assert (refusal["faultcode"], refusal["kind"]) == ("soap:Client", "SystemExceptionInfo")
+    assert "AuthorizationToken" not in response.text
+    (entry,) = journal(emulator, operation="InsertFacadeObject")
+    assert (entry["outcome"], entry["status"], entry["user"]) == ("SystemExceptionInfo", 500,
+                                                                  emulator.settings.xweb_user)
+    # As after any fault, the token the call came with is dead.
+    assert fault(emulator.soap("GetVersion", token=token))["kind"] == "InvalidTokenExceptionInfo"
+
+
+# ------------------------------------------------------------------------------------------ reset of one vendor
+
+
+def test_a_reset_of_one_vendor_leaves_the_others_and_the_journal(emulator):
+    fresh_events = emulator.state("crmcom", "WebCustomerEvent")
+    token = emulator.authenticate()
+    assert insert_activity(emulator, token).status_code == 200
+    bulk(emulator, login(emulator), [event("1")])
+    activities = emulator.state("xweb", "CustomerMessagingActivity")
+    journaled = journal(emulator)
+
+    answer = requests.post(f"{emulator.base_url}/_emulator/reset", json={"vendor": "crmcom"}, timeout=30)
+
+    assert answer.status_code == 200 and answer.json()["vendor"] == "crmcom"
+    assert emulator.state("crmcom", "WebCustomerEvent") == fresh_events
+    assert emulator.state("xweb", "CustomerMessagingActivity") == activities
+    assert journal(emulator) == journaled
+    assert emulator.soap("GetVersion", token=token).status_code == 200  # xWeb's token lives on
+
+
+def test_a_reset_of_an_unknown_vendor_is_refused(emulator):
+    answer = requests.post(f"{emulator.base_url}/_emulator/reset", json={"vendor": "acme"}, timeout=30)
+    assert answer.status_code == 400 and "acme" in answer.json()["error"]
+
+
+# ---------------------------------------------------------------------------------------------- the write queue
+
+
+def test_sqlite_writers_take_their_turns_in_the_order_they_came(tmp_path):
+    queue = WriteQueue(str(tmp_path / "queued.db"))
+    order: list[int] = []
+    with queue.turn():
+        waiting = []
+        for number in range(5):
+            thread = threading.Thread(target=_write, args=(queue, order, number))
+            thread.start()
+            waiting.append(thread)
+            _until(lambda: len(queue._waiting) == number + 1)  # queued behind the writer that holds the turn
+    for thread in waiting:
+        thread.join(timeout=30)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def _write(queue: WriteQueue, order: list[int], number: int) -> None:
+    with queue.turn():
+        order.append(number)
+
+
+def _until(condition) -> None:
+    for _ in range(10_000):
+        if condition():
+            return
+        threading.Event().wait(0.001)
+    raise AssertionError("the writer never queued")
