@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Insert,
     Integer,
     Select,
     SmallInteger,
@@ -135,7 +136,7 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
             where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
         rows.append({**values, **audit})
-    connection.execute(insert(table), _with_defaults(table, rows))
+    connection.execute(_insert(table), _with_defaults(table, rows))
     return [row[key_column] for row in rows]
 
 
@@ -148,6 +149,11 @@ def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str
         default = table.c[name].default
         defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
     return [{**defaults, **row} for row in rows]
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 @cache
