@@ -87,6 +87,12 @@ class Toolchain:
         return program
 
 
+def assert_generated(done: subprocess.CompletedProcess, proxy: Path) -> None:
+    """wsdl wrote the proxy (it exits 0 with only a warning when it could not read a WSDL at all)."""
+    assert done.returncode == 0 and proxy.is_file(), f"wsdl wrote no proxy:\n{done.stdout}\n{done.stderr}"
+    assert PROXY_CLASS in proxy.read_text("utf-8")
+
+
 def find_toolchain() -> Toolchain | str:
     """The tools, or why they are not here."""
     found = {"mono": shutil.which("mono"), "mcs": shutil.which("mcs"),
@@ -139,8 +145,7 @@ def dotnet_build(served, toolchain, builds, tmp_path_factory) -> DotNetClient:
     if key not in builds:
         directory = tmp_path_factory.mktemp("dotnet")
         done, proxy = toolchain.generate_proxy(served.wsdl_url, directory)
-        assert done.returncode == 0, f"wsdl failed:\n{done.stdout}\n{done.stderr}"
-        assert PROXY_CLASS in proxy.read_text("utf-8")
+        assert_generated(done, proxy)
         builds[key] = toolchain.compile_client(proxy, directory)
     return DotNetClient(toolchain, builds[key], served)
 
@@ -309,8 +314,9 @@ def test_phone_insert_update_get(dotnet, emulator):
     assert not {"cph_unlisted_flag", "cph_primary", "cph_delete_flag", "phn_delete_flag"} & set(sent)
 
 
-@pytest.mark.xfail(strict=True, reason="xsi:nil is taken as 'set to null' (issue 11 part 2): a .NET proxy sends "
-                                       "phn_cst_key_owner nil on WEBPhoneInsert, so the owner is not defaulted")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "xsi:nil is taken as 'set to null' (issue 11 part 2): a .NET proxy sends phn_cst_key_owner nil on WEBPhoneInsert, "
+    "so the owner is not defaulted"))
 def test_phone_insert_with_unset_members_gets_the_default_owner(dotnet, emulator):
     inserted = dotnet.run("phone-insert", PREFERENCES_CUSTOMER, *PHONE_INSERT)["inserted"]
 
@@ -331,9 +337,9 @@ FULL_XREF = {
 AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_change_date"}
 
 
-@pytest.mark.xfail(strict=True, reason="xsi:nil is taken as 'set to null' (issue 11 part 2): the sparse update "
-                                       "from a .NET proxy wipes phn_cst_key_owner, phn_number_display, "
-                                       "cph_extension and cph_phn_number_complete")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "xsi:nil is taken as 'set to null' (issue 11 part 2): the sparse update from a .NET proxy wipes "
+    "phn_cst_key_owner, phn_number_display, cph_extension and cph_phn_number_complete"))
 def test_sparse_phone_update_changes_only_the_type_and_the_number(dotnet, emulator):
     emulator.seed({"xweb": {"Phone": [FULL_PHONE], "CustomerPhone": [FULL_XREF]}})
     before = {"phone": one(emulator, "Phone", phn_key=FULL_PHONE["phn_key"]),
@@ -383,13 +389,13 @@ def test_bad_token_soap_exception_detail(dotnet, emulator):
 # --------------------------------------------------------------------------------- 6. the bare service address
 
 
-@pytest.mark.xfail(strict=True, reason="ASMX discovery (issue 11 part 3) not built yet")
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="ASMX discovery (issue 11 part 3) not built yet")
 def test_proxy_from_the_bare_service_address(toolchain, emulator, tmp_path):
     """`wsdl http://host/…/netForumXML.asmx` reads the service's HTML help page, follows its ?disco link and the
-    discovery document's contract reference to the WSDL, as it does against a real ASMX service."""
+    discovery document's contract reference to the WSDL, as it does against a real ASMX service. (Mono's wsdl looks
+    for <link rel="alternate" type="text/xml" href="…?disco"/> in the page, then fetches the contractRef's ref.)"""
     done, proxy = toolchain.generate_proxy(emulator.soap_url, tmp_path)
-    assert done.returncode == 0, f"wsdl failed:\n{done.stdout}\n{done.stderr}"
-    assert PROXY_CLASS in proxy.read_text("utf-8")
+    assert_generated(done, proxy)
 
     client = DotNetClient(toolchain, toolchain.compile_client(proxy, tmp_path), emulator)
     assert client.run("authenticate")["authenticate_result"] == XWEB
