@@ -10,12 +10,12 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench bench-harness postgresql clean
+.PHONY: serve test bench bench-harness postgresql mono clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
 
-test: $(VENV)/.installed-test postgresql
+test: $(VENV)/.installed-test postgresql mono
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
@@ -27,6 +27,10 @@ bench-harness: $(VENV)/.installed-test
 # PostgreSQL server binaries for the suite's throwaway server (the tests start and stop it themselves).
 postgresql:
 	@scripts/ensure-postgresql
+
+# Mono's mono, mcs and wsdl for the suite's .NET client (a proxy generated from the served WSDL, compiled and run).
+mono:
+	@scripts/ensure-mono
 
 $(VENV)/.installed: $(SOURCES)
 	$(PYTHON) -m venv $(VENV)

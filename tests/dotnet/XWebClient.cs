@@ -1,0 +1,373 @@
+// A .NET client of xWeb, as an integrator writes one: the proxy that `wsdl` generates from the emulator's WSDL
+// (namespace XWeb, class netForumXML), called the way netFORUM's own samples call it.
+//
+//   mono XWebClient.exe URL USER PASSWORD FLOW ARGUMENTS...
+//
+//   authenticate
+//   insert-facade-object FIXTURE.xml          the oNode of a sample request (its first element child), sent as is
+//   set-preferences CUSTOMER SETTING...       SETTING: name=value,name=value (MailingListSetting members)
+//   phone-insert CUSTOMER NAME=VALUE...       WEBPhoneInsert with these members set, every other one left unset:
+//                                             number, number_display, cty_key (Phone); pht_key, extension,
+//                                             unlisted_flag (Phone_XRef)
+//   phone-update KEY PHONE_TYPE NUMBER        a sparse WEBPhoneUpdate: the phone type and the number, nothing else
+//   phone-get KEY                             WEBPhoneGet
+//   phones CUSTOMER NAME=VALUE...             the three in a row: phone-insert's members, update_pht_key and
+//                                             update_number for the update
+//   bad-token TOKEN                           WEBPhoneGet with a token the emulator never issued
+//
+// It prints one JSON object: what the proxy handed back, as the client sees it. A SoapException the flow does not
+// expect is printed too (fault) and the exit status is 3.
+
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Web.Services.Protocols;
+using System.Xml;
+using XWeb;
+
+static class XWebClient
+{
+    const string Xweb = "http://www.avectra.com/2005/";
+
+    static int Main(string[] args)
+    {
+        var output = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        if (args.Length < 4) {
+            Console.Error.WriteLine("usage: XWebClient.exe URL USER PASSWORD FLOW ARGUMENTS...");
+            return 2;
+        }
+        var client = new netForumXML();
+        client.Url = args[0];
+        client.Timeout = 30000;
+        string flow = args[3];
+        var rest = new string[args.Length - 4];
+        Array.Copy(args, 4, rest, 0, rest.Length);
+        int status = 0;
+        try {
+            if (flow != "bad-token") {
+                output["authenticate_result"] = client.Authenticate(args[1], args[2]);
+                output["token"] = client.AuthorizationTokenValue == null ? null : client.AuthorizationTokenValue.Token;
+            }
+            switch (flow) {
+            case "authenticate":
+                break;
+            case "insert-facade-object":
+                InsertFacadeObject(client, rest[0], output);
+                break;
+            case "set-preferences":
+                SetPreferences(client, rest, output);
+                break;
+            case "phones":
+                Phones(client, rest, output);
+                break;
+            case "phone-insert":
+                output["inserted"] = PhoneView(PhoneInsert(client, rest[0], Fields(rest, 1)));
+                break;
+            case "phone-update":
+                output["updated"] = PhoneUpdate(client, rest[0], rest[1], rest[2]);
+                break;
+            case "phone-get":
+                output["got"] = PhoneView(client.WEBPhoneGet(new Guid(rest[0])));
+                break;
+            case "bad-token":
+                BadToken(client, rest[0], output);
+                break;
+            default:
+                Console.Error.WriteLine("unknown flow " + flow);
+                return 2;
+            }
+        } catch (SoapException error) {
+            output["fault"] = Fault(error);
+            status = 3;
+        }
+        Console.WriteLine(Json(output));
+        return status;
+    }
+
+    static void InsertFacadeObject(netForumXML client, string fixture, IDictionary<string, object> output)
+    {
+        var sample = new XmlDocument();
+        sample.Load(fixture);
+        var names = Namespaces(sample);
+        var oNode = (XmlElement) sample.SelectSingleNode("//x:oNode", names);
+        var objectName = sample.SelectSingleNode("//x:szObjectName", names).InnerText;
+        XmlElement objects = null;
+        foreach (XmlNode child in oNode.ChildNodes)
+            if (child is XmlElement) { objects = (XmlElement) child; break; }
+
+        XmlNode result = client.InsertFacadeObject(objectName, objects);
+        // The XmlNode the proxy hands back: Mono's serializer gives the element inside InsertFacadeObjectResult (the
+        // <XxxObjects> list); a client that wants the list either way looks one level down when given the wrapper.
+        output["result_name"] = result.LocalName;
+        output["result_namespace"] = result.NamespaceURI;
+        XmlElement list = result.LocalName.EndsWith("Objects") ? (XmlElement) result : FirstElement(result);
+        output["objects_name"] = list == null ? null : list.LocalName;
+        output["record_return"] = list == null ? null : list.GetAttribute("recordReturn");
+        output["cma_keys"] = Texts(result.SelectNodes(".//x:cma_key", Namespaces(result.OwnerDocument)));
+        output["result_xml"] = result.OuterXml;
+        output["token_after"] = client.AuthorizationTokenValue.Token;
+    }
+
+    static void SetPreferences(netForumXML client, string[] arguments, IDictionary<string, object> output)
+    {
+        string customer = arguments[0];
+        var settings = new List<MailingListSetting>();
+        for (int i = 1; i < arguments.Length; i++) {
+            var setting = new MailingListSetting();
+            foreach (var pair in arguments[i].Split(',')) {
+                var parts = pair.Split(new[] { '=' }, 2);
+                string value = parts[1];
+                switch (parts[0]) {
+                case "mailing_list_key": setting.mailing_list_key = value; break;
+                case "mailing_list_name": setting.mailing_list_name = value; break;
+                case "mailing_list_category": setting.mailing_list_category = value; break;
+                case "status":
+                    setting.status = (MailingPerferenceStatus) Enum.Parse(typeof(MailingPerferenceStatus), value);
+                    break;
+                case "email_key": setting.email_key = value; break;
+                case "address_key": setting.address_key = value; break;
+                case "phone_key": setting.phone_key = value; break;
+                case "fax_key": setting.fax_key = value; break;
+                default: throw new ArgumentException("unknown MailingListSetting member " + parts[0]);
+                }
+            }
+            settings.Add(setting);
+        }
+        client.SetCustomerCommunicationPreferences(customer, settings.ToArray());
+        output["set"] = true;
+
+        var read = new List<object>();
+        foreach (var setting in client.GetAllCustomerCommunicationPreferences(customer))
+            read.Add(Setting(setting));
+        output["all"] = read;
+        if (settings.Count > 0)
+            output["one"] = Setting(client.GetCustomerCommunicationPreference(customer, settings[0].mailing_list_key));
+    }
+
+    static void Phones(netForumXML client, string[] arguments, IDictionary<string, object> output)
+    {
+        var given = Fields(arguments, 1);
+        CustomerPhoneType inserted = PhoneInsert(client, arguments[0], given);
+        output["inserted"] = PhoneView(inserted);
+        output["updated"] = PhoneUpdate(client, inserted.CurrentKey, given["update_pht_key"], given["update_number"]);
+        output["got"] = PhoneView(client.WEBPhoneGet(new Guid(inserted.CurrentKey)));
+    }
+
+    static CustomerPhoneType PhoneInsert(netForumXML client, string customer, IDictionary<string, string> given)
+    {
+        var xref = new IndividualPhone_Phone_XRef_DataObjectType();
+        xref.cph_cst_key = customer;
+        var phone = new IndividualPhone_Phone_DataObjectType();
+        phone.phn_number = given["number"];
+        if (given.ContainsKey("pht_key")) xref.cph_pht_key = given["pht_key"];
+        if (given.ContainsKey("extension")) xref.cph_extension = given["extension"];
+        if (given.ContainsKey("unlisted_flag")) {
+            xref.cph_unlisted_flag = byte.Parse(given["unlisted_flag"], CultureInfo.InvariantCulture);
+            xref.cph_unlisted_flagSpecified = true;
+        }
+        if (given.ContainsKey("number_display")) phone.phn_number_display = given["number_display"];
+        if (given.ContainsKey("cty_key")) phone.phn_cty_key = given["cty_key"];
+
+        var insert = new CustomerPhoneType();
+        insert.Phone_XRef = xref;
+        insert.Phone = phone;
+        return client.WEBPhoneInsert(insert);
+    }
+
+    // The sparse update: a client that changes a phone's type and number builds new objects and sets only those.
+    // Every other member is null, which the proxy sends as xsi:nil="true" (the WSDL makes all of them nillable);
+    // the flags (byte?, with a ...Specified switch) are left out.
+    static bool PhoneUpdate(netForumXML client, string key, string phoneType, string number)
+    {
+        var update = new CustomerPhoneType();
+        update.CurrentKey = key;
+        update.Phone_XRef = new IndividualPhone_Phone_XRef_DataObjectType();
+        update.Phone_XRef.cph_pht_key = phoneType;
+        update.Phone = new IndividualPhone_Phone_DataObjectType();
+        update.Phone.phn_number = number;
+        return client.WEBPhoneUpdate(update);
+    }
+
+    static IDictionary<string, string> Fields(string[] arguments, int start)
+    {
+        var given = new Dictionary<string, string>();
+        for (int i = start; i < arguments.Length; i++) {
+            var parts = arguments[i].Split(new[] { '=' }, 2);
+            given[parts[0]] = parts[1];
+        }
+        return given;
+    }
+
+    static void BadToken(netForumXML client, string token, IDictionary<string, object> output)
+    {
+        client.AuthorizationTokenValue = new AuthorizationToken();
+        client.AuthorizationTokenValue.Token = token;
+        try {
+            client.GetVersion();
+            output["answered"] = true;
+        } catch (SoapException error) {
+            output["soap_exception"] = Fault(error);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- helpers
+
+    static IDictionary<string, object> Fault(SoapException error)
+    {
+        var fault = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        fault["type"] = error.GetType().FullName;
+        fault["code"] = error.Code == null ? null : error.Code.Name;
+        fault["code_namespace"] = error.Code == null ? null : error.Code.Namespace;
+        fault["message"] = error.Message;
+        fault["actor"] = error.Actor;
+        XmlNode detail = error.Detail;
+        fault["detail_xml"] = detail == null ? null : detail.OuterXml;
+        fault["detail_name"] = detail == null ? null : detail.Name;
+        XmlElement kind = detail == null ? null : FirstElement(detail);
+        fault["kind"] = kind == null ? null : kind.LocalName;
+        fault["kind_namespace"] = kind == null ? null : kind.NamespaceURI;
+        if (kind != null) {
+            var names = Namespaces(kind.OwnerDocument);
+            fault["xweb_message"] = Text(kind.SelectSingleNode("x:XWebException/x:Message", names));
+            fault["xweb_number"] = Text(kind.SelectSingleNode("x:XWebException/x:Number", names));
+            fault["xweb_source"] = Text(kind.SelectSingleNode("x:XWebException/x:Source", names));
+            fault["xweb_error_type"] = Text(kind.SelectSingleNode("x:XWebException/x:ErrorType", names));
+        }
+        return fault;
+    }
+
+    static IDictionary<string, object> Setting(MailingListSetting setting)
+    {
+        var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        view["mailing_list_key"] = setting.mailing_list_key;
+        view["mailing_list_name"] = setting.mailing_list_name;
+        view["mailing_list_category"] = setting.mailing_list_category;
+        view["status"] = setting.status.ToString();
+        view["email_key"] = setting.email_key;
+        view["address_key"] = setting.address_key;
+        view["phone_key"] = setting.phone_key;
+        view["fax_key"] = setting.fax_key;
+        return view;
+    }
+
+    static IDictionary<string, object> PhoneView(CustomerPhoneType phone)
+    {
+        var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        if (phone == null) return null;
+        view["CurrentKey"] = phone.CurrentKey;
+        if (phone.Phone_XRef != null) {
+            var x = phone.Phone_XRef;
+            view["cph_key"] = x.cph_key;
+            view["cph_cst_key"] = x.cph_cst_key;
+            view["cph_phn_key"] = x.cph_phn_key;
+            view["cph_pht_key"] = x.cph_pht_key;
+            view["cph_extension"] = x.cph_extension;
+            view["cph_unlisted_flag"] = Flag(x.cph_unlisted_flagSpecified, x.cph_unlisted_flag);
+            view["cph_primary"] = Flag(x.cph_primarySpecified, x.cph_primary);
+            view["cph_add_user"] = x.cph_add_user;
+            view["cph_change_user"] = x.cph_change_user;
+        }
+        if (phone.Phone != null) {
+            var p = phone.Phone;
+            view["phn_key"] = p.phn_key;
+            view["phn_cst_key_owner"] = p.phn_cst_key_owner;
+            view["phn_number"] = p.phn_number;
+            view["phn_number_display"] = p.phn_number_display;
+            view["phn_cty_key"] = p.phn_cty_key;
+            view["phn_add_user"] = p.phn_add_user;
+            view["phn_change_user"] = p.phn_change_user;
+        }
+        view["cst_key"] = phone.Customer == null ? null : phone.Customer.cst_key;
+        view["cty_key"] = phone.Country == null ? null : phone.Country.cty_key;
+        return view;
+    }
+
+    static string Flag(bool specified, byte? value)
+    {
+        return specified && value.HasValue ? value.Value.ToString(CultureInfo.InvariantCulture) : null;
+    }
+
+    static XmlNamespaceManager Namespaces(XmlDocument document)
+    {
+        var names = new XmlNamespaceManager(document == null ? new NameTable() : document.NameTable);
+        names.AddNamespace("x", Xweb);
+        return names;
+    }
+
+    static XmlElement FirstElement(XmlNode node)
+    {
+        foreach (XmlNode child in node.ChildNodes)
+            if (child is XmlElement) return (XmlElement) child;
+        return null;
+    }
+
+    static string Text(XmlNode node)
+    {
+        return node == null ? null : node.InnerText;
+    }
+
+    static List<object> Texts(XmlNodeList nodes)
+    {
+        var texts = new List<object>();
+        foreach (XmlNode node in nodes) texts.Add(node.InnerText);
+        return texts;
+    }
+
+    // ---------------------------------------------------------------------------------------------- JSON out
+
+    static string Json(object value)
+    {
+        var text = new StringBuilder();
+        Write(text, value);
+        return text.ToString();
+    }
+
+    static void Write(StringBuilder text, object value)
+    {
+        if (value == null) {
+            text.Append("null");
+        } else if (value is bool) {
+            text.Append((bool) value ? "true" : "false");
+        } else if (value is string) {
+            text.Append('"');
+            foreach (char c in (string) value) {
+                switch (c) {
+                case '"': text.Append("\\\""); break;
+                case '\\': text.Append("\\\\"); break;
+                case '\n': text.Append("\\n"); break;
+                case '\r': text.Append("\\r"); break;
+                case '\t': text.Append("\\t"); break;
+                default:
+                    if (c < ' ') text.Append("\\u").Append(((int) c).ToString("x4"));
+                    else text.Append(c);
+                    break;
+                }
+            }
+            text.Append('"');
+        } else if (value is IDictionary<string, object>) {
+            text.Append('{');
+            bool first = true;
+            foreach (var pair in (IDictionary<string, object>) value) {
+                if (!first) text.Append(',');
+                first = false;
+                Write(text, pair.Key);
+                text.Append(':');
+                Write(text, pair.Value);
+            }
+            text.Append('}');
+        } else if (value is IEnumerable) {
+            text.Append('[');
+            bool first = true;
+            foreach (var item in (IEnumerable) value) {
+                if (!first) text.Append(',');
+                first = false;
+                Write(text, item);
+            }
+            text.Append(']');
+        } else {
+            Write(text, Convert.ToString(value, CultureInfo.InvariantCulture));
+        }
+    }
+}
