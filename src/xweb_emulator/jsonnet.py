@@ -16,31 +16,36 @@ from typing import Any
 from lxml import etree
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_NIL = f"{{{XSI}}}nil"
 _PREFIXES = {"xsi": XSI}
 
 
 def element_value(element: etree._Element) -> Any:
     """The neutral form of an element's content (not including the element's own name)."""
-    children = [child for child in element if isinstance(child.tag, str)]
-    attributes = {f"@{_attribute_name(name)}": value for name, value in element.attrib.items() if name != f"{{{XSI}}}nil"}
+    attrib = element.attrib
+    attributes = {f"@{_attribute_name(name)}": value for name, value in attrib.items() if name != _NIL} if attrib else {}
+    children = [child for child in element if isinstance(child.tag, str)]  # not comments, not processing instructions
     if not children:
-        if element.get(f"{{{XSI}}}nil") in ("true", "1"):
+        if attrib and attrib.get(_NIL) in ("true", "1"):
             return None
         text = element.text or ""
         if attributes:
             return {**attributes, "#text": text} if text else attributes
         return text if text.strip() else None
-    value: dict[str, Any] = dict(attributes)
+    value: dict[str, Any] = attributes
+    repeated: set[str] = set()  # the names already turned into lists
     for child in children:
-        name = etree.QName(child).localname
+        tag = child.tag
+        name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag  # the local name, as etree.QName gives it
         child_value = element_value(child)
         if name not in value:
             value[name] = child_value
-        elif isinstance(value[name], _Repeated):
+        elif name in repeated:
             value[name].append(child_value)
         else:
-            value[name] = _Repeated([value[name], child_value])
-    return {name: list(item) if isinstance(item, _Repeated) else item for name, item in value.items()}
+            value[name] = [value[name], child_value]
+            repeated.add(name)
+    return value
 
 
 def children_values(element: etree._Element) -> list[Any]:
@@ -106,7 +111,3 @@ def _attribute_name(name: str) -> str:
 def _attribute_qname(name: str) -> str:
     prefix, _, localname = name.rpartition(":")
     return f"{{{_PREFIXES[prefix]}}}{localname}" if prefix in _PREFIXES else name
-
-
-class _Repeated(list):
-    """A list built from repeated elements, as opposed to a value that is itself a list."""

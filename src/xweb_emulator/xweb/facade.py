@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 from sqlalchemy import (
     Column,
@@ -58,21 +58,22 @@ class FacadeObject:
     # Groups of columns of which at least one must have a value.
     required_one_of: tuple[tuple[str, ...], ...] = ()
 
-    @property
+    # Cached: a call of a thousand records asks for these a thousand times (the dataclass is frozen, its table too).
+    @cached_property
     def columns(self) -> list[Column]:
         return list(self.model.__table__.columns)
 
-    @property
+    @cached_property
     def key_column(self) -> str:
         (key,) = self.model.__table__.primary_key.columns
         return key.name
 
-    @property
+    @cached_property
     def prefix(self) -> str:
         """The table's column prefix: cma, cst, cph …"""
         return self.key_column.split("_", 1)[0]
 
-    @property
+    @cached_property
     def writable_columns(self) -> dict[str, Column]:
         """Columns a client may set; the audit columns are netFORUM's to fill."""
         return {column.name: column for column in self.columns if not column.name.endswith(_AUDIT_SUFFIXES)}
@@ -235,18 +236,20 @@ def check_references(session: Session | Connection, model: type[Base], values: d
     """Every key that refers to another record must name one that exists. `confirmed` remembers, across the records
     of one call, the references already found, so a thousand activities of one customer look it up once."""
     connection = session.connection() if isinstance(session, Session) else session
-    for column in model.__table__.columns:
-        value = values.get(column.name)
-        if value is None:
+    for name, target in _references(model.__table__):
+        value = values.get(name)
+        if value is None or (confirmed is not None and (target.table, value) in confirmed):
             continue
-        for foreign_key in column.foreign_keys:
-            target = foreign_key.column
-            if confirmed is not None and (target.table, value) in confirmed:
-                continue
-            if connection.execute(_exists(target), {"key": value}).first() is None:
-                raise InvalidInput(f"{column.name}: no {target.table.name} record has {target.name} {value}.")
-            if confirmed is not None:
-                confirmed.add((target.table, value))
+        if connection.execute(_exists(target), {"key": value}).first() is None:
+            raise InvalidInput(f"{name}: no {target.table.name} record has {target.name} {value}.")
+        if confirmed is not None:
+            confirmed.add((target.table, value))
+
+
+@cache
+def _references(table: Table) -> tuple[tuple[str, Column], ...]:
+    """The table's columns that refer to another's key, each with the key it refers to."""
+    return tuple((column.name, foreign_key.column) for column in table.columns for foreign_key in column.foreign_keys)
 
 
 def require_record(session: Session, model: type[Base], key: object, field: str) -> Base:

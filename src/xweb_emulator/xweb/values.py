@@ -30,8 +30,20 @@ def parse_guid(text: str, field: str) -> uuid.UUID:
     return uuid.UUID(value.strip("{}"))
 
 
+# The vendor samples' own format, read without strptime (a thousand-record call has a thousand of them).
+_US_DATE_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?")
+
+
 def parse_date(text: str, field: str) -> datetime:
     value = text.strip()
+    match = _US_DATE_TIME.fullmatch(value)
+    if match is not None:
+        month, day, year, hour, minute, second, fraction = match.groups()
+        try:
+            return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                            int((fraction or "0").ljust(6, "0")))
+        except ValueError:
+            pass  # out of range: the formats below refuse it in the same words
     for date_format in _DATE_FORMATS:
         try:
             return datetime.strptime(value, date_format)
