@@ -35,6 +35,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -523,6 +524,9 @@ def main() -> int:
     if set(selected) & {"throughput", "latency", "memory"}:
         common.require_wrk()
 
+    # Interrupted or terminated, the run still stops its servers (each in a session of its own) and removes its files.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
     began, load_before = time.perf_counter(), common.load_average()
     if float(load_before.replace("?", "0")) > (os.cpu_count() or 1):
         say(f"note: the load average is {load_before} on {os.cpu_count()} cores: other work shares the machine, "
@@ -558,5 +562,13 @@ def main() -> int:
     return 1 if failures else 0
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        say("interrupted: servers stopped, temporary files removed")
+        sys.exit(130)
