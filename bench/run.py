@@ -508,7 +508,8 @@ def main() -> int:
     parser.add_argument("--bulk-rounds", type=int, default=5, help="bulk calls of each kind, after one warm-up (5)")
     parser.add_argument("--rss-calls", type=int, default=10_000, help="sample calls before reading VmRSS (10000)")
     parser.add_argument("--starts", type=int, default=5, help="fresh starts for the start-up time (5)")
-    parser.add_argument("--database-url", help="PostgreSQL for the latency benchmark (default: a throwaway server)")
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database for the latency benchmark, written to "
+                                               "by both servers (default: a throwaway server)")
     args = parser.parse_args()
     unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
     if unknown:
