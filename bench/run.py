@@ -1,6 +1,6 @@
 """The speed the emulator must reach (issue 9), measured beside a stateful stand-in in the same run.
 
-    make bench                                  # every figure, 10 s latency runs (8-9 minutes at today's speed)
+    make bench                                  # every figure, 10 s latency runs (6-9 minutes at today's speed)
     make bench ARGS=--full                      # the same with 60 s latency runs
     make bench ARGS="throughput inprocess"      # only some benchmarks
     make bench ARGS="--duration 20 --rounds 5"  # longer, more rounds
