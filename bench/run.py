@@ -1,0 +1,575 @@
+"""The speed the emulator must reach (issue 9), measured beside a stateful stand-in in the same run.
+
+    make bench                                  # every figure, 10 s latency runs (6-9 minutes at today's speed)
+    make bench ARGS=--full                      # the same with 60 s latency runs
+    make bench ARGS="throughput inprocess"      # only some benchmarks
+    make bench ARGS="--duration 20 --rounds 5"  # longer, more rounds
+    make bench ARGS="latency --database-url postgresql+psycopg://user@127.0.0.1/db"
+
+The reference is bench/standin.py: a WSGI app on granian that does for the sample InsertFacadeObject only the work
+any stateful emulator must do (lxml parse, one token SELECT, the records inserted and committed in SQLite WAL, the
+answer built with lxml). Each figure is a median; ratio = emulator / stand-in. The emulator runs as
+`xweb-emulator serve` with its defaults (SQLite, one worker, eight threads, control plane and journal on), each server
+in a temporary directory of its own. Load (wrk -t1, 8 connections) goes to 127.0.0.1 only and is bounded in time.
+
+Benchmarks (positional arguments; default all):
+  throughput  the vendor's sample InsertFacadeObject (two records) by wrk for --duration s, --rounds rounds,
+              emulator and stand-in interleaved (A B A B ...): requests/s.    target: >= 0.25x the stand-in
+  inprocess   the same request through the WSGI app called directly (no server), --calls calls each, the two
+              apps interleaved in blocks: us per call.                        target: <= 600 us
+  latency     wrk --latency, 8 connections, --latency-duration s (--full: 60 s): p50/p99/max on SQLite with 1 and
+              with 2 workers, PostgreSQL with 2 workers (a throwaway server as the test suite starts one, or
+              --database-url).                                                target: p99 <= 50 ms, max <= 250 ms
+  bulk        over HTTP, --bulk-rounds rounds: one InsertFacadeObject of 1000 records (records/s, target >= 30,000),
+              SAP MaintainFailedDeliveryStatusBundle of 1000 outbounds (seeded first through /_emulator/seed;
+              items/s, target >= 20,000), CRM.COM bulk create of 1000 web customer events (items/s, >= 20,000)
+  memory      VmRSS of the one worker after --rss-calls sample calls (the throughput rounds count).  <= 120 MB
+  startup     `xweb-emulator serve` on a fresh SQLite file, from process start to its first answer (GET
+              /_emulator/health), --starts times.                             target: <= 1.0 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import common
+from common import (
+    AUTHENTICATE_HEADERS,
+    CRMCOM_PATH,
+    INSERT_HEADERS,
+    SAP_GLOBAL,
+    SAP_PATH,
+    SOAP_ENV,
+    XWEB,
+    XWEB_PATH,
+    BenchError,
+    Figure,
+    Server,
+    median,
+    number,
+    spread_text,
+)
+
+BENCHMARKS = ("throughput", "inprocess", "latency", "bulk", "memory", "startup")
+SECTIONS = {"throughput": 1, "inprocess": 2, "latency": 3, "bulk": 4, "memory": 5, "startup": 5}
+ORDER = ("inprocess", "throughput", "memory", "bulk", "latency", "startup")  # servers are shared in this order
+
+THROUGHPUT_RATIO = 0.25
+INPROCESS_US = 600
+LATENCY_P99_MS, LATENCY_MAX_MS = 50, 250
+BULK_XWEB, BULK_SAP, BULK_CRMCOM = 30_000, 20_000, 20_000
+RSS_MB = 120
+STARTUP_S = 1.0
+
+SAP_CAMPAIGN = "9000"
+SAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
+               "SOAPAction": '"http://sap.com/xi/A1S/Global/ManageCampaignInboundIn/'
+                             'MaintainFailedDeliveryStatusBundleRequest"',
+               "Authorization": "Basic ZGVtbzpkZW1v"}  # demo:demo, the default communication user
+JSON_HEADERS = {"Content-Type": "application/json"}
+CRMCOM_ACCOUNTS = ("ACR0000000020", "ACR0000000077")  # in the demo data
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------- servers
+
+
+@dataclass
+class Side:
+    """A served application under load: the emulator or the stand-in."""
+
+    label: str
+    server: Server
+    fixed_token: str | None = None  # the stand-in's; the emulator's are fresh from Authenticate (they expire)
+
+    def token(self) -> str:
+        return self.fixed_token or common.authenticate(self.server.url)
+
+    def load(self, seconds: float, connections: int, latency: bool = False) -> common.WrkResult:
+        """The sample InsertFacadeObject by wrk for `seconds`; every answer must be a success."""
+        result = common.wrk(self.server.url + XWEB_PATH, common.sample_body(self.token()), INSERT_HEADERS,
+                            seconds, connections, latency)
+        self.server.calls += result.requests
+        if result.failed:
+            raise BenchError(f"{self.label}: {result.failed} of {result.requests} sample calls failed "
+                             f"({result.errors}); the figures would be meaningless.\n"
+                             f"Server log (end):\n{self.server.output()[-3000:]}")
+        return result
+
+    def worker_pid(self) -> int:
+        pids = self.server.worker_pids()
+        if len(pids) != 1:
+            raise BenchError(f"{self.label}: expected one granian worker, found processes {pids}")
+        return pids[0]
+
+
+def start_emulator(directory: Path, name: str, workers: int = 1, database_url: str | None = None) -> Side:
+    """`xweb-emulator serve` with its defaults (a fresh SQLite file in a directory of its own) but for `workers`."""
+    place = directory / name
+    place.mkdir()
+    arguments = ["--workers", str(workers)] + (["--database-url", database_url] if database_url else [])
+    server = common.start_server(name, common.emulator_command(*arguments), place, workers,
+                                 probe="/_emulator/health")
+    return Side("emulator", server)
+
+
+def start_standin(directory: Path, name: str, workers: int = 1, database_url: str | None = None) -> Side:
+    place = directory / name
+    place.mkdir()
+    server = common.start_server(name, common.standin_command(place / "standin.db", workers, database_url), place,
+                                 workers)
+    return Side("stand-in", server, re.search(r"token (\S+)", server.output()).group(1))
+
+
+class Shared:
+    """The emulator (SQLite, one worker) and the stand-in that throughput, memory and bulk share, started when first
+    needed and stopped by close()."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._emulator: Side | None = None
+        self._standin: Side | None = None
+
+    def emulator(self) -> Side:
+        if self._emulator is None:
+            say("starting xweb-emulator serve (SQLite, 1 worker) ...")
+            self._emulator = start_emulator(self.directory, "emulator")
+        return self._emulator
+
+    def standin(self) -> Side:
+        if self._standin is None:
+            say("starting the stand-in (SQLite, 1 worker) ...")
+            self._standin = start_standin(self.directory, "standin")
+        return self._standin
+
+    def close(self) -> None:
+        for side in (self._emulator, self._standin):
+            if side is not None:
+                side.server.stop()
+        self._emulator = self._standin = None
+
+
+@contextlib.contextmanager
+def serving(*starts: Callable[[], Side]) -> Iterator[list[Side]]:
+    """Servers for the length of a block, each stopped after it however it ends."""
+    with contextlib.ExitStack() as stack:
+        sides = []
+        for start in starts:
+            side = start()
+            stack.callback(side.server.stop)
+            sides.append(side)
+        yield sides
+
+
+# -------------------------------------------------------------------------------------------------- benchmarks
+
+
+def throughput(args: argparse.Namespace, shared: Shared) -> list[Figure]:
+    sides = [shared.emulator(), shared.standin()]
+    for side in sides:
+        side.load(args.warmup, args.connections)
+    rates: dict[str, list[float]] = {side.label: [] for side in sides}
+    for number_ in range(1, args.rounds + 1):
+        for side in sides:
+            rates[side.label].append(side.load(args.duration, args.connections).rate)
+        say(f"  throughput round {number_}/{args.rounds}: "
+            + ", ".join(f"{label} {rate[-1]:.1f} req/s" for label, rate in rates.items()))
+    emulator, standin = rates["emulator"], rates["stand-in"]
+    return [Figure("sample InsertFacadeObject, SQLite, 1 worker", "req/s", median(emulator), median(standin),
+                   target=THROUGHPUT_RATIO, target_is_ratio=True,
+                   note=f"{args.rounds} x {args.duration:g} s; rounds {spread_text(emulator)} / {spread_text(standin)}")]
+
+
+def inprocess(args: argparse.Namespace, directory: Path) -> list[Figure]:
+    import standin
+    from xweb_emulator.app import create_app, prepare_database
+    from xweb_emulator.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{directory / 'inprocess-emulator.db'}")
+    prepare_database(settings)
+    emulator = create_app(settings)
+    reference_url = f"sqlite:///{directory / 'inprocess-standin.db'}"
+    reference = standin.StandIn(reference_url)
+    try:
+        status, answer = common.call_wsgi(emulator, XWEB_PATH, common.authenticate_envelope(), AUTHENTICATE_HEADERS)
+        if not status.startswith("200"):
+            raise BenchError(f"in-process Authenticate answered {status}: {answer[:2000]!r}")
+        apps = {"emulator": (emulator, common.sample_body(common.token_of(answer))),
+                "stand-in": (reference, common.sample_body(standin.prepare(reference_url)))}
+        times: dict[str, list[float]] = {label: [] for label in apps}
+
+        def timed(label: str, calls: int, keep: bool = True) -> None:
+            app, body = apps[label]
+            for _ in range(calls):
+                started = time.perf_counter_ns()
+                status, answer = common.call_wsgi(app, XWEB_PATH, body, INSERT_HEADERS)
+                elapsed = time.perf_counter_ns() - started
+                if not status.startswith("200"):
+                    raise BenchError(f"in-process {label}: InsertFacadeObject answered {status}: {answer[:2000]!r}")
+                if keep:
+                    times[label].append(elapsed / 1000)
+
+        for label in apps:
+            timed(label, min(200, max(10, args.calls // 10)), keep=False)  # warm-up: caches, first writes
+        done = 0
+        while done < args.calls:  # in blocks, so that both apps see the same spells of noise
+            block = min(100, args.calls - done)
+            for label in apps:
+                timed(label, block)
+            done += block
+    finally:
+        emulator.database.dispose()
+        reference.engine.dispose()
+    emulator_us, standin_us = times["emulator"], times["stand-in"]
+    say(f"  in-process: emulator {median(emulator_us):.0f} us, stand-in {median(standin_us):.0f} us per call")
+    return [Figure("sample InsertFacadeObject, WSGI app called directly", "us/call", median(emulator_us),
+                   median(standin_us), target=INPROCESS_US, higher_is_better=False,
+                   note=f"{args.calls} calls each; p90 {number(percentile(emulator_us, 90))} / "
+                        f"{number(percentile(standin_us, 90))}")]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def memory(args: argparse.Namespace, shared: Shared) -> list[Figure]:
+    readings = {}
+    for side in (shared.emulator(), shared.standin()):
+        rate = None
+        while side.server.calls < args.rss_calls:
+            remaining = args.rss_calls - side.server.calls
+            seconds = min(60.0, max(1.0, remaining / rate)) if rate else min(5.0, args.duration)
+            rate = side.load(seconds, args.connections).rate
+        readings[side.label] = (common.rss_mb(side.worker_pid()), side.server.calls)
+        say(f"  memory: {side.label} worker {readings[side.label][0]:.0f} MB after {side.server.calls} calls")
+    (emulator_mb, emulator_calls), (standin_mb, standin_calls) = readings["emulator"], readings["stand-in"]
+    return [Figure(f"worker VmRSS after {args.rss_calls:,}+ sample calls", "MB", emulator_mb, standin_mb,
+                   target=RSS_MB, higher_is_better=False,
+                   note=f"after {emulator_calls:,} / {standin_calls:,} calls")]
+
+
+def bulk(args: argparse.Namespace, shared: Shared) -> list[Figure]:
+    emulator, standin = shared.emulator(), shared.standin()
+    items = args.bulk_items
+    figures = []
+
+    # xWeb: one InsertFacadeObject of `items` records, to the emulator and to the stand-in in turn.
+    rates: dict[str, list[float]] = {"emulator": [], "stand-in": []}
+    for round_ in range(args.bulk_rounds + 1):  # the first round warms up
+        for side in (emulator, standin):
+            seconds = timed_post(side.server.url, XWEB_PATH, xweb_bulk(side.token(), items), INSERT_HEADERS,
+                                 check=lambda answer: f'recordReturn="{items}"'.encode() in answer)
+            if round_:
+                rates[side.label].append(items / seconds)
+    say(f"  bulk xWeb: emulator {median(rates['emulator']):,.0f}, stand-in {median(rates['stand-in']):,.0f} records/s")
+    figures.append(Figure(f"InsertFacadeObject of {items} records", "records/s", median(rates["emulator"]),
+                          median(rates["stand-in"]), target=BULK_XWEB,
+                          note=f"rounds {spread_text(rates['emulator'])} / {spread_text(rates['stand-in'])}"))
+
+    # SAP: a campaign with `items` outbounds, each to an account and contact person of its own, seeded first.
+    url = emulator.server.url
+    started = time.perf_counter()
+    status, answer = common.http_request(url, "POST", "/_emulator/seed", json.dumps(sap_seed(items)).encode(),
+                                         JSON_HEADERS)
+    if status != 200:
+        raise BenchError(f"seeding the SAP campaign failed: HTTP {status}\n{answer[:2000].decode(errors='replace')}")
+    say(f"  bulk SAP: seeded {items} accounts, contact persons and outbounds in {time.perf_counter() - started:.1f} s")
+    sap_rates = []
+    for round_ in range(args.bulk_rounds + 1):
+        seconds = timed_post(url, SAP_PATH, sap_bounces(items, round_), SAP_HEADERS, check=sap_accepted)
+        if round_:
+            sap_rates.append(items / seconds)
+    say(f"  bulk SAP: {median(sap_rates):,.0f} outbounds/s")
+    figures.append(Figure(f"SAP MaintainFailedDeliveryStatusBundle, {items} outbounds", "items/s", median(sap_rates),
+                          target=BULK_SAP, note=f"rounds {spread_text(sap_rates)}"))
+
+    # CRM.COM: a bulk create of `items` web customer events, on the demo data's accounts.
+    crmcom_rates = []
+    for round_ in range(args.bulk_rounds + 1):
+        body = json.dumps({"token": crmcom_login(url), "web_customer_events_set": crmcom_events(items)}).encode()
+        seconds = timed_post(url, CRMCOM_PATH + "customer_events/bulk/web/create", body, JSON_HEADERS,
+                             check=lambda answer: len(json.loads(answer)["data"]["processed_customer_events_set"])
+                             == items)
+        if round_:
+            crmcom_rates.append(items / seconds)
+    say(f"  bulk CRM.COM: {median(crmcom_rates):,.0f} events/s")
+    figures.append(Figure(f"CRM.COM bulk create, {items} web customer events", "items/s", median(crmcom_rates),
+                          target=BULK_CRMCOM, note=f"rounds {spread_text(crmcom_rates)}"))
+    return figures
+
+
+def memory_after_bulk(shared: Shared) -> Figure:
+    emulator, standin = shared.emulator(), shared.standin()
+    return Figure("worker VmRSS after the bulk calls as well", "MB", common.rss_mb(emulator.worker_pid()),
+                  common.rss_mb(standin.worker_pid()))
+
+
+def timed_post(base_url: str, path: str, body: bytes, headers: dict[str, str], check: Callable[[bytes], bool]) -> float:
+    """Seconds one POST took, from sending to the whole answer read; the answer must be a success."""
+    started = time.perf_counter()
+    status, answer = common.http_request(base_url, "POST", path, body, headers)
+    seconds = time.perf_counter() - started
+    try:
+        accepted = status == 200 and check(answer)
+    except (ValueError, KeyError, TypeError):
+        accepted = False
+    if not accepted:
+        raise BenchError(f"POST {path} was not accepted whole: HTTP {status}\n{answer[:3000].decode(errors='replace')}")
+    return seconds
+
+
+def xweb_bulk(token: str, records: int) -> bytes:
+    record = ("<ns:CustomerMessagingActivityObject><ns:cma_cst_key>2a50c454-eac0-4768-9a85-0c97968be7fd"
+              "</ns:cma_cst_key><ns:cma_activity_id>{n}</ns:cma_activity_id><ns:cma_message_id>998787"
+              "</ns:cma_message_id><ns:cma_activity_code>Opened</ns:cma_activity_code>"
+              "<ns:cma_eml_address>someone@somewhere.com</ns:cma_eml_address>"
+              "<ns:cma_activity_date>03/12/2012 14:44:55.892</ns:cma_activity_date>"
+              "</ns:CustomerMessagingActivityObject>")
+    return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}" xmlns:ns="{XWEB}"><soapenv:Header><ns:AuthorizationToken>'
+            f"<ns:Token>{token}</ns:Token></ns:AuthorizationToken></soapenv:Header><soapenv:Body>"
+            "<ns:InsertFacadeObject><ns:szObjectName>CustomerMessagingActivity</ns:szObjectName><ns:oNode>"
+            "<ns:CustomerMessagingActivityObjects>" + "".join(record.format(n=n) for n in range(records))
+            + "</ns:CustomerMessagingActivityObjects></ns:oNode></ns:InsertFacadeObject></soapenv:Body>"
+            "</soapenv:Envelope>").encode()
+
+
+def sap_seed(items: int) -> dict:
+    """Accounts B00000…, contact persons BC00000… and campaign 9000 (external execution) with an outbound to each."""
+    return {"sap": {
+        "Customer": [{"InternalID": f"B{n:05d}", "Name": f"Bench account {n}"} for n in range(items)],
+        "ContactPerson": [{"InternalID": f"BC{n:05d}", "CustomerInternalID": f"B{n:05d}"} for n in range(items)],
+        "Campaign": [{"ID": SAP_CAMPAIGN, "Name": "Bench bounces", "ExecutionTypeCode": "7",
+                      "Outbound": [{"CustomerInternalID": f"B{n:05d}", "ContactPersonInternalID": f"BC{n:05d}"}
+                                   for n in range(items)]}],
+    }}
+
+
+def sap_bounces(items: int, round_: int) -> bytes:
+    """A bounce for every outbound of the bench campaign; the code differs from one round to the next, so that
+    every round changes every outbound."""
+    code = f"5.1.{2 + round_ % 2}"
+    outbounds = "".join(
+        f"<Outbound><ObjectNodeSenderTechnicalID>{n + 1}</ObjectNodeSenderTechnicalID>"
+        f"<CustomerInternalID>B{n:05d}</CustomerInternalID><ContactPersonInternalID>BC{n:05d}</ContactPersonInternalID>"
+        f"<MailSystemErrorCode>{code}</MailSystemErrorCode>"
+        "<CommunicationDataUsageDeniedIndicator>true</CommunicationDataUsageDeniedIndicator></Outbound>"
+        for n in range(items))
+    root = "CampaignFailedDeliveryStatusBundleMaintainRequest_sync"
+    return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Header/><soapenv:Body>'
+            f'<n0:{root} xmlns:n0="{SAP_GLOBAL}"><BasicMessageHeader><ID>00163E01277C1EE186B9834511A002AB</ID>'
+            f"</BasicMessageHeader><Campaign><ObjectNodeSenderTechnicalID>1</ObjectNodeSenderTechnicalID>"
+            f"<ID>{SAP_CAMPAIGN}</ID>{outbounds}</Campaign></n0:{root}></soapenv:Body></soapenv:Envelope>").encode()
+
+
+def sap_accepted(answer: bytes) -> bool:
+    """The confirmation confirms the campaign and logs no error (MaximumLogItemSeverityCode 3)."""
+    return (f"<ID>{SAP_CAMPAIGN}</ID>".encode() in answer
+            and re.search(rb"<MaximumLogItemSeverityCode>3<", answer) is None)
+
+
+def crmcom_login(base_url: str) -> str:
+    credentials = {"username": "demo", "password": "demo", "organisation": "demo"}
+    status, answer = common.http_request(base_url, "POST", CRMCOM_PATH + "authentication/token",
+                                         json.dumps(credentials).encode(), JSON_HEADERS)
+    try:
+        return json.loads(answer)["data"]["token"]
+    except (ValueError, KeyError, TypeError):
+        raise BenchError(f"CRM.COM login failed: HTTP {status}\n{answer[:2000].decode(errors='replace')}") from None
+
+
+def crmcom_events(items: int) -> list[dict]:
+    return [{"request_unique_identifier": str(n), "accounts_receivable_identifier": {"number": CRMCOM_ACCOUNTS[n % 2]},
+             "performed_by_unit_identifier": {"name": "Admin Unit"}, "performed_on": "2016-06-22T15:00:00",
+             "website": "www.crm.com"} for n in range(items)]
+
+
+def latency(args: argparse.Namespace, directory: Path) -> list[Figure]:
+    figures = []
+    configurations = [("SQLite, 1 worker", "sqlite", 1), ("SQLite, 2 workers", "sqlite", 2),
+                      ("PostgreSQL, 2 workers", "postgresql", 2)]
+    for title, kind, workers in configurations:
+        with contextlib.ExitStack() as stack:
+            database_url = None
+            if kind == "postgresql":
+                database_url = args.database_url or stack.enter_context(common.throwaway_postgresql())
+                if database_url is None:
+                    say(f"  latency, {title}: skipped: no PostgreSQL")
+                    figures.append(Figure(f"latency, {title}", "ms", None, note="skipped: no PostgreSQL"))
+                    continue
+            name = f"{kind}-{workers}w"
+            say(f"  latency, {title}: {args.latency_duration:g} s each ...")
+            sides = stack.enter_context(serving(
+                lambda: start_emulator(directory, f"latency-emulator-{name}", workers, database_url),
+                lambda: start_standin(directory, f"latency-standin-{name}", workers, database_url)))
+            results = {}
+            for side in sides:
+                side.load(args.warmup, args.connections)
+                results[side.label] = side.load(args.latency_duration, args.connections, latency=True)
+        emulator, standin = results["emulator"], results["stand-in"]
+        say(f"  latency, {title}: emulator p50/p99/max {emulator.p50_ms:.1f}/{emulator.p99_ms:.1f}/"
+            f"{emulator.max_ms:.1f} ms, stand-in {standin.p50_ms:.1f}/{standin.p99_ms:.1f}/{standin.max_ms:.1f} ms")
+        note = f"{args.latency_duration:g} s; {emulator.rate:.0f} / {standin.rate:.0f} req/s"
+        figures += [
+            Figure(f"latency p50, {title}", "ms", emulator.p50_ms, standin.p50_ms, note=note),
+            Figure(f"latency p99, {title}", "ms", emulator.p99_ms, standin.p99_ms, target=LATENCY_P99_MS,
+                   higher_is_better=False),
+            Figure(f"latency max, {title}", "ms", emulator.max_ms, standin.max_ms, target=LATENCY_MAX_MS,
+                   higher_is_better=False),
+        ]
+    return figures
+
+
+def startup(args: argparse.Namespace, directory: Path) -> list[Figure]:
+    """From process start to the first answer, on a fresh SQLite file each time (a new directory, the default
+    database file name)."""
+    times: dict[str, list[float]] = {"emulator": [], "stand-in": []}
+    commands = {"emulator": (lambda place: common.emulator_command(), "/_emulator/health"),
+                "stand-in": (lambda place: common.standin_command(place / "standin.db"), "/")}
+    for number_ in range(args.starts):
+        for label, (command, probe) in commands.items():
+            place = directory / f"startup-{label}-{number_}"
+            place.mkdir()
+            log = place / "server.log"
+            with open(log, "wb") as out:
+                started = time.perf_counter()
+                process = subprocess.Popen(command(place), cwd=place, env=common.clean_environment(),
+                                                  stdout=out, stderr=subprocess.STDOUT,
+                                                  stdin=subprocess.DEVNULL, start_new_session=True)
+            server = Server(label, process, log, workers=1)
+            answered: list[float] = []
+            try:
+                common.wait_until_answering(server, probe, first_answer=answered.append)
+            finally:
+                server.stop()
+            times[label].append(answered[0] - started)
+    emulator, standin = times["emulator"], times["stand-in"]
+    say(f"  start-up: emulator {median(emulator):.2f} s, stand-in {median(standin):.2f} s")
+    return [Figure("serve on a fresh SQLite file: start to first answer", "s", median(emulator), median(standin),
+                   target=STARTUP_S, higher_is_better=False,
+                   note=f"{args.starts} starts; {spread_text(emulator)} / {spread_text(standin)}")]
+
+
+# ------------------------------------------------------------------------------------------------------ report
+
+
+def report(figures: dict[str, list[Figure]], failures: dict[str, str], args: argparse.Namespace,
+           seconds: float, load_before: str) -> None:
+    print()
+    print(f"xweb-emulator benchmarks ({os.cpu_count()} cores, load average {load_before} before and "
+          f"{common.load_average()} after; wrk -t1 -c{args.connections} on 127.0.0.1; medians; "
+          "ratio = emulator / stand-in)")
+    header = f"{'#':<2} {'figure':<56} {'unit':<10} {'emulator':>10} {'stand-in':>10} {'ratio':>7}  " \
+             f"{'target':<22} {'':<4}  note"
+    print(header)
+    print("-" * len(header))
+    for name in sorted(figures, key=lambda name: (SECTIONS[name], BENCHMARKS.index(name))):
+        for figure in figures[name]:
+            ratio = f"{figure.ratio:.2f}" if figure.ratio is not None else "-"
+            print(f"{SECTIONS[name]:<2} {figure.name:<56} {figure.unit:<10} {number(figure.emulator):>10} "
+                  f"{number(figure.reference):>10} {ratio:>7}  {figure.target_text():<22} {figure.verdict:<4}  "
+                  f"{figure.note}")
+    for name, message in failures.items():
+        print(f"{SECTIONS[name]:<2} {name}: FAILED: {message.splitlines()[0]}")
+    print(f"\n(ran {', '.join(name for name in ORDER if name in figures or name in failures)} "
+          f"in {seconds:.0f} s)")
+
+
+# ------------------------------------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
+                        help=f"any of {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--full", action="store_true", help="60 s latency runs (unless --latency-duration)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each throughput round (10)")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds of each side (3)")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of load before measuring a server (2)")
+    parser.add_argument("--latency-duration", type=float, help="seconds of each latency run (10; --full: 60)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
+    parser.add_argument("--calls", type=int, default=2000, help="in-process calls of each app (2000)")
+    parser.add_argument("--bulk-items", type=int, default=1000, help="records / outbounds / events per call (1000)")
+    parser.add_argument("--bulk-rounds", type=int, default=5, help="bulk calls of each kind, after one warm-up (5)")
+    parser.add_argument("--rss-calls", type=int, default=10_000, help="sample calls before reading VmRSS (10000)")
+    parser.add_argument("--starts", type=int, default=5, help="fresh starts for the start-up time (5)")
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database for the latency benchmark, written to "
+                                               "by both servers (default: a throwaway server)")
+    args = parser.parse_args()
+    unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {unknown[0]!r}: choose from {', '.join(BENCHMARKS)}")
+    selected = [name for name in ORDER if name in (args.benchmarks or BENCHMARKS)]
+    if args.latency_duration is None:
+        args.latency_duration = 60 if args.full else 10
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url is the PostgreSQL of the latency benchmark (postgresql+psycopg://…)")
+    for name in list(os.environ):
+        if name.startswith("XWEB_EMULATOR_"):  # the figures are the defaults'
+            del os.environ[name]
+    if set(selected) & {"throughput", "latency", "memory"}:
+        common.require_wrk()
+
+    # Interrupted or terminated, the run still stops its servers (each in a session of its own) and removes its files.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
+    began, load_before = time.perf_counter(), common.load_average()
+    if float(load_before.replace("?", "0")) > (os.cpu_count() or 1):
+        say(f"note: the load average is {load_before} on {os.cpu_count()} cores: other work shares the machine, "
+            "read the ratios rather than the absolute figures")
+    figures: dict[str, list[Figure]] = {}
+    failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="xweb-bench-") as name:
+        directory = Path(name)
+        shared = Shared(directory)
+        try:
+            for benchmark in selected:
+                say(f"{benchmark} ...")
+                try:
+                    if benchmark == "inprocess":
+                        figures[benchmark] = inprocess(args, directory)
+                    elif benchmark == "throughput":
+                        figures[benchmark] = throughput(args, shared)
+                    elif benchmark == "memory":
+                        figures[benchmark] = memory(args, shared)
+                    elif benchmark == "bulk":
+                        figures[benchmark] = bulk(args, shared)
+                        if "memory" in figures:
+                            figures["memory"].append(memory_after_bulk(shared))
+                    else:
+                        shared.close()  # latency and start-up start servers of their own
+                        figures[benchmark] = (latency if benchmark == "latency" else startup)(args, directory)
+                except BenchError as error:
+                    say(f"{benchmark} FAILED: {error}")
+                    failures[benchmark] = str(error)
+        finally:
+            shared.close()
+    report(figures, failures, args, time.perf_counter() - began, load_before)
+    return 1 if failures else 0
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        say("interrupted: servers stopped, temporary files removed")
+        sys.exit(130)
