@@ -201,8 +201,8 @@ def inprocess(args: argparse.Namespace, directory: Path) -> list[Figure]:
     from xweb_emulator.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{directory / 'inprocess-emulator.db'}")
-    prepare_database(settings)
-    emulator = create_app(settings)
+    state = prepare_database(settings)
+    emulator = create_app(settings, state)
     reference_url = f"sqlite:///{directory / 'inprocess-standin.db'}"
     reference = standin.StandIn(reference_url)
     try:
@@ -233,7 +233,7 @@ def inprocess(args: argparse.Namespace, directory: Path) -> list[Figure]:
                 timed(label, block)
             done += block
     finally:
-        emulator.database.dispose()
+        state.database.dispose()
         reference.engine.dispose()
     emulator_us, standin_us = times["emulator"], times["stand-in"]
     say(f"  in-process: emulator {median(emulator_us):.0f} us, stand-in {median(standin_us):.0f} us per call")
