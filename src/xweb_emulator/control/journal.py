@@ -44,13 +44,15 @@ def record(connection: Connection, exchange: Exchange, *, vendor: str, operation
 
 
 def entries(session: Session, filters: Mapping[str, str], *, after_id: int | None = None,
-            limit: int | None = None) -> list[JournalEntry]:
-    """Calls in the order they arrived; filters compare without regard to case."""
-    statement = select(JournalEntry).order_by(JournalEntry.id)
+            before_id: int | None = None, limit: int | None = None, newest_first: bool = False) -> list[JournalEntry]:
+    """Calls in the order they arrived (or the newest first); filters compare without regard to case."""
+    statement = select(JournalEntry).order_by(JournalEntry.id.desc() if newest_first else JournalEntry.id)
     for name, value in filters.items():
         statement = statement.where(func.lower(getattr(JournalEntry, name)) == value.lower())
     if after_id is not None:
         statement = statement.where(JournalEntry.id > after_id)
+    if before_id is not None:
+        statement = statement.where(JournalEntry.id < before_id)
     if limit is not None:
         statement = statement.limit(limit)
     return list(session.scalars(statement))
