@@ -14,8 +14,9 @@
     GET    /_emulator/clock                      the emulator's now and its offset from real time
     POST   /_emulator/clock                      {"offset_seconds": s} | {"advance_seconds": s} | {"now": "<ISO 8601>"}
     DELETE /_emulator/clock                      back to real time
+           /_emulator/ui/                        the dashboard (control/ui.py)
 
-What each request does is in control/operations.py; this module reads requests and
+What each request does is in control/operations.py, which the dashboard calls too; this module reads requests and
 writes JSON.
 """
 
@@ -36,9 +37,15 @@ if TYPE_CHECKING:
 
 __all__ = ["BadRequest", "ControlPlane"]
 
+UI_PREFIX = "/_emulator/ui"
+
+
 class ControlPlane:
     def __init__(self, app: EmulatorApp) -> None:
+        from xweb_emulator.control.ui import Dashboard  # Jinja2 is loaded only where the control plane is served
+
         self.app = app
+        self.ui = Dashboard(app)
         self.urls = Map([
             Rule("/_emulator/health", endpoint=self.health, methods=["GET"]),
             Rule("/_emulator/reset", endpoint=self.reset, methods=["POST"]),
@@ -58,6 +65,8 @@ class ControlPlane:
         ], strict_slashes=False)
 
     def __call__(self, request: Request) -> Response:
+        if request.path == UI_PREFIX or request.path.startswith(UI_PREFIX + "/"):
+            return self.ui(request)
         try:
             handler, arguments = self.urls.bind_to_environ(request.environ).match()
             result = handler(request, **arguments)
