@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from alembic.migration import MigrationContext
 from pydantic import ValidationError
-from sqlalchemy import Select, delete, distinct, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from xweb_emulator import __version__, clock
@@ -220,7 +220,7 @@ class JournalFacets:
 def journal_facets(emulator: Emulator) -> JournalFacets:
     with emulator.database.transaction() as session:
         def values(column) -> list[str]:
-            return sorted(value for value in session.scalars(select(distinct(column))) if value is not None)
+            return sorted(value for value in session.scalars(select(column).distinct()) if value is not None)
 
         total, newest = session.execute(select(func.count(), func.max(JournalEntry.id))).one()
         return JournalFacets(values(JournalEntry.vendor), values(JournalEntry.operation),

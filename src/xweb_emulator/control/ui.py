@@ -69,7 +69,7 @@ ACTIONS = {
 CLOCK_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 QUICK_ADVANCES = [(60, "+1 min"), (21 * 60, "+21 min", ), (3600, "+1 hour"), (86400, "+1 day")]
 # Bucket widths for the calls chart, seconds: the first that fits the journal's span in CHART_BARS bars.
-CHART_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
+CHART_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
                604800, 2592000, 31536000)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -200,7 +200,8 @@ class Dashboard:
         return Response(html, content_type="text/html; charset=utf-8")
 
     def _chart(self, filters: Mapping[str, str]) -> Chart:
-        return build_chart(operations.journal_times(self.emulator, filters))
+        now = datetime.fromisoformat(operations.get_clock(self.emulator)["now"].removesuffix("Z"))
+        return build_chart(operations.journal_times(self.emulator, filters), now)
 
     def call(self, request: Request, entry_id: int) -> tuple[str, dict]:
         entry = operations.journal_entry(self.emulator, entry_id)
@@ -478,7 +479,7 @@ class Bar:
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar] = field(default_factory=list)
-    step_seconds: int = 1
+    step_seconds: float = 1
     peak: int = 0
     totals: dict[str, int] = field(default_factory=dict)
 
@@ -490,26 +491,27 @@ class Chart:
         return round(100 * count / self.peak, 2) if self.peak else 0
 
 
-def build_chart(times: list[tuple[datetime, str]], bars: int = CHART_BARS) -> Chart:
-    """Calls per time bucket by outcome class; buckets of a round width, as many as cover the span up to `bars`
-    (the newest call in the last)."""
+def build_chart(times: list[tuple[datetime, str]], now: datetime | None = None, bars: int = CHART_BARS) -> Chart:
+    """Calls per time bucket by outcome class, from the first call to `now` (or the newest call, if later): `bars`
+    buckets of the first round width that covers that span, the last holding its end."""
     if not times:
         return Chart()
-    first, last = times[0][0], times[-1][0]
+    first = times[0][0]
+    last = max(times[-1][0], now or times[-1][0])
     span = (last - first).total_seconds()
     step = next((step for step in CHART_STEPS if span < step * bars), CHART_STEPS[-1])
-    epoch = datetime(2000, 1, 1)
-    end = math.floor((last - epoch).total_seconds() / step) + 1
-    start = end - bars
+    # In whole milliseconds (the journal's precision), so that tenths of a second fall where they belong.
+    epoch, width = datetime(2000, 1, 1), timedelta(milliseconds=round(step * 1000))
+    start = (last - epoch) // width + 1 - bars
     counts: list[dict[str, int]] = [{"ok": 0, "fault": 0, "refused": 0} for _ in range(bars)]
     totals = {"ok": 0, "fault": 0, "refused": 0}
     for at, outcome in times:
-        index = math.floor((at - epoch).total_seconds() / step) - start
+        index = (at - epoch) // width - start
         kind = outcome_class(outcome)
         totals[kind] += 1
         if 0 <= index < bars:
             counts[index][kind] += 1
-    made = [Bar(epoch + timedelta(seconds=(start + index) * step), **count) for index, count in enumerate(counts)]
+    made = [Bar(epoch + (start + index) * width, **count) for index, count in enumerate(counts)]
     return Chart(made, step, max(bar.total for bar in made), totals)
 
 
