@@ -185,6 +185,7 @@ class EmulatorApp:
         lines = [line for vendor in self.vendors.values() for line in vendor.describe(base_url)]
         if self._control is not None:
             lines.append(f"control      {base_url}{CONTROL_PREFIX}   (reset, seed, state, requests, faults, clock)")
+            lines.append(f"dashboard    {base_url}{CONTROL_PREFIX}ui/")
         return lines
 
     def checked_fault(self, spec: FaultSpec) -> FaultSpec:
