@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs (Python 3.11+):
 #   make serve   serve the emulator on its embedded SQLite default (http://127.0.0.1:8080)
-#   make test    run the whole test suite, on SQLite and on a PostgreSQL server it starts
+#   make test    run the whole test suite, on SQLite and on a PostgreSQL server it starts (and the dashboard's
+#                tests in headless Chromium)
 # Each installs what it needs into a virtual environment under .venv/ (one per interpreter: PYTHON=python3.13).
 
 PYTHON ?= python3
@@ -10,12 +11,12 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench bench-harness postgresql clean
+.PHONY: serve test bench bench-harness postgresql chromium clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
 
-test: $(VENV)/.installed-test postgresql
+test: $(VENV)/.installed-test postgresql chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
@@ -27,6 +28,10 @@ bench-harness: $(VENV)/.installed-test
 # PostgreSQL server binaries for the suite's throwaway server (the tests start and stop it themselves).
 postgresql:
 	@scripts/ensure-postgresql
+
+# Headless Chromium and chromedriver, Debian's, for the dashboard's browser tests.
+chromium:
+	@scripts/ensure-chromium
 
 $(VENV)/.installed: $(SOURCES)
 	$(PYTHON) -m venv $(VENV)
