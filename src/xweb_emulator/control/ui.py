@@ -337,8 +337,9 @@ class Dashboard:
 # ------------------------------------------------------------------------------------------ what pages show
 
 
-def vendor_title(name: str) -> str:
-    return VENDOR_TITLES.get(name, name)
+def vendor_title(name: str, short: bool = False) -> str:
+    title = VENDOR_TITLES.get(name, name)
+    return title.split(" ")[0] if short and name == "sap" else title
 
 
 def outcome_class(outcome: str) -> str:
