@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs (Python 3.11+):
 #   make serve   serve the emulator on its embedded SQLite default (http://127.0.0.1:8080)
-#   make test    run the whole test suite, on SQLite and on a PostgreSQL server it starts
+#   make test    run the whole test suite, on SQLite and on a PostgreSQL server it starts (and the dashboard's
+#                tests in headless Chromium)
 # Each installs what it needs into a virtual environment under .venv/ (one per interpreter: PYTHON=python3.13).
 
 PYTHON ?= python3
@@ -10,12 +11,12 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench bench-harness postgresql mono wrk clean
+.PHONY: serve test bench bench-harness postgresql mono chromium wrk clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
 
-test: $(VENV)/.installed-test postgresql mono
+test: $(VENV)/.installed-test postgresql mono chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The speed the emulator must reach (issue 9), beside a stand-in measured in the same run: bench/run.py --help.
@@ -37,6 +38,10 @@ postgresql:
 # Mono's mono, mcs and wsdl for the suite's .NET client (a proxy generated from the served WSDL, compiled and run).
 mono:
 	@scripts/ensure-mono
+
+# Headless Chromium and chromedriver, Debian's, for the dashboard's browser tests.
+chromium:
+	@scripts/ensure-chromium
 
 $(VENV)/.installed: $(SOURCES)
 	$(PYTHON) -m venv $(VENV)

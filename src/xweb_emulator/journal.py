@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.models import JournalEntry
@@ -56,15 +56,23 @@ def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int)
         connection.execute(_PRUNE, {"oldest_gone": entry_id - limit})
 
 
+def shown(limit: int) -> ColumnElement[bool]:
+    """The entries the journal shows: the newest `limit`."""
+    return JournalEntry.id > select(func.max(JournalEntry.id)).scalar_subquery() - limit
+
+
 def entries(session: Session, filters: Mapping[str, str], *, limit: int, after_id: int | None = None,
-            count: int | None = None) -> list[JournalEntry]:
-    """The newest `limit` calls in the order they arrived, filtered (without regard to case); at most `count`."""
-    newest = select(func.max(JournalEntry.id)).scalar_subquery()
-    statement = select(JournalEntry).where(JournalEntry.id > newest - limit).order_by(JournalEntry.id)
+            before_id: int | None = None, count: int | None = None, newest_first: bool = False) -> list[JournalEntry]:
+    """The newest `limit` calls in the order they arrived (or newest first), filtered (without regard to case);
+    at most `count`."""
+    statement = select(JournalEntry).where(shown(limit)).order_by(
+        JournalEntry.id.desc() if newest_first else JournalEntry.id)
     for name, value in filters.items():
         statement = statement.where(func.lower(getattr(JournalEntry, name)) == value.lower())
     if after_id is not None:
         statement = statement.where(JournalEntry.id > after_id)
+    if before_id is not None:
+        statement = statement.where(JournalEntry.id < before_id)
     if count is not None:
         statement = statement.limit(count)
     return list(session.scalars(statement))

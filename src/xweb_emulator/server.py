@@ -28,6 +28,7 @@ def serve(settings: Settings) -> None:
     lines = [*emulator.describe(base), f"database     {settings.database_url}"]
     if settings.control_plane:
         lines.append(f"control      {base}{CONTROL_PREFIX}   (reset, seed, state, requests, faults, clock)")
+        lines.append(f"dashboard    {base}{CONTROL_PREFIX}ui/")
     click.echo(f"xweb-emulator listening on {base}\n" + "".join(f"  {line}\n" for line in lines), err=True, nl=False)
     Granian(
         "xweb_emulator.app:wsgi_app",

@@ -15,43 +15,37 @@
     GET    /_emulator/clock                      the emulator's now and its offset from real time
     POST   /_emulator/clock                      {"offset_seconds": s} | {"advance_seconds": s} | {"now": "<ISO 8601>"}
     DELETE /_emulator/clock                      back to real time
+           /_emulator/ui/                        the dashboard (control/ui.py)
+
+What each request does is in control/operations.py, which the dashboard calls too; this module reads requests and
+writes JSON.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import platform
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from alembic.migration import MigrationContext
-from pydantic import ValidationError
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from xweb_emulator import __version__, clock, faults, journal
-from xweb_emulator.db import Base
+from xweb_emulator.control import operations
+from xweb_emulator.control.operations import BadRequest, NotFound
 from xweb_emulator.emulator import Emulator
-from xweb_emulator.models import FaultRule
-from xweb_emulator.vendor import SeedError
-
-_PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
 
 
-class BadRequest(Exception):
-    """A control request the plane cannot carry out; nothing was changed."""
+__all__ = ["BadRequest", "ControlPlane"]
+
+UI_PREFIX = "/_emulator/ui"
 
 
 class ControlPlane:
     def __init__(self, emulator: Emulator) -> None:
+        from xweb_emulator.control.ui import Dashboard  # Jinja2 is loaded only where the control plane is served
+
         self.emulator = emulator
+        self.ui = Dashboard(emulator)
         self.urls = Map([
             Rule("/_emulator/health", endpoint=self.health, methods=["GET"]),
             Rule("/_emulator/reset", endpoint=self.reset, methods=["POST"]),
@@ -71,175 +65,86 @@ class ControlPlane:
         ], strict_slashes=False)
 
     def __call__(self, request: Request) -> Response:
+        if request.path == UI_PREFIX or request.path.startswith(UI_PREFIX + "/"):
+            return self.ui(request)
         try:
             handler, arguments = self.urls.bind_to_environ(request.environ).match()
             result = handler(request, **arguments)
         except HTTPException as error:
             return _json({"error": error.description}, error.code)
+        except NotFound as error:
+            return _json({"error": str(error)}, 404)
         except BadRequest as error:
             return _json({"error": str(error)}, 400)
         return result if isinstance(result, Response) else _json(result)
 
-    def _transaction(self):
-        return self.emulator.database.transaction()
-
     # ------------------------------------------------------------------------------------------------- health
 
     def health(self, request: Request) -> dict:
-        database = self.emulator.database
-        with database.engine.connect() as connection:
-            revisions = sorted(MigrationContext.configure(connection).get_current_heads())
-        return {
-            "status": "ready",
-            "version": __version__,
-            "python": platform.python_version(),
-            "packages": {name: _installed_version(name) for name in _PACKAGES},
-            "database": {"kind": database.kind, "schema_revisions": revisions},
-            "vendors": list(self.emulator.vendors),
-        }
+        return operations.health(self.emulator)
 
     # ------------------------------------------------------------------------------------------ reset and seed
 
     def reset(self, request: Request) -> dict:
         body = _json_object(request, default={})
-        empty = _flag(request.args.get("empty", body.get("empty", False)), "empty")
-        vendor = request.args.get("vendor", body.get("vendor"))
-        if vendor is not None and vendor not in self.emulator.vendors:
-            raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(self.emulator.vendors)}")
-        started = time.perf_counter()
-        self.emulator.reset(demo_data=False if empty else None, vendor=vendor)
-        return {"reset": True, "vendor": vendor, "demo_data": not empty and self.emulator.settings.demo_data,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+        empty = operations.flag(request.args.get("empty", body.get("empty", False)), "empty")
+        return operations.reset(self.emulator, empty=empty, vendor=request.args.get("vendor", body.get("vendor")))
 
     def seed(self, request: Request) -> dict:
-        try:
-            return {"created": self.emulator.seed(_json_body(request))}
-        except SeedError as error:
-            raise BadRequest(str(error)) from None
+        return {"created": operations.seed(self.emulator, _json_body(request))}
 
     # -------------------------------------------------------------------------------------------------- state
 
     def state_summary(self, request: Request) -> dict:
-        with self._transaction() as session:
-            return {
-                vendor.name: {name: session.scalar(select(func.count()).select_from(model))
-                              for name, model in vendor.state_objects.items()}
-                for vendor in self.emulator.vendors.values()
-            }
+        return operations.state_summary(self.emulator)
 
     def state(self, request: Request, vendor: str, object_name: str) -> dict:
-        model = self._state_model(vendor, object_name)
-        columns = {column.name: column for column in model.__table__.columns}
-        statement = select(model)
-        for name, value in request.args.items():
-            if name in ("limit", "offset") and name not in columns:
-                continue
-            if name not in columns:
-                raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
-            statement = statement.where(columns[name] == _column_value(columns[name], value))
-        statement = statement.order_by(*model.__table__.primary_key.columns)
-        statement = statement.limit(_count(request, "limit")).offset(_count(request, "offset") or 0)
-        with self._transaction() as session:
-            records = [_record(model, row) for row in session.scalars(statement)]
-        return {"vendor": vendor, "object": object_name, "count": len(records), "records": records}
-
-    def _state_model(self, vendor_name: str, object_name: str) -> type[Base]:
-        vendor = self.emulator.vendors.get(vendor_name)
-        if vendor is None:
-            raise BadRequest(f"unknown vendor {vendor_name!r}: the vendors are {', '.join(self.emulator.vendors)}")
-        by_lower_name = {name.lower(): model for name, model in vendor.state_objects.items()}
-        model = by_lower_name.get(object_name.lower())
-        if model is None:
-            raise BadRequest(f"{vendor_name} has no object {object_name!r}: "
-                             f"its objects are {', '.join(vendor.state_objects)}")
-        return model
+        filters, paging = operations.state_filters(self.emulator, vendor, object_name, request.args)
+        return operations.state_records(self.emulator, vendor, object_name, filters, **paging)
 
     # ------------------------------------------------------------------------------------------------ journal
 
     def requests(self, request: Request) -> dict:
-        filters = {name: request.args[name] for name in journal.FILTERS if name in request.args}
-        with self._transaction() as session:
-            entries = journal.entries(session, filters, limit=self.emulator.settings.journal_limit,
-                                      after_id=_count(request, "after_id"), count=_count(request, "limit"))
-            return {"requests": [journal.as_json(entry) for entry in entries]}
+        filters = operations.journal_filters(request.args)
+        return {"requests": operations.journal_entries(
+            self.emulator, filters, after_id=operations.whole_number(request.args.get("after_id"), "after_id"),
+            limit=operations.whole_number(request.args.get("limit"), "limit"))}
 
-    def request_entry(self, request: Request, entry_id: int) -> Response | dict:
-        with self._transaction() as session:
-            entry = journal.entry(session, entry_id, limit=self.emulator.settings.journal_limit)
-            if entry is None:
-                return _json({"error": f"the journal holds no request {entry_id}"}, 404)
-            return journal.as_json(entry)
+    def request_entry(self, request: Request, entry_id: int) -> dict:
+        return operations.journal_entry(self.emulator, entry_id)
 
     def clear_requests(self, request: Request) -> dict:
-        with self._transaction() as session:
-            journal.clear(session)
+        operations.clear_journal(self.emulator)
         return {"cleared": True}
 
     # ------------------------------------------------------------------------------------------------- faults
 
     def fault_rules(self, request: Request) -> dict:
-        with self._transaction() as session:
-            rules = [_fault_rule(rule) for rule in session.scalars(select(FaultRule).order_by(FaultRule.id))]
-        vendors = {vendor.name: {"fault_kinds": dict(vendor.fault_kinds), "has_tokens": vendor.has_tokens}
-                   for vendor in self.emulator.vendors.values()}
-        return {"rules": rules, "vendors": vendors}
+        return operations.fault_rules(self.emulator)
 
     def add_fault_rules(self, request: Request) -> Response:
         body = _json_body(request)
-        items = body if isinstance(body, list) else [body]
-        try:
-            specs = [self.emulator.checked_fault(faults.FaultSpec.model_validate(item)) for item in items]
-        except ValidationError as error:
-            raise BadRequest("; ".join(_validation_message(item) for item in error.errors())) from None
-        except faults.InvalidFaultRule as error:
-            raise BadRequest(str(error)) from None
-        with self._transaction() as session:
-            rules = [_fault_rule(faults.add_rule(session, spec)) for spec in specs]
+        rules = operations.add_fault_rules(self.emulator, body if isinstance(body, list) else [body])
         return _json({"rules": rules}, 201)
 
     def clear_fault_rules(self, request: Request) -> dict:
-        with self._transaction() as session:
-            session.execute(delete(FaultRule))
+        operations.clear_fault_rules(self.emulator)
         return {"cleared": True}
 
-    def remove_fault_rule(self, request: Request, rule_id: int) -> Response | dict:
-        with self._transaction() as session:
-            removed = session.execute(delete(FaultRule).where(FaultRule.id == rule_id)).rowcount
-        if not removed:
-            return _json({"error": f"there is no fault rule {rule_id}"}, 404)
+    def remove_fault_rule(self, request: Request, rule_id: int) -> dict:
+        operations.remove_fault_rule(self.emulator, rule_id)
         return {"removed": rule_id}
 
     # -------------------------------------------------------------------------------------------------- clock
 
     def clock(self, request: Request) -> dict:
-        with self._transaction() as session:
-            return _clock(session)
+        return operations.get_clock(self.emulator)
 
     def set_clock(self, request: Request) -> dict:
-        body = _json_object(request)
-        given = [name for name in ("offset_seconds", "advance_seconds", "now") if name in body]
-        if len(given) != 1:
-            raise BadRequest('give one of {"offset_seconds": s}, {"advance_seconds": s}, {"now": "<ISO 8601>"}')
-        with self._transaction() as session:
-            if given == ["now"]:
-                offset = _instant(body["now"]) - clock.utcnow()
-            else:
-                seconds = body[given[0]]
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-                    raise BadRequest(f"{given[0]} must be a number of seconds")
-                try:
-                    offset = timedelta(seconds=seconds) + (clock.offset(session) if given == ["advance_seconds"]
-                                                           else timedelta(0))
-                    clock.utcnow() + offset
-                except OverflowError:
-                    raise BadRequest(f"{given[0]}: the clock would leave the years 1 to 9999") from None
-            clock.set_offset(session, offset)
-            return _clock(session)
+        return operations.set_clock(self.emulator, _json_object(request))
 
     def reset_clock(self, request: Request) -> dict:
-        with self._transaction() as session:
-            clock.set_offset(session, timedelta(0))
-            return _clock(session)
+        return operations.reset_clock(self.emulator)
 
 
 # ------------------------------------------------------------------------------------------------------ helpers
@@ -267,86 +172,3 @@ def _json_object(request: Request, default: dict | None = None) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
-
-
-def _flag(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "1", "false", "0", ""):
-        return value.lower() in ("true", "1")
-    raise BadRequest(f"{name} must be true or false")
-
-
-def _count(request: Request, name: str) -> int | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a whole number")
-    return int(value)
-
-
-def _column_value(column, text: str) -> Any:
-    try:
-        kind = column.type.python_type
-    except NotImplementedError:
-        return text
-    try:
-        if kind is uuid.UUID:
-            return uuid.UUID(text.strip("{}"))
-        if kind is bool:
-            return _flag(text, column.name)
-        if kind is datetime:
-            return datetime.fromisoformat(text)
-        return kind(text)
-    except ValueError:
-        raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
-
-
-def _record(model: type[Base], row: Base) -> dict:
-    return {column.name: _plain(getattr(row, column.key)) for column in model.__table__.columns}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
-def _fault_rule(rule: FaultRule) -> dict:
-    return {
-        "id": rule.id, "vendor": rule.vendor, "operation": rule.operation, "action": rule.action,
-        "fault_kind": rule.fault_kind, "latency_ms": rule.latency_ms,
-        "retry_after_seconds": rule.retry_after_seconds, "probability": rule.probability,
-        "remaining": rule.remaining, "seed": rule.seed, "draws": rule.draws, "fired": rule.fired,
-        "configured": rule.configured,
-    }
-
-
-def _clock(session: Session) -> dict:
-    offset = clock.offset(session)
-    return {"now": (clock.utcnow() + offset).isoformat(timespec="milliseconds") + "Z",
-            "offset_seconds": offset.total_seconds()}
-
-
-def _instant(text: Any) -> datetime:
-    try:
-        value = datetime.fromisoformat(str(text))
-    except ValueError:
-        raise BadRequest(f"now must be an ISO 8601 date and time, not {text!r}") from None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _validation_message(error: dict) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else error["msg"]
-
-
-def _installed_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
-

@@ -1,0 +1,383 @@
+"""What the control plane does, as plain functions over the emulator: the JSON routes (control/routes.py) and the
+dashboard (control/ui.py) both call these, so there is one implementation of every query and every action.
+
+Each takes the emulator first: any object with `settings`, `database`, `vendors`, `reset()`, `seed()` and
+`checked_fault()` (see `Emulator` below). A request it cannot carry out raises `BadRequest` (or `NotFound` for an
+id that does not exist) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from alembic.migration import MigrationContext
+from pydantic import ValidationError
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from xweb_emulator import __version__, clock, faults, journal
+from xweb_emulator.db import Base
+from xweb_emulator.emulator import Emulator
+from xweb_emulator.models import FaultRule, JournalEntry
+from xweb_emulator.vendor import SeedError
+
+
+PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
+CLOCK_CHANGES = ("offset_seconds", "advance_seconds", "now")
+PAGING = ("limit", "offset")
+
+
+class BadRequest(Exception):
+    """A control request the plane cannot carry out; nothing was changed."""
+
+
+class NotFound(BadRequest):
+    """The request names a journal entry or fault rule that does not exist."""
+
+
+# ---------------------------------------------------------------------------------------------------- health
+
+
+def health(emulator: Emulator) -> dict:
+    """Ready, the versions, the database's kind and schema revisions, the vendors."""
+    database = emulator.database
+    with database.engine.connect() as connection:
+        revisions = sorted(MigrationContext.configure(connection).get_current_heads())
+    return {
+        "status": "ready",
+        "version": __version__,
+        "python": platform.python_version(),
+        "packages": {name: _installed_version(name) for name in PACKAGES},
+        "database": {"kind": database.kind, "schema_revisions": revisions},
+        "vendors": list(emulator.vendors),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- reset and seed
+
+
+def reset(emulator: Emulator, *, empty: bool = False, vendor: str | None = None) -> dict:
+    """Everything back to a fresh start: the demo data (unless `empty`), the configured users and fault rules; the
+    journal emptied, the clock back to real time. With `vendor`, only that vendor's records."""
+    if vendor is not None and vendor not in emulator.vendors:
+        raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(emulator.vendors)}")
+    started = time.perf_counter()
+    emulator.reset(demo_data=False if empty else None, vendor=vendor)
+    return {"reset": True, "vendor": vendor, "demo_data": not empty and emulator.settings.demo_data,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+
+
+def seed(emulator: Emulator, document: Any) -> dict[str, dict[str, list[str]]]:
+    """Load a seed document in one transaction; the keys created, by vendor and object."""
+    try:
+        return emulator.seed(document)
+    except SeedError as error:
+        raise BadRequest(str(error)) from None
+
+
+# ------------------------------------------------------------------------------------------------------ state
+
+
+def state_summary(emulator: Emulator) -> dict[str, dict[str, int]]:
+    """Each vendor's objects with how many records each holds."""
+    with emulator.database.transaction() as session:
+        return {
+            vendor.name: {name: session.scalar(select(func.count()).select_from(model))
+                          for name, model in vendor.state_objects.items()}
+            for vendor in emulator.vendors.values()
+        }
+
+
+def state_model(emulator: Emulator, vendor_name: str, object_name: str) -> type[Base]:
+    """The model of a vendor's state object, its name matched without regard to case."""
+    vendor = emulator.vendors.get(vendor_name)
+    if vendor is None:
+        raise BadRequest(f"unknown vendor {vendor_name!r}: the vendors are {', '.join(emulator.vendors)}")
+    by_lower_name = {name.lower(): model for name, model in vendor.state_objects.items()}
+    model = by_lower_name.get(object_name.lower())
+    if model is None:
+        raise BadRequest(f"{vendor_name} has no object {object_name!r}: "
+                         f"its objects are {', '.join(vendor.state_objects)}")
+    return model
+
+
+def state_filters(emulator: Emulator, vendor_name: str, object_name: str,
+                  arguments: Mapping[str, str]) -> tuple[dict[str, str], dict[str, int | None]]:
+    """A state query's arguments split into column filters and paging (`limit`, `offset`, unless the object has
+    columns of those names), every filter checked to name a column."""
+    columns = state_columns(emulator, vendor_name, object_name)
+    filters, paging = {}, {}
+    for name, value in arguments.items():
+        if name in PAGING and name not in columns:
+            paging[name] = whole_number(value, name)
+            continue
+        if name not in columns:
+            raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
+        filters[name] = value
+    return filters, paging
+
+
+def state_columns(emulator: Emulator, vendor_name: str, object_name: str) -> list[str]:
+    return [column.name for column in state_model(emulator, vendor_name, object_name).__table__.columns]
+
+
+def state_records(emulator: Emulator, vendor_name: str, object_name: str, filters: Mapping[str, str] | None = None,
+                  *, limit: int | None = None, offset: int | None = None) -> dict:
+    """A vendor object's stored records, in key order, where each column of `filters` equals its value (given as
+    text, read as the column's type: GUIDs in any notation, numbers, booleans, ISO dates)."""
+    model = state_model(emulator, vendor_name, object_name)
+    statement = _state_query(model, object_name, filters or {}).order_by(*model.__table__.primary_key.columns)
+    statement = statement.limit(limit).offset(offset or 0)
+    with emulator.database.transaction() as session:
+        records = [_record(model, row) for row in session.scalars(statement)]
+    return {"vendor": vendor_name, "object": object_name, "count": len(records), "records": records}
+
+
+def state_count(emulator: Emulator, vendor_name: str, object_name: str,
+                filters: Mapping[str, str] | None = None) -> int:
+    """How many records `state_records` finds with these filters, without limit or offset."""
+    model = state_model(emulator, vendor_name, object_name)
+    statement = select(func.count()).select_from(_state_query(model, object_name, filters or {}).subquery())
+    with emulator.database.transaction() as session:
+        return session.scalar(statement)
+
+
+def _state_query(model: type[Base], object_name: str, filters: Mapping[str, str]) -> Select:
+    columns = {column.name: column for column in model.__table__.columns}
+    statement = select(model)
+    for name, value in filters.items():
+        if name not in columns:
+            raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
+        statement = statement.where(columns[name] == _column_value(columns[name], value))
+    return statement
+
+
+# ---------------------------------------------------------------------------------------------------- journal
+
+
+def journal_filters(arguments: Mapping[str, str]) -> dict[str, str]:
+    """The journal's filters (vendor, operation, outcome) among request arguments."""
+    return {name: arguments[name] for name in journal.FILTERS if name in arguments}
+
+
+def journal_entries(emulator: Emulator, filters: Mapping[str, str] | None = None, *, after_id: int | None = None,
+                    before_id: int | None = None, limit: int | None = None, newest_first: bool = False) -> list[dict]:
+    """Journaled calls, oldest first (or newest first), filtered by vendor, operation and outcome (any case)."""
+    with emulator.database.transaction() as session:
+        entries = journal.entries(session, filters or {}, limit=emulator.settings.journal_limit, after_id=after_id,
+                                  before_id=before_id, count=limit, newest_first=newest_first)
+        return [journal.as_json(entry) for entry in entries]
+
+
+def journal_entry(emulator: Emulator, entry_id: int) -> dict:
+    with emulator.database.transaction() as session:
+        entry = journal.entry(session, entry_id, limit=emulator.settings.journal_limit)
+        if entry is None:
+            raise NotFound(f"the journal holds no request {entry_id}")
+        return journal.as_json(entry)
+
+
+def clear_journal(emulator: Emulator) -> None:
+    with emulator.database.transaction() as session:
+        journal.clear(session)
+
+
+@dataclass(frozen=True)
+class JournalFacets:
+    """What the journal holds to filter by: its vendors, operations and outcomes; how many calls, the newest id."""
+
+    vendors: list[str]
+    operations: list[str]
+    outcomes: list[str]
+    total: int
+    newest_id: int | None
+
+
+def journal_facets(emulator: Emulator) -> JournalFacets:
+    with emulator.database.transaction() as session:
+        def values(column) -> list[str]:
+            shown = select(column).where(journal.shown(emulator.settings.journal_limit)).distinct()
+            return sorted(value for value in session.scalars(shown) if value is not None)
+
+        total, newest = session.execute(select(func.count(), func.max(JournalEntry.id)).where(
+            journal.shown(emulator.settings.journal_limit))).one()
+        return JournalFacets(values(JournalEntry.vendor), values(JournalEntry.operation),
+                             values(JournalEntry.outcome), total, newest)
+
+
+def journal_times(emulator: Emulator, filters: Mapping[str, str] | None = None) -> list[tuple[datetime, str]]:
+    """When each journaled call arrived (the emulator's clock) and how it ended, oldest first."""
+    statement = select(JournalEntry.at, JournalEntry.outcome).where(
+        journal.shown(emulator.settings.journal_limit)).order_by(JournalEntry.id)
+    for name, value in (filters or {}).items():
+        statement = statement.where(func.lower(getattr(JournalEntry, name)) == value.lower())
+    with emulator.database.transaction() as session:
+        return [(at, outcome) for at, outcome in session.execute(statement)]
+
+
+# ----------------------------------------------------------------------------------------------------- faults
+
+
+def fault_rules(emulator: Emulator) -> dict:
+    """The rules in the order they draw (with draws, fired, remaining), and each vendor's fault kinds."""
+    with emulator.database.transaction() as session:
+        rules = [_fault_rule(rule) for rule in session.scalars(select(FaultRule).order_by(FaultRule.id))]
+    vendors = {vendor.name: {"fault_kinds": dict(vendor.fault_kinds), "has_tokens": vendor.has_tokens}
+               for vendor in emulator.vendors.values()}
+    return {"rules": rules, "vendors": vendors}
+
+
+def add_fault_rules(emulator: Emulator, items: Iterable[Any]) -> list[dict]:
+    """Add rules as a client writes them (FaultSpec's fields); all or none."""
+    try:
+        specs = [emulator.checked_fault(faults.FaultSpec.model_validate(item)) for item in items]
+    except ValidationError as error:
+        raise BadRequest("; ".join(_validation_message(item) for item in error.errors())) from None
+    except faults.InvalidFaultRule as error:
+        raise BadRequest(str(error)) from None
+    with emulator.database.transaction() as session:
+        return [_fault_rule(faults.add_rule(session, spec)) for spec in specs]
+
+
+def remove_fault_rule(emulator: Emulator, rule_id: int) -> None:
+    with emulator.database.transaction() as session:
+        removed = session.execute(delete(FaultRule).where(FaultRule.id == rule_id)).rowcount
+    if not removed:
+        raise NotFound(f"there is no fault rule {rule_id}")
+
+
+def clear_fault_rules(emulator: Emulator) -> None:
+    with emulator.database.transaction() as session:
+        session.execute(delete(FaultRule))
+
+
+# ------------------------------------------------------------------------------------------------------ clock
+
+
+def get_clock(emulator: Emulator) -> dict:
+    """The emulator's now and its offset from real time."""
+    with emulator.database.transaction() as session:
+        return _clock(session)
+
+
+def set_clock(emulator: Emulator, change: Mapping[str, Any]) -> dict:
+    """Set the clock by one of {"offset_seconds": s}, {"advance_seconds": s} (from where it is now) or
+    {"now": "<ISO 8601>"} (without an offset: UTC); seconds are JSON numbers."""
+    given = [name for name in CLOCK_CHANGES if name in change]
+    if len(given) != 1:
+        raise BadRequest('give one of {"offset_seconds": s}, {"advance_seconds": s}, {"now": "<ISO 8601>"}')
+    with emulator.database.transaction() as session:
+        if given == ["now"]:
+            offset = _instant(change["now"]) - clock.utcnow()
+        else:
+            seconds = change[given[0]]
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+                raise BadRequest(f"{given[0]} must be a number of seconds")
+            try:
+                offset = timedelta(seconds=seconds) + (clock.offset(session) if given == ["advance_seconds"]
+                                                       else timedelta(0))
+                clock.utcnow() + offset
+            except OverflowError:
+                raise BadRequest(f"{given[0]}: the clock would leave the years 1 to 9999") from None
+        clock.set_offset(session, offset)
+        return _clock(session)
+
+
+def reset_clock(emulator: Emulator) -> dict:
+    """Back to real time."""
+    with emulator.database.transaction() as session:
+        clock.set_offset(session, timedelta(0))
+        return _clock(session)
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def flag(value: Any, name: str) -> bool:
+    """A boolean given as JSON or as text (true, 1, false, 0, or nothing)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "1", "false", "0", ""):
+        return value.lower() in ("true", "1")
+    raise BadRequest(f"{name} must be true or false")
+
+
+def whole_number(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise BadRequest(f"{name} must be a whole number")
+    return int(value)
+
+
+def _column_value(column, text: str) -> Any:
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        return text
+    try:
+        if kind is uuid.UUID:
+            return uuid.UUID(text.strip("{}"))
+        if kind is bool:
+            return flag(text, column.name)
+        if kind is datetime:
+            return datetime.fromisoformat(text)
+        return kind(text)
+    except ValueError:
+        raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
+
+
+def _record(model: type[Base], row: Base) -> dict:
+    return {column.name: _plain(getattr(row, column.key)) for column in model.__table__.columns}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _fault_rule(rule: FaultRule) -> dict:
+    return {
+        "id": rule.id, "vendor": rule.vendor, "operation": rule.operation, "action": rule.action,
+        "fault_kind": rule.fault_kind, "latency_ms": rule.latency_ms,
+        "retry_after_seconds": rule.retry_after_seconds, "probability": rule.probability,
+        "remaining": rule.remaining, "seed": rule.seed, "draws": rule.draws, "fired": rule.fired,
+        "configured": rule.configured,
+    }
+
+
+def _clock(session: Session) -> dict:
+    offset = clock.offset(session)
+    return {"now": (clock.utcnow() + offset).isoformat(timespec="milliseconds") + "Z",
+            "offset_seconds": offset.total_seconds()}
+
+
+def _instant(text: Any) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise BadRequest(f"now must be an ISO 8601 date and time, not {text!r}") from None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _validation_message(error: dict) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
