@@ -167,7 +167,7 @@ def _each(build: Callable[[events.Finder, Mapping[str, Any]], Base]) -> Loader:
 
 
 def _web_customer_events(session: Session, finder: events.Finder, now: datetime,
-                         records: list[Mapping[str, Any]]) -> list[Base]:
+                         records: list[Mapping[str, Any]]) -> list[events.CreatedEvent]:
     checked = [events.validate_event(finder, record) for record in records]
     return events.insert_events(session, events.Actor(SEED_USER, now), checked)
 

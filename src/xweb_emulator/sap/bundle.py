@@ -50,6 +50,39 @@ class Addressee:
         return f"account {self.customer.internal_id} and contact person {self.contact_person.internal_id}"
 
 
+class Directory:
+    """The accounts and contact persons a request names, each kind read in one query per 500 identifiers before any
+    node is checked (a bundle of a thousand outbounds would otherwise look each one up on its own)."""
+
+    _CHUNK = 500
+
+    def __init__(self, session: Session, parties: list[Party]) -> None:
+        self.session = session
+        self._by_uuid: dict[type, dict[uuid.UUID, Customer | ContactPerson]] = {}
+        self._by_internal_id: dict[type, dict[str, Customer | ContactPerson]] = {}
+        for model, keys, internal_ids in (
+            (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
+            (ContactPerson, {p.contact_person_uuid for p in parties}, {p.contact_person_internal_id for p in parties}),
+        ):
+            rows = self._read(model, model.uuid, keys) + self._read(model, model.internal_id, internal_ids)
+            self._by_uuid[model] = {row.uuid: row for row in rows}
+            # The first row of an internal ID wins, as a query's .first() would take it.
+            self._by_internal_id[model] = {}
+            for row in rows:
+                self._by_internal_id[model].setdefault(row.internal_id, row)
+
+    def _read(self, model: type, column, wanted: set) -> list:
+        wanted = sorted(value for value in wanted if value is not None)
+        return [row for start in range(0, len(wanted), self._CHUNK)
+                for row in self.session.scalars(select(model).where(column.in_(wanted[start:start + self._CHUNK])))]
+
+    def by_uuid(self, model: type, key: uuid.UUID) -> Customer | ContactPerson | None:
+        return self._by_uuid[model].get(key)
+
+    def by_internal_id(self, model: type, internal_id: str) -> Customer | ContactPerson | None:
+        return self._by_internal_id[model].get(internal_id)
+
+
 @dataclass
 class CampaignScope:
     """One Campaign node under processing: its campaign and the Log items found for it."""
@@ -57,7 +90,9 @@ class CampaignScope:
     session: Session
     now: datetime
     campaign: Campaign
+    directory: Directory
     items: list[LogItem] = field(default_factory=list)
+    _outbounds: dict[tuple[uuid.UUID, uuid.UUID | None], CampaignOutbound] | None = None
 
     def error(self, message: Message, reference: str | None, **values: object) -> None:
         self.items.append(message.item(reference, **values))
@@ -68,16 +103,17 @@ class CampaignScope:
                        allowed=allowed, meaning=ACTION_MEANINGS[allowed])
 
     def addressee(self, node: Node) -> Addressee | None:
-        addressee, items = find_addressee(self.session, node.party, node.reference)
+        addressee, items = find_addressee(self.directory, node.party, node.reference)
         self.items.extend(items)
         return addressee
 
     def outbound(self, addressee: Addressee) -> CampaignOutbound | None:
-        return self.session.scalars(select(CampaignOutbound).where(
-            CampaignOutbound.campaign_uuid == self.campaign.uuid,
-            CampaignOutbound.customer_uuid == addressee.customer.uuid,
-            CampaignOutbound.contact_person_uuid == addressee.contact_person_uuid,
-        ).limit(1)).first()
+        if self._outbounds is None:  # the campaign's outbounds, read once
+            self._outbounds = {}
+            for outbound in self.session.scalars(select(CampaignOutbound).where(
+                    CampaignOutbound.campaign_uuid == self.campaign.uuid)):
+                self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
+        return self._outbounds.get((addressee.customer.uuid, addressee.contact_person_uuid))
 
 
 @dataclass(frozen=True)
@@ -99,12 +135,13 @@ def run(session: Session, now: datetime, bundle: Bundle, campaigns: list[Campaig
     if count > MAX_INSTANCES:
         raise Refused(log.TOO_MANY_INSTANCES.item(None, count=count, limit=MAX_INSTANCES))
     confirmation = Confirmation()
+    directory = Directory(session, [child.party for node in campaigns for child in node.nodes])
     for node in campaigns:
         campaign, items = find_campaign(session, node)
         if campaign is None:
             confirmation.items.extend(items)
             continue
-        scope = CampaignScope(session, now, campaign, items)
+        scope = CampaignScope(session, now, campaign, directory, items)
         changes = _check_campaign(scope, bundle, node)
         confirmation.items.extend(scope.items)
         if any(item.severity == log.ERROR for item in scope.items):
@@ -159,17 +196,17 @@ def find_campaign(session: Session, node: CampaignNode) -> tuple[Campaign | None
     return by_id or by_reference, []
 
 
-def find_addressee(session: Session, party: Party, reference: str | None) -> tuple[Addressee | None, list[LogItem]]:
+def find_addressee(directory: Directory, party: Party, reference: str | None) -> tuple[Addressee | None, list[LogItem]]:
     """The account (and contact person) a node names. Every problem is reported, as the seed's failure sample shows
     both a missing account and its missing contact person."""
     if party.customer_uuid is None and party.customer_internal_id is None:
         return None, [log.ACCOUNT_REQUIRED.item(reference)]
     items: list[LogItem] = []
-    customer = _find(session, Customer, party.customer_uuid, party.customer_internal_id, reference, items,
+    customer = _find(directory, Customer, party.customer_uuid, party.customer_internal_id, reference, items,
                      log.ACCOUNT_MISSING, log.ACCOUNT_IDS_DISAGREE)
     contact_person = None
     if party.contact_person_uuid is not None or party.contact_person_internal_id is not None:
-        contact_person = _find(session, ContactPerson, party.contact_person_uuid, party.contact_person_internal_id,
+        contact_person = _find(directory, ContactPerson, party.contact_person_uuid, party.contact_person_internal_id,
                                reference, items, log.CONTACT_PERSON_MISSING, log.CONTACT_PERSON_IDS_DISAGREE)
     if customer is None or items:
         return None, items
@@ -179,17 +216,17 @@ def find_addressee(session: Session, party: Party, reference: str | None) -> tup
     return Addressee(customer, contact_person), []
 
 
-def _find(session: Session, model: type[Customer] | type[ContactPerson], key: uuid.UUID | None,
+def _find(directory: Directory, model: type[Customer] | type[ContactPerson], key: uuid.UUID | None,
           internal_id: str | None, reference: str | None, items: list[LogItem], missing: Message,
           disagree: Message) -> Customer | ContactPerson | None:
     by_uuid = by_internal_id = None
     if key is not None:
-        by_uuid = session.get(model, key)
+        by_uuid = directory.by_uuid(model, key)
         if by_uuid is None:
             items.append(missing.item(reference, id=str(key).upper()))
             return None
     if internal_id is not None:
-        by_internal_id = session.scalars(select(model).where(model.internal_id == internal_id)).first()
+        by_internal_id = directory.by_internal_id(model, internal_id)
         if by_internal_id is None:
             items.append(missing.item(reference, id=internal_id))
             return None

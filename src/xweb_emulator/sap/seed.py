@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, change_state_id, find_addressee
+from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, Directory, change_state_id, find_addressee
 from xweb_emulator.sap.errors import MalformedRequest
 from xweb_emulator.sap.models import Campaign, CampaignOutbound, ContactPerson, Customer, TrackingLink
 from xweb_emulator.sap.request import indicator, read_party, text, uuid_value
@@ -144,7 +144,8 @@ def _customer(session: Session, record: Mapping) -> Customer:
 
 def _contact_person(session: Session, record: Mapping) -> ContactPerson:
     internal_id = _required(record, "InternalID", "ContactPerson")
-    addressee, items = find_addressee(session, read_party(record), None)
+    party = read_party(record)
+    addressee, items = find_addressee(Directory(session, [party]), party, None)
     if addressee is None:
         raise SeedError(f"ContactPerson {internal_id}: {'; '.join(item.note for item in items)}")
     return ContactPerson(uuid=uuid_value(record, "UUID") or uuid.uuid4(), internal_id=internal_id,
@@ -163,8 +164,10 @@ def _campaign(session: Session, now: datetime, record: Mapping, created: dict[st
         _add(session, created, "TrackingLink", TrackingLink(
             uuid=uuid_value(link, "UUID") or uuid.uuid4(), campaign_uuid=campaign.uuid,
             web_uri=_required(link, "WebURI", f"Campaign {campaign_id} TrackingLink")))
-    for outbound in _records(record, "Outbound"):
-        addressee, items = find_addressee(session, read_party(outbound), None)
+    outbounds = [(outbound, read_party(outbound)) for outbound in _records(record, "Outbound")]
+    directory = Directory(session, [party for _, party in outbounds])
+    for outbound, party in outbounds:
+        addressee, items = find_addressee(directory, party, None)
         if addressee is None:
             raise SeedError(f"Campaign {campaign_id} Outbound: {'; '.join(item.note for item in items)}")
         duplicate = select(CampaignOutbound).where(
