@@ -18,9 +18,8 @@ from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from alembic.migration import MigrationContext
 from pydantic import ValidationError
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from xweb_emulator import __version__, clock, faults, journal
@@ -31,6 +30,8 @@ from xweb_emulator.vendor import SeedError
 
 
 PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
+# Where Alembic keeps the revisions a database is at (read without importing Alembic into every server worker).
+_SCHEMA_REVISIONS = text("SELECT version_num FROM alembic_version")
 CLOCK_CHANGES = ("offset_seconds", "advance_seconds", "now")
 PAGING = ("limit", "offset")
 
@@ -50,7 +51,7 @@ def health(emulator: Emulator) -> dict:
     """Ready, the versions, the database's kind and schema revisions, the vendors."""
     database = emulator.database
     with database.engine.connect() as connection:
-        revisions = sorted(MigrationContext.configure(connection).get_current_heads())
+        revisions = sorted(connection.execute(_SCHEMA_REVISIONS).scalars())
     return {
         "status": "ready",
         "version": __version__,
