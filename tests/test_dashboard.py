@@ -181,12 +181,17 @@ class Dashboard:
 
 
 def _stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.is_enabled()
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:
+        # Caught mid-navigation, Chromium may say so in other words than a stale reference.
+        if "does not belong to the document" in str(error):
+            return True
+        raise
     return False
 
 

@@ -67,7 +67,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Readers (Database.reading) take no write lock: in WAL mode they run beside the writer.
+        # Readers (Database.reading) take no write lock.
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
@@ -131,7 +131,8 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+        self._reading_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
+                                              expire_on_commit=False)
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database if parsed.database and parsed.database != ":memory:" else None
@@ -157,11 +158,11 @@ class Database:
             yield connection
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        """A connection that only reads (Core, no session: it runs before every call). On SQLite it does not wait
-        for, or hold up, writers."""
-        with self._reader.begin() as connection:
-            yield connection
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads (the control plane's queries, the dashboard's polling). On SQLite it neither
+        waits for nor holds up the writers: in WAL mode a reader sees the last commit beside the writer."""
+        with self._reading_sessions.begin() as session:
+            yield session
 
     def upgrade(self) -> None:
         with self._writers.turn() if self._writers is not None else nullcontext(), self.engine.begin() as connection:

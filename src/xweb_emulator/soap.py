@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import logging
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 

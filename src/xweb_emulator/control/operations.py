@@ -89,7 +89,7 @@ def seed(emulator: Emulator, document: Any) -> dict[str, dict[str, list[str]]]:
 
 def state_summary(emulator: Emulator) -> dict[str, dict[str, int]]:
     """Each vendor's objects with how many records each holds."""
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         return {
             vendor.name: {name: session.scalar(select(func.count()).select_from(model))
                           for name, model in vendor.state_objects.items()}
@@ -137,7 +137,7 @@ def state_records(emulator: Emulator, vendor_name: str, object_name: str, filter
     model = state_model(emulator, vendor_name, object_name)
     statement = _state_query(model, object_name, filters or {}).order_by(*model.__table__.primary_key.columns)
     statement = statement.limit(limit).offset(offset or 0)
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         records = [_record(model, row) for row in session.scalars(statement)]
     return {"vendor": vendor_name, "object": object_name, "count": len(records), "records": records}
 
@@ -147,7 +147,7 @@ def state_count(emulator: Emulator, vendor_name: str, object_name: str,
     """How many records `state_records` finds with these filters, without limit or offset."""
     model = state_model(emulator, vendor_name, object_name)
     statement = select(func.count()).select_from(_state_query(model, object_name, filters or {}).subquery())
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         return session.scalar(statement)
 
 
@@ -172,14 +172,14 @@ def journal_filters(arguments: Mapping[str, str]) -> dict[str, str]:
 def journal_entries(emulator: Emulator, filters: Mapping[str, str] | None = None, *, after_id: int | None = None,
                     before_id: int | None = None, limit: int | None = None, newest_first: bool = False) -> list[dict]:
     """Journaled calls, oldest first (or newest first), filtered by vendor, operation and outcome (any case)."""
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         entries = journal.entries(session, filters or {}, limit=emulator.settings.journal_limit, after_id=after_id,
                                   before_id=before_id, count=limit, newest_first=newest_first)
         return [journal.as_json(entry) for entry in entries]
 
 
 def journal_entry(emulator: Emulator, entry_id: int) -> dict:
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         entry = journal.entry(session, entry_id, limit=emulator.settings.journal_limit)
         if entry is None:
             raise NotFound(f"the journal holds no request {entry_id}")
@@ -203,7 +203,7 @@ class JournalFacets:
 
 
 def journal_facets(emulator: Emulator) -> JournalFacets:
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         def values(column) -> list[str]:
             shown = select(column).where(journal.shown(emulator.settings.journal_limit)).distinct()
             return sorted(value for value in session.scalars(shown) if value is not None)
@@ -220,7 +220,7 @@ def journal_times(emulator: Emulator, filters: Mapping[str, str] | None = None) 
         journal.shown(emulator.settings.journal_limit)).order_by(JournalEntry.id)
     for name, value in (filters or {}).items():
         statement = statement.where(func.lower(getattr(JournalEntry, name)) == value.lower())
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         return [(at, outcome) for at, outcome in session.execute(statement)]
 
 
@@ -229,7 +229,7 @@ def journal_times(emulator: Emulator, filters: Mapping[str, str] | None = None) 
 
 def fault_rules(emulator: Emulator) -> dict:
     """The rules in the order they draw (with draws, fired, remaining), and each vendor's fault kinds."""
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         rules = [_fault_rule(rule) for rule in session.scalars(select(FaultRule).order_by(FaultRule.id))]
     vendors = {vendor.name: {"fault_kinds": dict(vendor.fault_kinds), "has_tokens": vendor.has_tokens}
                for vendor in emulator.vendors.values()}
@@ -265,7 +265,7 @@ def clear_fault_rules(emulator: Emulator) -> None:
 
 def get_clock(emulator: Emulator) -> dict:
     """The emulator's now and its offset from real time."""
-    with emulator.database.transaction() as session:
+    with emulator.database.reading() as session:
         return _clock(session)
 
 
