@@ -10,7 +10,7 @@ The seed flows, as the client sees them and as the emulator stored them:
    WEBPhoneGet. A .NET proxy sends every unset nillable member as xsi:nil="true", so netFORUM cannot tell an unset
    member from one the client nulled: it leaves such columns alone (issue 11 part 2);
 5. a bad token's SoapException and the Detail XmlNode a client inspects;
-6. a proxy generated from the bare service address, which relies on ASMX discovery (issue 11 part 3; xfail).
+6. a proxy generated from the bare service address, which relies on ASMX discovery (issue 11 part 3).
 
 Mono, mcs and wsdl come with Debian's mono-devel (scripts/ensure-mono installs it; make test runs that). Where they
 are missing these tests skip, unless XWEB_EMULATOR_TEST_REQUIRE_DOTNET=1 (CI) makes that a failure.
@@ -383,7 +383,6 @@ def test_bad_token_soap_exception_detail(dotnet, emulator):
 # --------------------------------------------------------------------------------- 6. the bare service address
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="ASMX discovery (issue 11 part 3) not built yet")
 def test_proxy_from_the_bare_service_address(toolchain, emulator, tmp_path):
     """`wsdl http://host/…/netForumXML.asmx` reads the service's HTML help page, follows its ?disco link and the
     discovery document's contract reference to the WSDL, as it does against a real ASMX service. (Mono's wsdl looks
