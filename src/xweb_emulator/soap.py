@@ -37,7 +37,8 @@ SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XSD = "http://www.w3.org/2001/XMLSchema"
 _EMPTY_ELEMENT = re.compile(rb"(<[^<>]*[^<> ])/>")
-_SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address")
+_SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address",
+                   "{http://schemas.xmlsoap.org/wsdl/http/}address")
 
 # spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; the
 # pipeline logs what is the emulator's own failure.
