@@ -8,9 +8,9 @@ The seed flows, as the client sees them and as the emulator stored them:
 3. SetCustomerCommunicationPreferences with the documented sample's settings, read back;
 4. WEBPhoneInsert → a sparse WEBPhoneUpdate (only the phone type and the number set on new proxy objects) →
    WEBPhoneGet. A .NET proxy sends every unset nillable member as xsi:nil="true", so netFORUM cannot tell an unset
-   member from one the client nulled: it must leave such columns alone (issue 11 part 2; xfail until then);
+   member from one the client nulled: it leaves such columns alone (issue 11 part 2);
 5. a bad token's SoapException and the Detail XmlNode a client inspects;
-6. a proxy generated from the bare service address, which relies on ASMX discovery (issue 11 part 3; xfail).
+6. a proxy generated from the bare service address, which relies on ASMX discovery (issue 11 part 3).
 
 Mono, mcs and wsdl come with Debian's mono-devel (scripts/ensure-mono installs it; make test runs that). Where they
 are missing these tests skip, unless XWEB_EMULATOR_TEST_REQUIRE_DOTNET=1 (CI) makes that a failure.
@@ -314,9 +314,6 @@ def test_phone_insert_update_get(dotnet, emulator):
     assert not {"cph_unlisted_flag", "cph_primary", "cph_delete_flag", "phn_delete_flag"} & set(sent)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "xsi:nil is taken as 'set to null' (issue 11 part 2): a .NET proxy sends phn_cst_key_owner nil on WEBPhoneInsert, "
-    "so the owner is not defaulted"))
 def test_phone_insert_with_unset_members_gets_the_default_owner(dotnet, emulator):
     inserted = dotnet.run("phone-insert", PREFERENCES_CUSTOMER, *PHONE_INSERT)["inserted"]
 
@@ -337,9 +334,6 @@ FULL_XREF = {
 AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_change_date"}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "xsi:nil is taken as 'set to null' (issue 11 part 2): the sparse update from a .NET proxy wipes "
-    "phn_cst_key_owner, phn_number_display, cph_extension and cph_phn_number_complete"))
 def test_sparse_phone_update_changes_only_the_type_and_the_number(dotnet, emulator):
     emulator.seed({"xweb": {"Phone": [FULL_PHONE], "CustomerPhone": [FULL_XREF]}})
     before = {"phone": one(emulator, "Phone", phn_key=FULL_PHONE["phn_key"]),
@@ -389,7 +383,6 @@ def test_bad_token_soap_exception_detail(dotnet, emulator):
 # --------------------------------------------------------------------------------- 6. the bare service address
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="ASMX discovery (issue 11 part 3) not built yet")
 def test_proxy_from_the_bare_service_address(toolchain, emulator, tmp_path):
     """`wsdl http://host/…/netForumXML.asmx` reads the service's HTML help page, follows its ?disco link and the
     discovery document's contract reference to the WSDL, as it does against a real ASMX service. (Mono's wsdl looks

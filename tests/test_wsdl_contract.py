@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
+from xweb_emulator.xweb.operations import OPERATIONS as emulated_operations
+
 WSDL_PATH = Path(__file__).resolve().parents[1] / "wsdl" / "netForumXML.wsdl"
 VENDOR_WSDL_PATH = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "xWeb-2010.wsdl"
@@ -206,7 +208,8 @@ def test_definitions_namespaces(ours):
     assert main.get("elementFormDefault") == "qualified"
 
 
-def test_single_soap11_service_port(ours):
+def test_service_ports_as_the_vendor_declares_them(ours):
+    """The SOAP 1.1 port, and the HTTP GET and HTTP POST ports ASMX adds (no SOAP 1.2, as the vendor's)."""
     services = ours.findall("wsdl:service", NS)
     assert [s.get("name") for s in services] == ["netForumXML"]
     svc = services[0]
@@ -214,27 +217,84 @@ def test_single_soap11_service_port(ours):
     assert "xweb-emulator" in doc
     ports = svc.findall("wsdl:port", NS)
     assert [(p.get("name"), p.get("binding")) for p in ports] == [
-        ("netForumXMLSoap", "tns:netForumXMLSoap")
+        ("netForumXMLSoap", "tns:netForumXMLSoap"),
+        ("netForumXMLHttpGet", "tns:netForumXMLHttpGet"),
+        ("netForumXMLHttpPost", "tns:netForumXMLHttpPost"),
     ]
     assert ports[0].find("soap:address", NS).get("location") == (
         "http://localhost:8080/xWeb/secure/netForumXML.asmx"
     )
+    for port in ports[1:]:
+        assert port.find(f"{{{HTTP}}}address").get("location") == "http://localhost:8080/xWeb/secure/netForumXML.asmx"
     bindings = ours.findall("wsdl:binding", NS)
-    assert [b.get("name") for b in bindings] == ["netForumXMLSoap"]
+    assert [b.get("name") for b in bindings] == ["netForumXMLSoap", "netForumXMLHttpGet", "netForumXMLHttpPost"]
     soap_binding = bindings[0].find("soap:binding", NS)
     assert soap_binding is not None
     assert soap_binding.get("transport") == "http://schemas.xmlsoap.org/soap/http"
     assert soap_binding.get("style", "document") == "document"
-    # no SOAP 1.2 or HTTP GET/POST bindings
-    assert not ours.xpath("//*[namespace-uri()=$a or namespace-uri()=$b]", a=SOAP12, b=HTTP)
-    assert [p.get("name") for p in ours.findall("wsdl:portType", NS)] == ["netForumXMLSoap"]
+    assert [b.find(f"{{{HTTP}}}binding").get("verb") for b in bindings[1:]] == ["GET", "POST"]
+    assert not ours.xpath("//*[namespace-uri()=$a]", a=SOAP12)
+    assert [p.get("name") for p in ours.findall("wsdl:portType", NS)] == [
+        "netForumXMLSoap", "netForumXMLHttpGet", "netForumXMLHttpPost"]
+
+
+HTTP_OPERATIONS = [op for op in OPERATIONS if emulated_operations[op].http_bindings]
+
+
+@pytest.mark.parametrize("binding", ["netForumXMLHttpGet", "netForumXMLHttpPost"])
+def test_http_bindings_have_the_operations_with_simple_parameters(ours, binding):
+    names = [o.get("name") for o in ours.findall(f"wsdl:binding[@name='{binding}']/wsdl:operation", NS)]
+    assert names == HTTP_OPERATIONS
+    assert [o.get("name") for o in ours.findall(f"wsdl:portType[@name='{binding}']/wsdl:operation", NS)] == names
+
+
+def _http_facts(root, binding, op):
+    """An HTTP binding's operation as the vendor declares it: location, input and output encodings, the messages'
+    parts (the output's element resolved)."""
+    bop = root.find(f"wsdl:binding[@name='{binding}']/wsdl:operation[@name='{op}']", NS)
+    if bop is None:
+        return None
+    pto = root.find(f"wsdl:portType[@name='{binding}']/wsdl:operation[@name='{op}']", NS)
+    index = _schema_index(root)
+
+    def parts(message_ref):
+        message = root.find(f"wsdl:message[@name='{message_ref.split(':')[1]}']", NS)
+        found = []
+        for part in message.findall("wsdl:part", NS):
+            element = part.get("element")
+            found.append((part.get("name"), part.get("type"),
+                          describe(index[("element", _qname(part, element))], index) if element else None))
+        return found
+
+    return (
+        bop.find(f"{{{HTTP}}}operation").get("location"),
+        [etree.tostring(child, method="c14n", exclusive=True).decode() for io in ("input", "output")
+         for child in bop.find(f"wsdl:{io}", NS)],
+        parts(pto.find("wsdl:input", NS).get("message")),
+        parts(pto.find("wsdl:output", NS).get("message")),
+        pto.findtext("wsdl:documentation", namespaces=NS),
+    )
+
+
+@pytest.mark.parametrize("binding", ["netForumXMLHttpGet", "netForumXMLHttpPost"])
+@pytest.mark.parametrize("op", [op for op in VENDOR_OPERATIONS if op in HTTP_OPERATIONS])
+def test_http_bindings_match_vendor(ours, vendor, binding, op):
+    assert _http_facts(ours, binding, op) == _http_facts(vendor, binding, op)
+
+
+def test_the_vendor_binds_over_http_exactly_the_operations_we_do(vendor):
+    """Which of the vendor's operations (among ours) have HTTP GET and POST bindings: the rule XWebOperation
+    .http_bindings follows (simple parameters a query string carries: no Guid)."""
+    for binding in ("netForumXMLHttpGet", "netForumXMLHttpPost"):
+        names = {o.get("name") for o in vendor.findall(f"wsdl:binding[@name='{binding}']/wsdl:operation", NS)}
+        assert sorted(names & set(VENDOR_OPERATIONS)) == sorted(op for op in VENDOR_OPERATIONS if op in HTTP_OPERATIONS)
 
 
 def test_binding_and_porttype_have_exactly_the_operations(ours):
     binding_ops = [o.get("name") for o in _soap_binding(ours).findall("wsdl:operation", NS)]
     assert sorted(binding_ops) == sorted(OPERATIONS)
     assert len(binding_ops) == len(set(binding_ops))
-    pt_ops = [o.get("name") for o in ours.findall("wsdl:portType/wsdl:operation", NS)]
+    pt_ops = [o.get("name") for o in ours.findall("wsdl:portType[@name='netForumXMLSoap']/wsdl:operation", NS)]
     assert sorted(pt_ops) == sorted(OPERATIONS)
 
 
@@ -266,7 +326,7 @@ def test_binding_operation(ours, op):
     if HEADER_RULE[op] == (False, False):
         assert f"{op}AuthorizationToken" not in messages
     # port type -> SoapIn/SoapOut -> request/response elements
-    pto = ours.find(f"wsdl:portType/wsdl:operation[@name='{op}']", NS)
+    pto = ours.find(f"wsdl:portType[@name='netForumXMLSoap']/wsdl:operation[@name='{op}']", NS)
     for io, msg_name, element in (("input", f"{op}SoapIn", op), ("output", f"{op}SoapOut", f"{op}Response")):
         assert pto.find(f"wsdl:{io}", NS).get("message") == f"tns:{msg_name}"
         parts = messages[msg_name].findall("wsdl:part", NS)
@@ -278,7 +338,8 @@ def test_binding_operation(ours, op):
 @pytest.mark.parametrize("op", [o for o in OPERATIONS if o != "GetDateTime"])
 def test_operation_documentation_present(ours, op):
     # GetDateTime is undocumented in the vendor WSDL too.
-    doc = ours.findtext(f"wsdl:portType/wsdl:operation[@name='{op}']/wsdl:documentation", namespaces=NS)
+    doc = ours.findtext(f"wsdl:portType[@name='netForumXMLSoap']/wsdl:operation[@name='{op}']/wsdl:documentation",
+                        namespaces=NS)
     assert doc and doc.strip()
 
 
@@ -341,8 +402,10 @@ def test_zeep_service_and_port(zeep_binding):
     client, _ = zeep_binding
     assert list(client.wsdl.services) == ["netForumXML"]
     ports = client.wsdl.services["netForumXML"].ports
-    assert list(ports) == ["netForumXMLSoap"]
+    assert list(ports) == ["netForumXMLSoap", "netForumXMLHttpGet", "netForumXMLHttpPost"]
     assert type(ports["netForumXMLSoap"].binding).__name__ == "Soap11Binding"
+    assert type(ports["netForumXMLHttpGet"].binding).__name__ == "HttpGetBinding"
+    assert type(ports["netForumXMLHttpPost"].binding).__name__ == "HttpPostBinding"
     assert sorted(client.wsdl.bindings[f"{{{TNS}}}netForumXMLSoap"]._operations) == sorted(OPERATIONS)
 
 

@@ -1,9 +1,13 @@
 """XML ⇄ JSON as the vendors' .NET stacks convert it (Newtonsoft JSON.NET's SerializeXmlNode conventions).
 
-The neutral form of an XML element is what JSON.NET makes of it: a leaf becomes its text (None when empty or
-xsi:nil), an element with children an object keyed by the children's local names, a repeated child a list,
-an attribute a key "@name" (prefixed names keep their prefix: "@xsi:schemaLocation"). Namespaces are not carried:
-every element lives in the one namespace the caller names when converting back.
+The neutral form of an XML element is what JSON.NET makes of it: a leaf becomes its text (None when empty), an
+element with children an object keyed by the children's local names, a repeated child a list, an attribute a key
+"@name" (prefixed names keep their prefix: "@xsi:schemaLocation"). Namespaces are not carried: every element lives
+in the one namespace the caller names when converting back.
+
+Nil is not a value: a member sent with xsi:nil="true" (a .NET proxy's unset member), like a JSON null, is "not
+sent" and is left out of the neutral record; an element sent empty (`<x />`) is there, with None, and clears what it
+names.
 
 One form serves both adapters: SOAP requests are read into it, JSON requests arrive in it, and results are built in
 it, then written out as XML elements or JSON.
@@ -35,6 +39,8 @@ def element_value(element: etree._Element) -> Any:
     value: dict[str, Any] = attributes
     repeated: set[str] = set()  # the names already turned into lists
     for child in children:
+        if is_nil(child):
+            continue  # not sent
         tag = child.tag
         name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag  # the local name, as etree.QName gives it
         child_value = element_value(child)
@@ -45,6 +51,20 @@ def element_value(element: etree._Element) -> Any:
         else:
             value[name] = [value[name], child_value]
             repeated.add(name)
+    return value
+
+
+def is_nil(element: etree._Element) -> bool:
+    """xsi:nil="true" on an element with no content of its own: a member that was not sent."""
+    return element.get(f"{{{XSI}}}nil") in ("true", "1") and len(element) == 0 and not (element.text or "").strip()
+
+
+def without_nulls(value: Any) -> Any:
+    """A JSON value in neutral form: members that are null are left out (not sent), as nil elements are."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
     return value
 
 

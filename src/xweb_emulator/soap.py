@@ -5,6 +5,9 @@
   the first child element).
 - `Soap11`: spyne's SOAP 1.1 with the envelope prefix real .NET servers use (soap:), documents with a DOCTYPE refused
   before anything reads them (no DTD is loaded, no entity resolved), and vendor-shaped faults.
+- `AsmxSoap11`: the same, its answers written as ASP.NET's ASMX writes them (the XML declaration in double quotes,
+  `soap:Envelope` declaring soap, xsi and xsd, each header block and the body's element declaring the service's
+  namespace as the default one, everything below unprefixed, empty elements as `<x />`).
 - `SoapServer`: a spyne application driven by the call pipeline: it reads a call's body into a method context and
   writes that context's result or fault. The vendor's runner, not spyne, runs the operation: the @rpc methods of
   a vendor's service only declare its messages.
@@ -15,6 +18,8 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import logging
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +34,11 @@ from xweb_emulator import jsonnet
 from xweb_emulator.call import Call
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-_SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address")
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XSD = "http://www.w3.org/2001/XMLSchema"
+_EMPTY_ELEMENT = re.compile(rb"(<[^<>]*[^<> ])/>")
+_SOAP_ADDRESSES = ("{http://schemas.xmlsoap.org/wsdl/soap/}address", "{http://schemas.xmlsoap.org/wsdl/soap12/}address",
+                   "{http://schemas.xmlsoap.org/wsdl/http/}address")
 
 # spyne logs every fault a client provokes, with a traceback and the whole request. The client got its fault; the
 # pipeline logs what is the emulator's own failure.
@@ -108,6 +117,64 @@ class Soap11(SpyneSoap11):
         detail = etree.SubElement(fault, "detail")
         if inst.vendor_detail:
             jsonnet.fill(detail, inst.vendor_detail, inst.detail_namespace)
+
+
+class AsmxSoap11(Soap11):
+    """SOAP 1.1 answers as ASP.NET's ASMX writes them (see `asmx_document`); requests are read as by Soap11."""
+
+    def __init__(self, *args: Any, namespace: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.namespace = namespace
+
+    def create_out_string(self, ctx, charset=None) -> None:
+        ctx.out_string = [asmx_document(ctx.out_document, self.namespace)]
+
+
+def asmx_document(envelope: etree._Element, namespace: str) -> bytes:
+    """spyne's answer envelope rewritten as ASMX writes it: `<?xml version="1.0" encoding="utf-8"?>`, then
+    `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each header block, the body's element and a fault
+    detail's element carrying `xmlns="<namespace>"` with every element below it unprefixed; empty elements as
+    `<x />` (XmlTextWriter's space before the slash); no indentation."""
+    out = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap": SOAP11_ENV, "xsi": XSI, "xsd": XSD})
+    for part in envelope:
+        if not isinstance(part.tag, str):
+            continue
+        out_part = etree.SubElement(out, part.tag)
+        for block in part:
+            if not isinstance(block.tag, str):
+                continue
+            if block.tag == f"{{{SOAP11_ENV}}}Fault":
+                _copy_fault(out_part, block, namespace)
+            else:
+                _copy(out_part, block, namespace, top=True)
+    text = etree.tostring(out, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>' + _EMPTY_ELEMENT.sub(rb"\1 />", text)
+
+
+def _copy_fault(parent: etree._Element, fault: etree._Element, namespace: str) -> None:
+    out = etree.SubElement(parent, fault.tag)
+    for child in fault:
+        if not isinstance(child.tag, str):
+            continue
+        if etree.QName(child).localname == "detail":
+            detail = etree.SubElement(out, child.tag)
+            for item in child:
+                if isinstance(item.tag, str):
+                    _copy(detail, item, namespace, top=True)
+        else:
+            etree.SubElement(out, child.tag).text = child.text
+
+
+def _copy(parent: etree._Element, element: etree._Element, namespace: str, top: bool = False) -> None:
+    """`element` and what is below it, the service's namespace the default one from the top element down."""
+    nsmap = {None: namespace} if top and etree.QName(element).namespace == namespace else None
+    out = etree.SubElement(parent, element.tag, nsmap=nsmap)
+    for name, value in element.attrib.items():
+        out.set(name, value)
+    out.text = element.text
+    for child in element:
+        if isinstance(child.tag, str):
+            _copy(out, child, namespace)
 
 
 class SoapServer(ServerBase):

@@ -97,9 +97,10 @@ def _params(operation: XWebOperation, body: Any) -> Any:
 
 
 def _named(operation: XWebOperation, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters under the operation's own names: JSON.NET and ASP.NET bind names without regard to case."""
+    """Parameters under the operation's own names: JSON.NET and ASP.NET bind names without regard to case. A null
+    member is not sent (the neutral form leaves it out, as the SOAP wire leaves out an xsi:nil element)."""
     canonical = {name.lower(): name for name in operation.parameter_names}
-    return {canonical.get(name.lower(), name): value for name, value in params.items()}
+    return {canonical.get(name.lower(), name): value for name, value in jsonnet.without_nulls(dict(params)).items()}
 
 
 def _credentials(request: Request, operation: XWebOperation) -> auth.Credentials:

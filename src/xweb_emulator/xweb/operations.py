@@ -25,6 +25,8 @@ from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 
 Params = Mapping[str, Any]
 SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
+# What ASMX's HTTP GET and POST bindings can read from a query string or a form (its ScalarFormatter: no Guid).
+HTTP_SCALAR_TYPES = frozenset({"String", "Int32", "Boolean", "DateTime"})
 
 
 class Result(Enum):
@@ -67,6 +69,12 @@ class XWebOperation(Operation):
     def simple_parameters(self) -> bool:
         """Whether every parameter is a simple value: the operation may be called with a query string."""
         return all(kind in SIMPLE_TYPES for kind in self.parameter_types)
+
+    @property
+    def http_bindings(self) -> bool:
+        """Whether ASMX binds it to HTTP GET and HTTP POST too (/netForumXML.asmx/<Operation>?name=value), as the
+        vendor's WSDL declares for every operation whose parameters a query string can carry."""
+        return all(kind in HTTP_SCALAR_TYPES for kind in self.parameter_types)
 
     @property
     def result(self) -> Result:

@@ -6,7 +6,7 @@ columns. Customer and Country are read-only context (the vendor documents Custom
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.xweb.errors import InvalidInput
@@ -129,8 +129,10 @@ def _values(session: Session, sections: Sections, section: str) -> dict[str, obj
         values = parse_record(facade, sections.get(section) or {}, unmodelled_columns_allowed=True)
     except InvalidInput as error:
         raise InvalidInput(f"{section}: {error.message}") from None
-    # A sent element with no value clears a column, except keys, which an empty element leaves as they are.
-    values = {name: value for name, value in values.items() if value is not None or not name.endswith("_key")}
+    # A sent element with no value clears a column, except keys (GUID columns: av_key_Type in the vendor's WSDL),
+    # which an empty element leaves as they are. A member not sent (nil) is not in the section at all.
+    keys = {name for name, column in facade.writable_columns.items() if isinstance(column.type, Uuid)}
+    values = {name: value for name, value in values.items() if value is not None or name not in keys}
     check_references(session, facade.model, values)
     return values
 

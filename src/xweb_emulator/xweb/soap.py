@@ -8,16 +8,29 @@ faults for requests that never reach netFORUM (unreadable XML, an unknown method
 
 from __future__ import annotations
 
+import uuid
 from functools import cache
 from typing import Any
 
 from lxml import etree
-from spyne import Application, Boolean, ComplexModel, DateTime, Fault, Integer, MethodContext, ServiceBase, Unicode, rpc
+from spyne import (
+    Application,
+    Boolean,
+    ComplexModel,
+    DateTime,
+    Fault,
+    Integer,
+    MethodContext,
+    ServiceBase,
+    Unicode,
+    XmlAttribute,
+    rpc,
+)
 from spyne.error import ResourceNotFoundError
 
 from xweb_emulator import jsonnet
 from xweb_emulator.call import Answer, Call
-from xweb_emulator.soap import DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, declared
+from xweb_emulator.soap import AsmxSoap11, DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, declared
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string
@@ -30,6 +43,8 @@ _SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Bool
 class AuthorizationToken(ComplexModel):
     __namespace__ = NAMESPACE
     Token = Unicode
+    actor = XmlAttribute(Unicode, ns=Soap11.ns_soap_env)
+    """soap:actor: a fresh GUID on Authenticate's answer, as captured from live tenants; absent elsewhere."""
 
 
 TOKEN_HEADER = (AuthorizationToken,)
@@ -43,7 +58,7 @@ def soap_action(environ: dict) -> str | None:
 class SoapWire(Wire):
     def __init__(self) -> None:
         application = Application([_service()], tns=NAMESPACE, name="netForumXML",
-                                  in_protocol=Soap11(validator=None), out_protocol=Soap11())
+                                  in_protocol=Soap11(validator=None), out_protocol=AsmxSoap11(namespace=NAMESPACE))
         self._server = SoapServer(application)
 
     def read(self, call: Call) -> Incoming:
@@ -62,7 +77,8 @@ class SoapWire(Wire):
                         wire_state=ctx)
 
     def write(self, call: Call, incoming: Incoming, reply: Reply) -> Answer:
-        header = AuthorizationToken(Token=reply.token) if reply.token is not None else None
+        actor = str(uuid.uuid4()) if incoming.operation.issues_token else None
+        header = AuthorizationToken(Token=reply.token, actor=actor) if reply.token is not None else None
         return Answer(200, _CONTENT_TYPE, self._server.write(incoming.wire_state, reply.result, header))
 
     def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:

@@ -1,6 +1,6 @@
-"""netFORUM xWeb as the emulator reaches it: the SOAP endpoint (with its WSDL) and the JSON twin, the runner's
-hooks (tokens, a fault killing the token it came with), the records a test may inspect, the faults a rule may
-inject."""
+"""netFORUM xWeb as the emulator reaches it: the SOAP endpoint (with its WSDL, discovery and help pages), its HTTP
+GET and POST bindings, and the JSON twin; the runner's hooks (tokens, a fault killing the token it came with), the records a test may inspect, the
+faults a rule may inject."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
-from xweb_emulator.call import Answer, Call
+from xweb_emulator.call import Call
 from xweb_emulator.settings import Settings
-from xweb_emulator.soap import wsdl_document
 from xweb_emulator.vendor import Document, Endpoint, Incoming, SeedError, Vendor
 from xweb_emulator.xweb import auth, models
+from xweb_emulator.xweb.documents import service_document
 from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, XWebError, injected
 from xweb_emulator.xweb.facade import Actor
+from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
-from xweb_emulator.xweb.operations import OPERATIONS, Reply, XWebOperation, operation_named
+from xweb_emulator.xweb.operations import Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
 from xweb_emulator.xweb.soap import SoapWire, soap_action
 
@@ -59,6 +60,7 @@ class XWeb(Vendor):
         super().__init__(settings)
         self._soap = SoapWire()
         self._json = JsonWire()
+        self._http = HttpBindingsWire(SOAP_PATH)
 
     def route(self, request: Request) -> Endpoint | Document | None:
         path = request.path.rstrip("/") or "/"
@@ -67,6 +69,10 @@ class XWeb(Vendor):
                 return _SERVICE_DOCUMENT
             action = soap_action(request.environ)
             return Endpoint(self._soap, action.rsplit("/", 1)[-1] if action else None)
+        if path.lower().startswith(SOAP_PATH.lower() + "/"):
+            name = path[len(SOAP_PATH) + 1:]
+            operation = operation_named(name)
+            return Endpoint(self._http, operation.name if operation else name)
         match = _JSON_METHOD.match(path)
         if match is None:
             return None
@@ -137,27 +143,11 @@ class XWeb(Vendor):
         settings = self.settings
         return [
             f"xWeb SOAP    {base_url}{SOAP_PATH}   (WSDL: {base_url}{SOAP_PATH}?WSDL)",
+            f"xWeb HTTP    {base_url}{SOAP_PATH}/<Operation>?name=value   (GET, or a form POST)",
             f"xWeb JSON    {base_url}{JSON_PREFIX}<Method>",
             f"xWeb user    {settings.xweb_user} / {settings.xweb_password}   "
             f"(tokens: {settings.xweb_token_expiration}, {settings.xweb_token_timeout_minutes} min)",
         ]
 
 
-def _service_document(request: Request) -> Answer:
-    """GET on the .asmx: the WSDL with ?WSDL, else ASMX's service page."""
-    if "wsdl" in (key.lower() for key in request.args):
-        return Answer(200, [("Content-Type", "text/xml; charset=utf-8")],
-                      wsdl_document("netForumXML.wsdl", request.base_url))
-    return Answer(200, [("Content-Type", "text/html; charset=utf-8")], _service_page(request.base_url).encode())
-
-
-_SERVICE_DOCUMENT = Document(_service_document)
-
-
-def _service_page(address: str) -> str:
-    items = "".join(f"<li>{name}</li>" for name in OPERATIONS)
-    return (
-        "<!DOCTYPE html><html><head><title>netForumXML</title></head><body><h1>netForumXML</h1>"
-        f"<p>xweb-emulator's netFORUM xWeb endpoint ({NAMESPACE}). The service description is at "
-        f"<a href='{address}?WSDL'>{address}?WSDL</a>. Operations:</p><ul>{items}</ul></body></html>"
-    )
+_SERVICE_DOCUMENT = Document(service_document)
