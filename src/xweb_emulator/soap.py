@@ -19,7 +19,6 @@ import copy
 import importlib.resources
 import logging
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
