@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from xweb_emulator.xweb.models import (
 )
 
 XWEB = "http://www.avectra.com/2005/"
+GUID = re.compile(r"[{]?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[}]?")
 # The records clients write and read (not the tokens and failure counts that every call may touch).
 DOMAIN_MODELS = (Country, PhoneType, Customer, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
                  CustomerMessagingActivity)
@@ -99,3 +101,34 @@ def fault(response: requests.Response) -> dict[str, str | None]:
         "kind": etree.QName(kind).localname if kind is not None else None,
         "message": kind.findtext("x:XWebException/x:Message", namespaces=NS) if kind is not None else None,
     }
+
+
+def canonical(document: bytes, renames: dict[str, str] | None = None, *, values: bool = True) -> str:
+    """The document canonicalized, indentation dropped, GUIDs, the fault's actor and texts that are values replaced
+    by placeholders; element names renamed by `renames` (another operation of the same shape)."""
+    root = etree.fromstring(document)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        qname = etree.QName(element)
+        for old, new in (renames or {}).items():
+            if old in qname.localname:
+                element.tag = f"{{{qname.namespace}}}{qname.localname.replace(old, new)}" if qname.namespace else (
+                    qname.localname.replace(old, new))
+                break
+        if element.text is not None and not element.text.strip():
+            element.text = None
+        if element.tail is not None and not element.tail.strip():
+            element.tail = None
+        if len(element) == 0 and element.text is not None:
+            if etree.QName(element).localname == "faultactor":
+                element.text = "{address}"
+            elif GUID.fullmatch(element.text.strip()):
+                element.text = "{guid}" if values else "{value}"
+            elif not values and etree.QName(element).localname not in ("faultcode", "Number", "Line", "Source",
+                                                                        "ErrorType"):
+                element.text = "{value}"
+        for name, value in element.attrib.items():
+            if GUID.fullmatch(value):
+                element.set(name, "{guid}")
+    return etree.tostring(root, method="c14n").decode()

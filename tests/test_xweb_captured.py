@@ -10,18 +10,16 @@ header; an xWeb fault of the same kind), the operation's name set aside too.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
 
-from support import XWEB
+from support import XWEB, canonical
 
 CAPTURED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "captured"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-GUID = re.compile(r"[{]?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[}]?")
 SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
 
 pytestmark = pytest.mark.skipif(not CAPTURED.is_dir(), reason=(
@@ -30,37 +28,6 @@ pytestmark = pytest.mark.skipif(not CAPTURED.is_dir(), reason=(
 
 def captured(name: str) -> bytes:
     return (CAPTURED / name).read_bytes()
-
-
-def canonical(document: bytes, renames: dict[str, str] | None = None, *, values: bool = True) -> str:
-    """The document canonicalized, indentation dropped, GUIDs, the fault's actor and texts that are values replaced
-    by placeholders; element names renamed by `renames` (another operation of the same shape)."""
-    root = etree.fromstring(document)
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        qname = etree.QName(element)
-        for old, new in (renames or {}).items():
-            if old in qname.localname:
-                element.tag = f"{{{qname.namespace}}}{qname.localname.replace(old, new)}" if qname.namespace else (
-                    qname.localname.replace(old, new))
-                break
-        if element.text is not None and not element.text.strip():
-            element.text = None
-        if element.tail is not None and not element.tail.strip():
-            element.tail = None
-        if len(element) == 0 and element.text is not None:
-            if etree.QName(element).localname == "faultactor":
-                element.text = "{address}"
-            elif GUID.fullmatch(element.text.strip()):
-                element.text = "{guid}" if values else "{value}"
-            elif not values and etree.QName(element).localname not in ("faultcode", "Number", "Line", "Source",
-                                                                        "ErrorType"):
-                element.text = "{value}"
-        for name, value in element.attrib.items():
-            if GUID.fullmatch(value):
-                element.set(name, "{guid}")
-    return etree.tostring(root, method="c14n").decode()
 
 
 def soap(emulator, operation: str, body: str = "", token: str | None = None) -> requests.Response:

@@ -21,7 +21,7 @@ import requests
 import zeep
 from lxml import etree
 
-from support import NS, SOAP_ENV, XWEB, fault, parse, response_token
+from support import NS, SOAP_ENV, XWEB, canonical, fault, parse, response_token
 from xweb_emulator.clock import utcnow
 from xweb_emulator.xweb.models import AuthenticationToken, CustomerMessagingActivity
 
@@ -204,6 +204,14 @@ def test_sample_insert_answers_in_the_documented_shape(emulator):
     assert len(keys) == 2 and len(set(keys)) == 2
     assert all(GUID.fullmatch(key) for key in keys), keys
     assert GUID.fullmatch(response_token(response))
+
+
+def test_sample_insert_answers_the_vendors_sample_byte_for_byte_but_values(emulator):
+    """The seed's documented answer and ours, canonicalized (every prefix and namespace declaration counts): only the
+    keys and the token differ."""
+    sample = SAMPLE_RESPONSE.read_bytes().replace(b"***************************", str(uuid.uuid4()).encode())
+
+    assert canonical(replay_sample(emulator).content) == canonical(sample)
 
 
 def test_sample_insert_stores_every_sent_value(emulator):
