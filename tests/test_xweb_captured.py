@@ -21,6 +21,7 @@ from support import XWEB, canonical
 CAPTURED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "captured"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
+SAMPLE_PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"  # the customer of the seed's samples
 
 pytestmark = pytest.mark.skipif(not CAPTURED.is_dir(), reason=(
     f"the captured xWeb envelopes ({CAPTURED}) are not on this machine: they live beside the project, not in it"))
@@ -109,3 +110,27 @@ def test_answers_are_written_as_asmx_writes_them(emulator):
     assert '<GetFacadeObjectResponse xmlns="http://www.avectra.com/2005/"><GetFacadeObjectResult><CustomerObjects ' in text
     assert "<cst_change_user />" in text
     assert "tns:" not in text and "/>" not in text.replace(" />", "")
+
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def seed_sample_response(seed: str) -> bytes:
+    """The 'Sample Response' envelope a vendor seed document shows."""
+    text = (SEEDS / seed).read_text(encoding="utf-8")
+    start = text.index("<soap:Envelope", text.index("Sample Response"))
+    return text[start:text.index("</soap:Envelope>", start) + len("</soap:Envelope>")].encode()
+
+
+def test_set_preferences_answers_the_vendors_sample_byte_for_byte_but_the_token(emulator):
+    setting = "<ns:MailingListSetting><ns:mailing_list_key>{key}</ns:mailing_list_key><ns:status>OptIn</ns:status>" \
+              "</ns:MailingListSetting>"
+    mailing_list = emulator.state("xweb", "MailingList")[0]["mlt_key"]
+    response = soap(emulator, "SetCustomerCommunicationPreferences",
+                    f"<ns:customerKey>{SAMPLE_PREFERENCES_CUSTOMER}</ns:customerKey>"
+                    f"<ns:preferences>{setting.format(key=mailing_list)}</ns:preferences>", emulator.authenticate())
+
+    assert response.status_code == 200, response.text
+    sample = seed_sample_response("xweb-set-customer-communication-preferences.txt").replace(
+        b"**************", b"00000000-0000-0000-0000-000000000000")
+    assert canonical(response.content) == canonical(sample)
