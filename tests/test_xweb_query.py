@@ -298,6 +298,8 @@ WHERE_CLAUSES = [
     ("cst_name LIKE 'A[_]B%'", ["under"]),
     ("cst_name LIKE '%[%]'", ["under"]),
     ("cst_name LIKE 'a!_b%' ESCAPE '!'", ["under"]),
+    ("cst_name LIKE '%!%' ESCAPE '!'", ["under"]),
+    ("cst_name LIKE '%[t]emp'", ["path"]),
     ("cst_name NOT LIKE 'a!_b%' ESCAPE '!'", ["obrien", "jonesy", "jones", "axb", "path", "emile", "smith"]),
     ("cst_name LIKE 'c:\\t%'", ["path"]),
     ("cst_name LIKE NULL", []),
@@ -597,3 +599,9 @@ def test_an_object_must_have_its_key_and_default_columns():
 def test_column_names_are_found_in_any_case():
     assert CUSTOMER.column_named("CST_Name") == "cst_name"
     assert CUSTOMER.column_named("cst_nope") is None
+
+
+def test_an_object_is_itself_and_no_other():
+    same_table = QueryableObject.of_table("Customer", customers, ("cst_name", "cst_recno"))
+    assert CUSTOMER == CUSTOMER and CUSTOMER != same_table
+    assert len({CUSTOMER, same_table}) == 2

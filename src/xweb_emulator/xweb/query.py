@@ -72,9 +72,11 @@ _DATE_CONVERSION_FAILED = "Conversion failed when converting date and/or time fr
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _LIKE_ESCAPE = "\\"
+_LIKE_SPECIAL_CHARACTERS = (_LIKE_ESCAPE, "%", "_")
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: SQLAlchemy columns answer == with SQL, not with a truth value.
+@dataclass(frozen=True, eq=False)
 class QueryableObject:
     """An object GetQuery reads: its name, the rows it reads (a table, a join or a subquery), the columns clients may
     name (in listing order, under the names clients use), its primary key and its default list columns."""
@@ -140,7 +142,7 @@ def build_query(find_object: Callable[[str], QueryableObject], object_name: str 
                 now: datetime) -> ObjectQuery:
     """The query GetQuery(szObjectName, szColumnList, szWhereClause, szOrderBy) runs. `find_object` looks the object
     up by the name szObjectName gives (without its @TOP) and raises for one it does not know; `now` is what
-    GETDATE() means. Raises InvalidInput with the message the client gets; nothing has run by then."""
+    GETDATE() means. Raises InvalidInput, with the message the client gets, before any statement exists."""
     target = parse_object_name(object_name, default_row_cap)
     queryable = find_object(target.name)
     for text in (column_list, where_clause, order_by):
@@ -188,9 +190,8 @@ def _parsed(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
     """`text` parsed as T-SQL into one `into` node (after `prefix`, which says what the text is), or "Invalid query.".
     sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not."""
     try:
-        tokens = sqlglot.tokenize(text, read="tsql")
-        if not tokens or tokens[-1].token_type is TokenType.COMMA or any(token.token_type is TokenType.SEMICOLON
-                                                            for token in tokens):
+        token_types = [token.token_type for token in sqlglot.tokenize(text, read="tsql")]
+        if not token_types or token_types[-1] is TokenType.COMMA or TokenType.SEMICOLON in token_types:
             raise InvalidInput(INVALID_QUERY)
         return sqlglot.parse_one(prefix + text, read="tsql", into=into)
     except sqlglot.errors.SqlglotError:
@@ -289,6 +290,7 @@ _SQL_TYPE_NAMES = {"boolean": "bit", "guid": "uniqueidentifier", "datetime": "da
                    "decimal": "numeric", "string": "varchar"}
 # The kinds a literal can be, in SQL Server's data type precedence: comparing two, the lower is converted.
 _VALUE_KINDS_BY_PRECEDENCE = ((str, "string"), (int, "integer"), (Decimal, "decimal"), (datetime, "datetime"))
+_VALUE_PRECEDENCE = [kind for _, kind in _VALUE_KINDS_BY_PRECEDENCE]
 
 Value = str | int | Decimal | datetime | bool | None
 
@@ -463,7 +465,7 @@ class _Condition:
         # Two values (1=1): decided here, converted as SQL Server would, strings case-insensitively.
         if left is None or right is None:
             return _unknown()
-        kind = max(_value_kind(left), _value_kind(right), key=[kind for _, kind in _VALUE_KINDS_BY_PRECEDENCE].index)
+        kind = max(_value_kind(left), _value_kind(right), key=_VALUE_PRECEDENCE.index)
         left, right = _as_kind(left, kind), _as_kind(right, kind)
         if kind == "string":
             left, right = _ascii_lower(left), _ascii_lower(right)
@@ -538,22 +540,19 @@ def _number(text: str) -> int | Decimal:
 def _like_pattern(pattern: str, escape: str | None) -> str:
     """A T-SQL LIKE pattern rewritten for LIKE … ESCAPE '\\' on SQLite and PostgreSQL: % and _ stay wildcards, a
     character escaped with the client's ESCAPE character or bracketed alone ('[_]') is literal."""
-    literal_characters = {_LIKE_ESCAPE, "%", "_"}
     rewritten = []
     position = 0
     while position < len(pattern):
-        character = pattern[position]
-        if character == escape and position + 1 < len(pattern):
-            character, position = pattern[position + 1], position + 2
-        elif character == "[" and pattern.find("]", position + 2) != -1:
-            closing = pattern.find("]", position + 2)
-            if closing != position + 2 or pattern[position + 1] == "^":
-                raise InvalidInput(INVALID_QUERY)
-            character, position = pattern[position + 1], closing + 1
-        else:
-            position += 1
-            if character in ("%", "_"):
-                rewritten.append(character)
-                continue
-        rewritten.append(_LIKE_ESCAPE + character if character in literal_characters else character)
+        character, position = pattern[position], position + 1
+        class_end = pattern.find("]", position + 1) if character == "[" else -1
+        if character == escape and position < len(pattern):
+            character, position = pattern[position], position + 1
+        elif class_end != -1:
+            if class_end != position + 1 or pattern[position] == "^":
+                raise InvalidInput(INVALID_QUERY)  # a set or a range of characters
+            character, position = pattern[position], class_end + 1
+        elif character in ("%", "_"):
+            rewritten.append(character)
+            continue
+        rewritten.append(_LIKE_ESCAPE + character if character in _LIKE_SPECIAL_CHARACTERS else character)
     return "".join(rewritten)
