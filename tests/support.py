@@ -27,6 +27,25 @@ from xweb_emulator.xweb.models import (
 
 XWEB = "http://www.avectra.com/2005/"
 GUID = re.compile(r"[{]?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}[}]?")
+# Demo records the samples name (see xweb/seed.py), and a phone whose every column holds a value, for a sparse
+# update to leave alone.
+PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"
+SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
+WORK_PHONE_TYPE = "3445f817-a38f-483a-aabe-b8d3c084832b"  # the vendor's default cph_pht_key
+MOBILE_PHONE_TYPE = "243f7447-c38b-473f-be84-dbedd2f1f55e"
+UNITED_STATES = "0f4a8c42-9d5e-4f4b-a6c1-6a1d3b1f0a01"
+
+FULL_PHONE = {
+    "phn_key": "5b0e4c1a-6d2f-4a8e-9c3b-7f1d2e3a4b01", "phn_cst_key_owner": PREFERENCES_CUSTOMER,
+    "phn_number": "800-555-0800", "phn_number_display": "(800) 555-0800", "phn_cty_key": UNITED_STATES,
+}
+FULL_XREF = {
+    "cph_key": "5b0e4c1a-6d2f-4a8e-9c3b-7f1d2e3a4b02", "cph_cst_key": PREFERENCES_CUSTOMER,
+    "cph_phn_key": FULL_PHONE["phn_key"], "cph_pht_key": WORK_PHONE_TYPE, "cph_unlisted_flag": 1,
+    "cph_phn_number_complete": "+1 800-555-0800 x12", "cph_extension": "12", "cph_primary": 0,
+}
+AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_change_date"}
+
 # The records clients write and read (not the tokens and failure counts that every call may touch).
 DOMAIN_MODELS = (Country, PhoneType, Customer, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
                  CustomerMessagingActivity)

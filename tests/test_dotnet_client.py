@@ -30,7 +30,16 @@ import pytest
 import requests
 from lxml import etree
 
-from support import XWEB
+from support import (
+    AUDIT_COLUMNS,
+    FULL_PHONE,
+    FULL_XREF,
+    MOBILE_PHONE_TYPE,
+    PREFERENCES_CUSTOMER,
+    UNITED_STATES,
+    WORK_PHONE_TYPE,
+    XWEB,
+)
 
 REQUIRE_DOTNET = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_DOTNET") == "1"
 HERE = Path(__file__).resolve().parent
@@ -46,11 +55,6 @@ SOAP_BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 # Demo records (xweb/seed.py).
-SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
-PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"
-WORK_PHONE_TYPE = "3445f817-a38f-483a-aabe-b8d3c084832b"  # the vendor's default cph_pht_key
-MOBILE_PHONE_TYPE = "243f7447-c38b-473f-be84-dbedd2f1f55e"
-UNITED_STATES = "0f4a8c42-9d5e-4f4b-a6c1-6a1d3b1f0a01"
 INSTRUCTORS, ACCREDITATION, CONFERENCE = (
     "b31c52e4-29c1-4a65-8c53-0626342c920d",
     "6cc179ee-99c3-4b6b-8bab-36574550a5e5",
@@ -321,17 +325,6 @@ def test_phone_insert_with_unset_members_gets_the_default_owner(dotnet, emulator
     assert one(emulator, "Phone", phn_key=inserted["phn_key"])["phn_cst_key_owner"] == PREFERENCES_CUSTOMER
 
 
-# A phone whose every column holds a value, for the sparse update to leave alone.
-FULL_PHONE = {
-    "phn_key": "5b0e4c1a-6d2f-4a8e-9c3b-7f1d2e3a4b01", "phn_cst_key_owner": PREFERENCES_CUSTOMER,
-    "phn_number": "800-555-0800", "phn_number_display": "(800) 555-0800", "phn_cty_key": UNITED_STATES,
-}
-FULL_XREF = {
-    "cph_key": "5b0e4c1a-6d2f-4a8e-9c3b-7f1d2e3a4b02", "cph_cst_key": PREFERENCES_CUSTOMER,
-    "cph_phn_key": FULL_PHONE["phn_key"], "cph_pht_key": WORK_PHONE_TYPE, "cph_unlisted_flag": 1,
-    "cph_phn_number_complete": "+1 800-555-0800 x12", "cph_extension": "12", "cph_primary": 0,
-}
-AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_change_date"}
 
 
 def test_sparse_phone_update_changes_only_the_type_and_the_number(dotnet, emulator):
