@@ -128,7 +128,7 @@ class Pipeline:
                 connection.rollback()
                 error = vendor.internal_error(call)
                 call.fail(error)
-                answer = endpoint.wire.write_error(call, incoming, error)
+                answer = _error_answer(vendor, endpoint.wire, call, incoming, error)
                 vendor.after_fault(call, error)
                 self._journal(call, answer, decision)
                 connection.commit()
@@ -142,15 +142,17 @@ class Pipeline:
         work = connection.begin_nested() if savepoint else None
         try:
             incoming = wire.read(call)
+            # The whole answer is built here, before anything commits: a failure to write it (text no encoding
+            # holds) fails the call, whose writes are rolled back below.
             answer = wire.write(call, incoming, vendor.run(call, incoming))
         except EmulatorError as error:
             if call.error is None:  # raised by the wire itself
                 call.fail(error)
-            answer = wire.write_error(call, incoming, error)
+            answer = _error_answer(vendor, wire, call, incoming, error)
         except Exception:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))
-            answer = wire.write_error(call, incoming, call.error)
+            answer = _error_answer(vendor, wire, call, incoming, call.error)
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)
         if keep:
@@ -182,6 +184,23 @@ class Pipeline:
             fault_rule_id=call.fault_rule_id, request_body=call.body,
             response_body=answer.body if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
+
+
+def _error_answer(vendor: Vendor, wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
+    """The vendor's error as its wire writes it; should the wire fail at that too (an emulator bug), the vendor's
+    internal error without what the request held, and at worst a plain 500: every call gets an answer that is
+    journalled."""
+    try:
+        return wire.write_error(call, incoming, error)
+    except Exception:
+        log.exception("%s %s: writing the error failed", vendor.name, call.operation)
+    internal = vendor.internal_error(call)
+    call.fail(internal)
+    try:
+        return wire.write_error(call, None, internal)
+    except Exception:
+        log.exception("%s %s: writing the internal error failed", vendor.name, call.operation)
+        return Answer.text(500, "The emulator failed to handle this request; nothing was written.")
 
 
 def _after(answer: Answer | None, decision: Decision) -> Answer | None:

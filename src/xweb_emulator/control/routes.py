@@ -39,6 +39,7 @@ from werkzeug.routing import Map, Rule
 from xweb_emulator import __version__, clock, faults, journal
 from xweb_emulator.db import Base
 from xweb_emulator.emulator import Emulator
+from xweb_emulator.inputs import UnreadableJson, read_json
 from xweb_emulator.models import FaultRule
 from xweb_emulator.vendor import SeedError
 
@@ -257,9 +258,9 @@ def _json_body(request: Request, default: Any = None) -> Any:
             raise BadRequest("the request body must be JSON")
         return default
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the request body is not valid JSON: {error}") from None
+        return read_json(data)
+    except UnreadableJson as error:
+        raise BadRequest(f"the request body is not valid JSON: {error.json_net}") from None
 
 
 def _json_object(request: Request, default: dict | None = None) -> dict:

@@ -1,0 +1,97 @@
+"""What a hostile or merely unlucky client meets (issue 13): an answer that cannot be written rolls the call back and
+is journalled; input no vendor stack would read is refused in the vendor's words before anything runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from control_support import journal, json_call
+from crmcom_support import event, login, nothing_written, refused
+from support import Emulator
+from xweb_emulator.crmcom.rest import RestWire
+from xweb_emulator.xweb.json_api import JsonWire
+
+BULK = "customer_events/bulk/web/create"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _bulk_body(token: str, identifier: str) -> str:
+    # json.dumps writes a lone surrogate as the escape \\udfff, as the issue's client sent it.
+    return json.dumps({"token": token, "web_customer_events_set": [event(identifier)]})
+
+
+# ------------------------------------------------------------------ defect 1: an answer that cannot be written
+
+
+def test_a_lone_surrogate_is_refused_as_unreadable_and_nothing_is_stored(emulator: Emulator):
+    token = login(emulator)
+    with nothing_written(emulator):
+        response = requests.post(emulator.crmcom_url(BULK), data=_bulk_body(token, "bad-\udfff"),
+                                 headers=JSON_HEADERS, timeout=30)
+    refused(response, "InvalidJSONException", "Invalid Unicode Escape")
+    (entry,) = journal(emulator, vendor="crmcom", operation=BULK)
+    assert (entry["outcome"], entry["status"]) == ("InvalidJSONException", 200)
+
+
+def test_an_answer_that_cannot_be_written_rolls_the_call_back(emulator: Emulator, monkeypatch):
+    """Defect 1 itself: the answer is built before the commit, so a failure to build it stores nothing and
+    answers the vendor's error, journalled (it answered HTTP 500 "nothing was written" with the event stored)."""
+    token = login(emulator)
+
+    def unwritable(self, call, incoming, data):
+        return json.dumps({"data": "bad-\udfff"}, ensure_ascii=False).encode()
+
+    monkeypatch.setattr(RestWire, "write", unwritable)
+    with nothing_written(emulator):
+        response = requests.post(emulator.crmcom_url(BULK), data=_bulk_body(token, "fine"), headers=JSON_HEADERS,
+                                 timeout=30)
+    refused(response, "SystemException", http_status=500)
+    (entry,) = journal(emulator, vendor="crmcom", operation=BULK)
+    assert (entry["outcome"], entry["status"], entry["user"]) == ("SystemException", 500,
+                                                                  emulator.settings.crmcom_user)
+
+
+def test_an_error_that_cannot_be_written_is_still_answered_and_journalled(emulator: Emulator, monkeypatch):
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "\udfff", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(JsonWire, "write", broken)
+    monkeypatch.setattr(JsonWire, "write_error", broken)
+    with emulator.nothing_written():
+        response = json_call(emulator, "GetVersion")
+    assert response.status_code == 500
+    assert "UnicodeEncodeError" not in response.text
+    (entry,) = journal(emulator, vendor="xweb", operation="GetVersion")
+    assert (entry["outcome"], entry["status"]) == ("SystemExceptionInfo", 500)
+
+
+@pytest.mark.parametrize("body, phrase", [
+    ('{"GetVersion": {"x": "bad-\\udfff"}}', "Bad JSON escape sequence: \\udfff."),
+    (b'{"GetVersion": {"x": "\xff"}}', "Unexpected character encountered while parsing value"),
+    ("[" * 5000 + "]" * 5000, "The reader's MaxDepth of 64 has been exceeded."),
+    ('{"a":' * 100 + "1" + "}" * 100, "The reader's MaxDepth of 64 has been exceeded."),
+    ("x", "Unexpected character encountered while parsing value: x. Path '', line 1, position 1."),
+    ('{"GetVersion": ', "Unexpected end when reading JSON."),
+])
+def test_xweb_json_refuses_unreadable_bodies_in_json_nets_words(emulator: Emulator, body, phrase):
+    with emulator.nothing_written():
+        response = requests.post(emulator.json_url("GetVersion"), data=body, headers=JSON_HEADERS,
+                                 auth=(emulator.settings.xweb_user, emulator.settings.xweb_password), timeout=30)
+    assert response.status_code == 400, response.text
+    assert phrase in response.json()["SystemExceptionInfo"]["XWebException"]["Message"], response.text
+    (entry,) = journal(emulator, vendor="xweb")
+    assert entry["status"] == 400
+
+
+@pytest.mark.parametrize("body", ["[" * 100000, '{"token": ' * 3000, b'{"token": "\xc3\x28"}',
+                                  '{"token": "\\ud800"}'])
+def test_crmcom_refuses_unreadable_bodies_in_the_envelope(emulator: Emulator, body):
+    with nothing_written(emulator):
+        response = requests.post(emulator.crmcom_url(BULK), data=body, headers=JSON_HEADERS, timeout=30)
+    status = refused(response, "InvalidJSONException")
+    assert "Expecting" not in status["message"] and "char " not in status["message"]
+    (entry,) = journal(emulator, vendor="crmcom")
+    assert entry["outcome"] == "InvalidJSONException"
