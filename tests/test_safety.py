@@ -10,7 +10,7 @@ import requests
 
 from control_support import journal, json_call
 from crmcom_support import event, login, nothing_written, refused
-from support import Emulator
+from support import Emulator, fault
 from xweb_emulator.crmcom.rest import RestWire
 from xweb_emulator.xweb.json_api import JsonWire
 
@@ -95,3 +95,34 @@ def test_crmcom_refuses_unreadable_bodies_in_the_envelope(emulator: Emulator, bo
     assert "Expecting" not in status["message"] and "char " not in status["message"]
     (entry,) = journal(emulator, vendor="crmcom")
     assert entry["outcome"] == "InvalidJSONException"
+
+
+# ------------------------------------------------------------------ defect 3: configured users are the only users
+
+
+def test_a_user_no_longer_configured_is_removed_with_its_tokens(emulator: Emulator, emulator_with):
+    old_soap_token = emulator.authenticate()
+    old_crmcom_token = login(emulator)
+    demo = emulator.settings
+
+    other = emulator_with(xweb_user="other", xweb_password="other-pw", crmcom_user="other",
+                          crmcom_password="other-pw")
+
+    for server in (emulator, other):
+        refused_login = server.soap("Authenticate", f"<ns:userName>{demo.xweb_user}</ns:userName>"
+                                                    f"<ns:password>{demo.xweb_password}</ns:password>")
+        assert fault(refused_login)["kind"] == "InvalidCredentialsExceptionInfo"
+        basic = requests.post(server.json_url("GetVersion"), json={"GetVersion": {}},
+                              auth=(demo.xweb_user, demo.xweb_password), timeout=30)
+        assert basic.status_code == 500 and "InvalidCredentials" in basic.text, basic.text
+        assert fault(server.soap("GetVersion", token=old_soap_token))["kind"] == "InvalidTokenExceptionInfo"
+        refused(requests.post(server.crmcom_url("authentication/token"), timeout=30, json={
+            "username": demo.crmcom_user, "password": demo.crmcom_password,
+            "organisation": demo.crmcom_organisation}), "InvalidCredentialsException")
+        refused(requests.get(server.crmcom_url("customer_events/web/show"), timeout=30,
+                             params={"token": old_crmcom_token, "customer_event_identifier": "number=1"}),
+                "InvalidTokenException")
+    # The configured ones work.
+    assert other.authenticate()
+    assert login(other)
+    assert [user["user_name"] for user in other.state("xweb", "User")] == ["other"]
