@@ -126,3 +126,74 @@ def test_a_user_no_longer_configured_is_removed_with_its_tokens(emulator: Emulat
     assert other.authenticate()
     assert login(other)
     assert [user["user_name"] for user in other.state("xweb", "User")] == ["other"]
+
+
+# ------------------------------------------------------------------ defect 6: a safe control plane
+
+
+@pytest.mark.parametrize("headers", [
+    {"Content-Type": "text/plain", "Origin": "http://evil.example"},
+    {"Content-Type": "application/json", "Origin": "http://evil.example"},
+    {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+    {"Content-Type": "text/plain"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+])
+def test_a_cross_site_or_non_json_control_request_changes_nothing(emulator: Emulator, headers):
+    before = emulator.state("crmcom", "WebCustomerEvent")
+    response = requests.post(f"{emulator.base_url}/_emulator/reset", data='{"empty": true}', headers=headers,
+                             timeout=30)
+    assert response.status_code in (403, 415), response.text
+    assert response.json()["error"]
+    assert emulator.state("crmcom", "WebCustomerEvent") == before
+
+
+def test_a_same_origin_json_control_request_is_carried_out(emulator: Emulator):
+    response = requests.post(f"{emulator.base_url}/_emulator/reset", json={"empty": True},
+                             headers={"Origin": emulator.base_url, "Sec-Fetch-Site": "same-origin"}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert emulator.state("crmcom", "WebCustomerEvent") == []
+
+
+def test_a_control_token_guards_every_control_request(emulator: Emulator, emulator_with):
+    guarded = emulator_with(control_token="s3cret")
+    url = f"{guarded.base_url}/_emulator/"
+    for method, path in (("GET", "health"), ("GET", "state"), ("POST", "reset")):
+        response = requests.request(method, url + path, json={} if method == "POST" else None, timeout=30)
+        assert response.status_code == 401, response.text
+        assert requests.request(method, url + path, json={} if method == "POST" else None, timeout=30,
+                                headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert requests.get(url + "health", headers={"Authorization": "Bearer s3cret"}, timeout=30).status_code == 200
+    assert requests.get(url + "health", headers={"X-Emulator-Token": "s3cret"}, timeout=30).status_code == 200
+    # The testing client sends the token its settings hold.
+    assert guarded.health()["status"] == "ready"
+    # Vendor calls need no control token.
+    assert guarded.authenticate()
+
+
+def test_passwords_are_neither_shown_nor_journalled(emulator: Emulator):
+    settings = emulator.settings
+    for vendor, user_object in (("xweb", "User"), ("crmcom", "User")):
+        for record in emulator.state(vendor, user_object):
+            assert record["password"] == "***"
+    emulator.authenticate()
+    login(emulator)
+    json_call(emulator, "Authenticate", {"userName": settings.xweb_user, "password": settings.xweb_password},
+              basic=False)
+    bodies = [entry["request"]["body"] for entry in journal(emulator)]
+    assert len(bodies) == 3
+    for body in bodies:
+        assert "***" in body, body
+        assert f"password>{settings.xweb_password}<" not in body, body
+        assert f'"password": "{settings.crmcom_password}"' not in body.replace('":"', '": "'), body
+
+
+def test_a_warning_when_the_control_plane_is_exposed_without_a_token():
+    from xweb_emulator.server import exposure_warning
+    from xweb_emulator.settings import Settings
+
+    assert exposure_warning(Settings(host="0.0.0.0"))
+    assert exposure_warning(Settings(host="192.168.1.5"))
+    assert exposure_warning(Settings(host="127.0.0.1")) is None
+    assert exposure_warning(Settings(host="::1")) is None
+    assert exposure_warning(Settings(host="0.0.0.0", control_token="x")) is None
+    assert exposure_warning(Settings(host="0.0.0.0", control_plane=False)) is None

@@ -59,6 +59,8 @@ def main() -> None:
 @click.option("--demo-data/--no-demo-data", default=None, help="Load the demo records into an empty database.")
 @click.option("--control-plane/--no-control-plane", default=None,
               help="Serve /_emulator/ (reset, seed, state, journal, faults, clock). Default: on")
+@click.option("--control-token", help="A secret every /_emulator/ request must present (Authorization: Bearer <token> "
+                                     "or X-Emulator-Token). Default: none")
 @click.option("--journal-limit", type=int, help="Vendor calls the request journal keeps, 0 for none. Default: 1000")
 @click.option("--journal-body-bytes", type=int, help="Bytes of each body the journal keeps. Default: 65536")
 @click.option("--fault", "faults", multiple=True, metavar="JSON",

@@ -20,6 +20,7 @@ On SQLite the writers' queue is held from step 3 to 11, so the rollback and that
 from __future__ import annotations
 
 import io
+import re
 import logging
 import socket
 import time
@@ -33,6 +34,7 @@ from werkzeug.wsgi import get_input_stream
 
 from xweb_emulator import clock, faults, journal
 from xweb_emulator.call import Answer, Call
+from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
@@ -64,8 +66,11 @@ class Pipeline:
             environ.pop("wsgi.input_terminated", None)
             request = Request(environ)
             if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
-                return self._control_plane(request)(environ, start_response)
-            answer = self._route(request, body)
+                answer = guard.refusal(request, self.emulator.settings.control_token)
+                if answer is None:
+                    return self._control_plane(request)(environ, start_response)
+            else:
+                answer = self._route(request, body)
         except RequestEntityTooLarge:
             answer = Answer.text(413, "The request body is larger than this emulator accepts "
                                       f"({self.emulator.settings.max_request_bytes} bytes).")
@@ -180,8 +185,8 @@ class Pipeline:
             at=call.now, vendor=call.vendor, operation=call.operation, user=call.user,
             outcome=call.outcome or f"HTTP {status}", status=status,
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
-            method=request.method, path=request.full_path.rstrip("?"), client_address=request.remote_addr,
-            fault_rule_id=call.fault_rule_id, request_body=call.body,
+            method=request.method, path=masked_path(request.full_path.rstrip("?")),
+            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=masked(call.body),
             response_body=answer.body if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
 
@@ -201,6 +206,25 @@ def _error_answer(vendor: Vendor, wire, call: Call, incoming: Incoming | None, e
     except Exception:
         log.exception("%s %s: writing the internal error failed", vendor.name, call.operation)
         return Answer.text(500, "The emulator failed to handle this request; nothing was written.")
+
+
+_PASSWORD_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?password\s*>)",
+                               re.IGNORECASE | re.DOTALL)
+_PASSWORD_MEMBER = re.compile(rb'("password"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def masked(body: bytes) -> bytes:
+    """A request body as the journal keeps it: any password in it (xWeb Authenticate's password element, a JSON
+    "password" member such as CRM.COM's login or JSON Authenticate) replaced by ***."""
+    if b"assword" not in body and b"ASSWORD" not in body:
+        return body
+    body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
+    return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
+
+
+def masked_path(path: str) -> str:
+    return _PASSWORD_PARAMETER.sub(r"\1***", path) if "assword" in path.lower() else path
 
 
 def _after(answer: Answer | None, decision: Decision) -> Answer | None:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     control_plane: bool = Field(True, description="Serve /_emulator/ (reset, seed, state, journal, faults, clock).")
     journal_limit: int = Field(1000, ge=0, description="Vendor calls the request journal keeps (0: none).")
     journal_body_bytes: int = Field(64 * 1024, ge=0, description="Bytes of each request and response body kept.")
+    control_token: str | None = Field(None, description="When set, every /_emulator/ request must present it "
+                                                          "(Authorization: Bearer <token> or X-Emulator-Token).")
     faults: tuple[FaultSpec, ...] = Field((), description="Fault rules in force from start-up and after every reset.")
 
     xweb_user: str = "demo"
@@ -51,7 +53,7 @@ class Settings(BaseSettings):
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that reproduce them, for server worker processes."""
         values = self.model_dump()
-        return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items()}
+        return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items() if value is not None}
 
 
 def _env_text(value: object) -> str:

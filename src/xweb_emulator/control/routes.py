@@ -137,6 +137,8 @@ class ControlPlane:
                 continue
             if name not in columns:
                 raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
+            if name in MASKED:
+                raise BadRequest(f"{object_name} cannot be filtered on its {name}")
             statement = statement.where(columns[name] == _column_value(columns[name], value))
         statement = statement.order_by(*model.__table__.primary_key.columns)
         statement = statement.limit(_count(request, "limit")).offset(_count(request, "offset") or 0)
@@ -304,8 +306,15 @@ def _column_value(column, text: str) -> Any:
         raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
 
 
+MASK = "***"
+MASKED = frozenset({"password"})
+"""The columns /state never shows (nor filters on): the vendors' users' passwords."""
+
+
 def _record(model: type[Base], row: Base) -> dict:
-    return {column.name: _plain(getattr(row, column.key)) for column in model.__table__.columns}
+    # Passwords are never shown: a user object's password column reads as ***.
+    return {column.name: MASK if column.name in MASKED else _plain(getattr(row, column.key))
+            for column in model.__table__.columns}
 
 
 def _plain(value: Any) -> Any:
