@@ -197,3 +197,51 @@ def test_a_warning_when_the_control_plane_is_exposed_without_a_token():
     assert exposure_warning(Settings(host="::1")) is None
     assert exposure_warning(Settings(host="0.0.0.0", control_token="x")) is None
     assert exposure_warning(Settings(host="0.0.0.0", control_plane=False)) is None
+
+
+# ------------------------------------------------------------------ defect 5: every input gets the vendor's error
+
+
+@pytest.mark.parametrize("query", ["limit=99999999999999999999", "limit=²", "offset=١٢", "limit=-1",
+                                   "after_id=99999999999999999999"])
+def test_control_plane_numbers_are_validated(emulator: Emulator, query):
+    path = "requests" if "after_id" in query else "state/xweb/Customer"
+    response = requests.get(f"{emulator.base_url}/_emulator/{path}?{query}", timeout=30)
+    assert response.status_code == 400, response.text
+    assert "whole number" in response.json()["error"]
+
+
+@pytest.mark.parametrize("rule", [{"count": 1e20}, {"count": 10**30}, {"seed": 10**30},
+                                  {"retry_after_seconds": 10**30}])
+def test_fault_rule_numbers_too_large_for_a_database_are_a_400(emulator: Emulator, rule):
+    response = requests.post(f"{emulator.base_url}/_emulator/faults", timeout=30,
+                             json={"vendor": "xweb", "action": "throttle", **rule})
+    assert response.status_code == 400, response.text
+    assert emulator.fault_rules() == []
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "١٢"])
+def test_a_state_filter_out_of_range_is_a_400(emulator: Emulator, value):
+    response = requests.get(f"{emulator.base_url}/_emulator/state/xweb/AuthenticationFailures",
+                            params={"failures": value}, timeout=30)
+    assert response.status_code == 400, response.text
+
+
+INTERNAL_WORDING = ("Error:", "Error(", "<string>", "XML_PARSE", "libxml", "Traceback", "codec", "NoneType",
+                    "xmlParse", "Expecting")
+
+
+@pytest.mark.parametrize("body", [b"", b"x", b"<a>", b"\xff\xfe<a/>", b"<a>&#0;</a>",
+                                  ("<a>" * 400 + "</a>" * 400).encode(),
+                                  b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                                  b"<soap:Body></soap:Body></soap:Envelope>"])
+def test_unreadable_xml_is_refused_in_dotnets_words(emulator: Emulator, body):
+    with emulator.nothing_written():
+        response = emulator.post_soap("GetVersion", body)
+    assert response.status_code == 500, response.text
+    text = response.text
+    assert "Server was unable to read request. ---&gt; " in text, text
+    assert "Root element is missing." in text or "There is an error in XML document (" in text, text
+    assert not any(phrase in text.replace("soap:Client", "") for phrase in INTERNAL_WORDING), text
+    (entry,) = journal(emulator, vendor="xweb")
+    assert entry["status"] == 500 and entry["outcome"] != "HTTP 500"

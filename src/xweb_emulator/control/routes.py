@@ -43,6 +43,8 @@ from xweb_emulator.inputs import UnreadableJson, read_json
 from xweb_emulator.models import FaultRule
 from xweb_emulator.vendor import SeedError
 
+MAX_INTEGER = 2**63 - 1
+"""The largest integer both databases store."""
 _PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
 
 
@@ -61,11 +63,13 @@ class ControlPlane:
             Rule("/_emulator/state/<vendor>/<object_name>", endpoint=self.state, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.requests, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.clear_requests, methods=["DELETE"]),
-            Rule("/_emulator/requests/<int:entry_id>", endpoint=self.request_entry, methods=["GET"]),
+            Rule(f"/_emulator/requests/<int(max={MAX_INTEGER}):entry_id>", endpoint=self.request_entry,
+                 methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.fault_rules, methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.add_fault_rules, methods=["POST"]),
             Rule("/_emulator/faults", endpoint=self.clear_fault_rules, methods=["DELETE"]),
-            Rule("/_emulator/faults/<int:rule_id>", endpoint=self.remove_fault_rule, methods=["DELETE"]),
+            Rule(f"/_emulator/faults/<int(max={MAX_INTEGER}):rule_id>", endpoint=self.remove_fault_rule,
+                 methods=["DELETE"]),
             Rule("/_emulator/clock", endpoint=self.clock, methods=["GET"]),
             Rule("/_emulator/clock", endpoint=self.set_clock, methods=["POST"]),
             Rule("/_emulator/clock", endpoint=self.reset_clock, methods=["DELETE"]),
@@ -284,8 +288,9 @@ def _count(request: Request, name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a whole number")
+    # str.isdigit() takes non-ASCII digits ("²", "١"): only 0-9, and within the databases' 64-bit integers.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+        raise BadRequest(f"{name} must be a whole number from 0 to {MAX_INTEGER}")
     return int(value)
 
 
@@ -301,6 +306,11 @@ def _column_value(column, text: str) -> Any:
             return _flag(text, column.name)
         if kind is datetime:
             return datetime.fromisoformat(text)
+        if kind is int:
+            number = int(text) if text.strip().lstrip("+-").isascii() else int("x")
+            if abs(number) > MAX_INTEGER:
+                raise ValueError(text)
+            return number
         return kind(text)
     except ValueError:
         raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
