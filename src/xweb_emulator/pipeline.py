@@ -23,8 +23,11 @@ import io
 import re
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from http import HTTPStatus
 
 from sqlalchemy import select
@@ -57,20 +60,35 @@ class Pipeline:
     def __init__(self, emulator: Emulator, control_plane: ControlPlaneApp | None = None) -> None:
         self.emulator = emulator
         self._control_plane = control_plane
+        settings = emulator.settings
+        # Only requests whose body is in are let in, `threads` at a time: the server runs more threads than that
+        # (server.py), so that clients trickling their bodies cannot starve the calls. On the in-process server
+        # (werkzeug) bodies are read by threads of their own against the deadline, and cut off with 408 there.
+        self._readers = ThreadPoolExecutor(max_workers=reader_threads(settings.threads), thread_name_prefix="body")
+        self._admitted = threading.BoundedSemaphore(settings.threads)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        settings = self.emulator.settings
         try:
-            body = _bounded_body(environ, self.emulator.settings.max_request_bytes)
+            body = self._read_body(environ)
             # Whoever reads the body next (the control plane, a document) reads our bounded copy.
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             request = Request(environ)
-            if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
-                answer = guard.refusal(request, self.emulator.settings.control_token)
-                if answer is None:
-                    return self._control_plane(request)(environ, start_response)
-            else:
-                answer = self._route(request, body)
+            with self._admitted:
+                if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
+                    answer = guard.refusal(request, settings.control_token)
+                    if answer is None:
+                        # The control plane's answers are built whole before they leave (JSON documents).
+                        response = self._control_plane(request)
+                        if hasattr(response, "make_sequence"):
+                            response.make_sequence()
+                        return response(environ, start_response)
+                else:
+                    answer = self._route(request, body)
+        except BodyReadTimeout:
+            answer = Answer.text(408, f"The request body did not arrive within {settings.body_read_timeout_seconds:g}"
+                                      " seconds.", [("Connection", "close")])
         except RequestEntityTooLarge:
             answer = Answer.text(413, "The request body is larger than this emulator accepts "
                                       f"({self.emulator.settings.max_request_bytes} bytes).")
@@ -82,6 +100,30 @@ class Pipeline:
         start_response(_STATUS_LINES.get(answer.status, str(answer.status)),
                        [*answer.headers, ("Content-Length", str(len(answer.body)))])
         return [answer.body]
+
+    def _read_body(self, environ: dict) -> bytes:
+        settings = self.emulator.settings
+        declared = environ.get("CONTENT_LENGTH")
+        if declared == "0" or (not declared and not environ.get("HTTP_TRANSFER_ENCODING")
+                               and environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS", "DELETE")):
+            return b""
+        connection = environ.get("werkzeug.socket")
+        if connection is None:
+            # granian: its WSGI body is read by the thread it called the application on, or not at all (read from
+            # another thread, it stalls the interpreter until the body is in: measured on granian 2.8), and it has
+            # no body-read timeout of its own. The slow client holds one of the server's extra threads (server.py),
+            # never a slot of the calls, until its body is in or it goes away.
+            return _bounded_body(environ, settings.max_request_bytes)
+        reading = self._readers.submit(_bounded_body, environ, settings.max_request_bytes)
+        try:
+            return reading.result(timeout=settings.body_read_timeout_seconds)
+        except FutureTimeout:
+            # The reader is stuck in the socket: end its reading side (the 408 still goes out on the other).
+            try:
+                connection.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            raise BodyReadTimeout() from None
 
     def _route(self, request: Request, body: bytes) -> Answer | None:
         for vendor in self.emulator.vendors.values():
@@ -234,10 +276,20 @@ def _after(answer: Answer | None, decision: Decision) -> Answer | None:
     return answer
 
 
+class BodyReadTimeout(Exception):
+    """The client did not send its whole body within the deadline."""
+
+
+def reader_threads(threads: int) -> int:
+    """Threads that may be reading request bodies at once (and request threads the server runs): room for slow
+    clients beyond the `threads` calls that run at once."""
+    return threads * 4 + 16
+
+
 def _bounded_body(environ: dict, limit: int) -> bytes:
     """The request body, refused past `limit` bytes whether the client declared its length or sent it chunked."""
     declared = environ.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge()
     body = get_input_stream(environ, max_content_length=None).read(limit + 1)
     if len(body) > limit:

@@ -11,7 +11,7 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from xweb_emulator.app import prepare_database
-from xweb_emulator.pipeline import CONTROL_PREFIX
+from xweb_emulator.pipeline import CONTROL_PREFIX, reader_threads
 from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
@@ -40,7 +40,9 @@ def serve(settings: Settings) -> None:
         port=port,
         interface=Interfaces.WSGI,
         workers=settings.workers,
-        blocking_threads=settings.threads,
+        # More threads than calls run at once (the pipeline admits `threads`): a client trickling its body holds
+        # one of the others until the body-read deadline, not a slot of the calls.
+        blocking_threads=reader_threads(settings.threads),
         log_access=False,
     ).serve()
 

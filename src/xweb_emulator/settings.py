@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     threads: int = Field(8, ge=1, description="Request threads per worker process.")
     database_url: str = "sqlite:///xweb-emulator.db"
     max_request_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Larger request bodies are refused with 413.")
+    body_read_timeout_seconds: float = Field(30.0, gt=0, le=3600, description="A request whose body has not "
+                                             "arrived whole within this many seconds is answered 408.")
     demo_data: bool = Field(True, description="Load the vendor samples' records into a database that has none.")
 
     # The test harness's own means (xweb_emulator.control).
