@@ -77,7 +77,8 @@ def authenticate(
     """A token for a user whose password is right. Each attempt is counted before its password is checked, in one
     atomic statement, so that N parallel guesses check at most `fail_count` passwords before the lock-out; on
     PostgreSQL the count is committed at once (a transaction of its own), so that concurrent calls see it."""
-    attempts, locked_until = _count_attempt(session, user_name, client_address, now)
+    # Counted per user name and client address as far as the columns hold them (no user's name is longer).
+    attempts, locked_until = _count_attempt(session, user_name[:64], client_address[:64], now)
     if locked_until is not None and locked_until > now:
         raise LockedCredentials("Credentials Locked Out")
     if policy.fail_count > 0 and attempts > policy.fail_count:
@@ -87,11 +88,11 @@ def authenticate(
     if user is None or user.password != password:
         raise InvalidCredentials(
             "Invalid Credentials Supplied",
-            after_rollback=partial(_count_failure, policy=policy, user_name=user_name,
-                                   client_address=client_address, now=now),
+            after_rollback=partial(_count_failure, policy=policy, user_name=user_name[:64],
+                                   client_address=client_address[:64], now=now),
         )
-    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name,
-                                                         AuthenticationFailures.client_address == client_address))
+    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name[:64],
+                                                         AuthenticationFailures.client_address == client_address[:64]))
     session.execute(delete(AuthenticationToken).where(AuthenticationToken.expires_at <= now))
     return _issue(session.connection(), policy, user_name, now)
 
