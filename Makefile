@@ -10,7 +10,7 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench bench-harness postgresql mono clean
+.PHONY: serve test bench bench-harness bench-fuzz postgresql mono clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
@@ -23,6 +23,9 @@ bench: $(VENV)/.installed-test
 
 bench-harness: $(VENV)/.installed-test
 	$(BIN)/python bench/harness.py $(ARGS)
+
+bench-fuzz: $(VENV)/.installed-test
+	$(BIN)/python bench/fuzz.py $(ARGS)
 
 # PostgreSQL server binaries for the suite's throwaway server (the tests start and stop it themselves).
 postgresql:
