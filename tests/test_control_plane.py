@@ -42,6 +42,8 @@ CONTROL_PATHS = [("GET", "health"), ("POST", "reset"), ("POST", "seed"), ("GET",
                  ("GET", "faults"), ("POST", "faults"), ("DELETE", "faults"), ("GET", "clock"), ("POST", "clock"),
                  ("DELETE", "clock")]
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
 
 @pytest.fixture
 def emulator(xweb_emulator, served) -> Emulator:
@@ -207,7 +209,7 @@ def test_a_seed_the_emulator_cannot_load_is_a_400_naming_the_problem(emulator, d
 
 
 def test_a_seed_that_is_not_json_is_a_400(emulator):
-    assert "JSON" in refusal(control(emulator, "POST", "seed", data=b"{not json"))
+    assert "JSON" in refusal(control(emulator, "POST", "seed", data=b"{not json", headers=JSON_TYPE))
 
 
 # ------------------------------------------------------------------------------------------------------- state
@@ -511,7 +513,7 @@ def test_a_clock_request_it_cannot_follow_is_a_400_and_changes_nothing(emulator,
 
 
 def test_a_clock_request_that_is_not_json_is_a_400(emulator):
-    refusal(control(emulator, "POST", "clock", data=b"advance 60"))
+    refusal(control(emulator, "POST", "clock", data=b"advance 60", headers=JSON_TYPE))
     refusal(control(emulator, "POST", "clock"))
 
 

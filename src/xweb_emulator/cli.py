@@ -56,9 +56,13 @@ def main() -> None:
 @click.option("--crmcom-organisation", help="CRM.COM's organisation. Default: demo")
 @click.option("--crmcom-token-idle-minutes", type=int, help="CRM.COM tokens expire after this idle time. Default: 60")
 @click.option("--max-request-bytes", type=int, help="Largest request body accepted. Default: 10485760")
+@click.option("--body-read-timeout", "body_read_timeout_seconds", type=float,
+              help="Seconds a client has to send its whole request body (then HTTP 408). Default: 30")
 @click.option("--demo-data/--no-demo-data", default=None, help="Load the demo records into an empty database.")
 @click.option("--control-plane/--no-control-plane", default=None,
               help="Serve /_emulator/ (reset, seed, state, journal, faults, clock). Default: on")
+@click.option("--control-token", help="A secret every /_emulator/ request must present (Authorization: Bearer <token> "
+                                     "or X-Emulator-Token). Default: none")
 @click.option("--journal-limit", type=int, help="Vendor calls the request journal keeps, 0 for none. Default: 1000")
 @click.option("--journal-body-bytes", type=int, help="Bytes of each body the journal keeps. Default: 65536")
 @click.option("--fault", "faults", multiple=True, metavar="JSON",

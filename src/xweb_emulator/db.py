@@ -15,7 +15,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -174,6 +175,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def upsert(bind: Connection | Session, table: Table | type[Base]):
+    """An INSERT that can go on to ON CONFLICT DO NOTHING / DO UPDATE (on_conflict_do_nothing, on_conflict_do_update)
+    in the bind's dialect: find-or-create rows in one atomic statement, never a check then an insert that concurrent
+    calls both pass."""
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def alembic_config() -> Config:

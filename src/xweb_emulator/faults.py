@@ -45,15 +45,16 @@ class FaultSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    vendor: str
-    operation: str | None = None
+    vendor: str = Field(max_length=32)
+    operation: str | None = Field(None, max_length=128)
     action: Action
-    fault_kind: str | None = None
+    fault_kind: str | None = Field(None, max_length=64)
     latency_ms: int | None = Field(None, ge=0, le=600_000)
-    retry_after_seconds: int = Field(1, ge=0)
+    retry_after_seconds: int = Field(1, ge=0, le=86_400)
     probability: float = Field(1.0, ge=0, le=1)
-    count: int | None = Field(None, ge=1)
-    seed: int | None = None
+    # Bounded as every database stores integers (a count of 1e20 overflowed SQLite's 64 bits).
+    count: int | None = Field(None, ge=1, le=2**31 - 1)
+    seed: int | None = Field(None, ge=-(2**31), le=2**31 - 1)
 
     @model_validator(mode="after")
     def _complete(self) -> FaultSpec:

@@ -46,9 +46,11 @@ def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int)
     request_body, request_truncated = _capped(entry.request_body, body_bytes)
     response_body, response_truncated = _capped(entry.response_body, body_bytes)
     entry_id = connection.execute(_INSERT, {
-        "at": entry.at, "vendor": entry.vendor, "operation": entry.operation, "user_name": entry.user,
-        "outcome": entry.outcome, "status": entry.status, "duration_ms": round(entry.duration_ms, 3),
-        "method": entry.method, "path": entry.path[:2048], "client_address": entry.client_address,
+        # Capped to the columns' lengths (PostgreSQL refuses longer text): a client chooses what names its call.
+        "at": entry.at, "vendor": entry.vendor[:32], "operation": _cut(entry.operation, 128),
+        "user_name": _cut(entry.user, 255), "outcome": entry.outcome[:64], "status": entry.status,
+        "duration_ms": round(entry.duration_ms, 3), "method": entry.method[:16], "path": _text(entry.path)[:2048],
+        "client_address": _cut(entry.client_address, 64),
         "fault_rule_id": entry.fault_rule_id, "request_body": request_body, "request_truncated": request_truncated,
         "response_body": response_body, "response_truncated": response_truncated,
     }).scalar_one()
@@ -106,6 +108,15 @@ def as_json(entry: JournalEntry) -> dict:
         "request": {"body": entry.request_body, "truncated": entry.request_truncated},
         "response": {"body": entry.response_body, "truncated": entry.response_truncated},
     }
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return None if value is None else _text(value)[:length]
+
+
+def _text(value: str) -> str:
+    """Text every database stores: no lone surrogates, no NUL."""
+    return value.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
 def _capped(body: bytes, limit: int) -> tuple[str, bool]:

@@ -20,10 +20,14 @@ On SQLite the writers' queue is held from step 3 to 11, so the rollback and that
 from __future__ import annotations
 
 import io
+import re
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from http import HTTPStatus
 
 from sqlalchemy import select
@@ -33,6 +37,7 @@ from werkzeug.wsgi import get_input_stream
 
 from xweb_emulator import clock, faults, journal
 from xweb_emulator.call import Answer, Call
+from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
@@ -55,17 +60,35 @@ class Pipeline:
     def __init__(self, emulator: Emulator, control_plane: ControlPlaneApp | None = None) -> None:
         self.emulator = emulator
         self._control_plane = control_plane
+        settings = emulator.settings
+        # Only requests whose body is in are let in, `threads` at a time: the server runs more threads than that
+        # (server.py), so that clients trickling their bodies cannot starve the calls. On the in-process server
+        # (werkzeug) bodies are read by threads of their own against the deadline, and cut off with 408 there.
+        self._readers = ThreadPoolExecutor(max_workers=reader_threads(settings.threads), thread_name_prefix="body")
+        self._admitted = threading.BoundedSemaphore(settings.threads)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        settings = self.emulator.settings
         try:
-            body = _bounded_body(environ, self.emulator.settings.max_request_bytes)
+            body = self._read_body(environ)
             # Whoever reads the body next (the control plane, a document) reads our bounded copy.
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             request = Request(environ)
-            if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
-                return self._control_plane(request)(environ, start_response)
-            answer = self._route(request, body)
+            with self._admitted:
+                if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
+                    answer = guard.refusal(request, settings.control_token)
+                    if answer is None:
+                        # The control plane's answers are built whole before they leave (JSON documents).
+                        response = self._control_plane(request)
+                        if hasattr(response, "make_sequence"):
+                            response.make_sequence()
+                        return response(environ, start_response)
+                else:
+                    answer = self._route(request, body)
+        except BodyReadTimeout:
+            answer = Answer.text(408, f"The request body did not arrive within {settings.body_read_timeout_seconds:g}"
+                                      " seconds.", [("Connection", "close")])
         except RequestEntityTooLarge:
             answer = Answer.text(413, "The request body is larger than this emulator accepts "
                                       f"({self.emulator.settings.max_request_bytes} bytes).")
@@ -77,6 +100,30 @@ class Pipeline:
         start_response(_STATUS_LINES.get(answer.status, str(answer.status)),
                        [*answer.headers, ("Content-Length", str(len(answer.body)))])
         return [answer.body]
+
+    def _read_body(self, environ: dict) -> bytes:
+        settings = self.emulator.settings
+        declared = environ.get("CONTENT_LENGTH")
+        if declared == "0" or (not declared and not environ.get("HTTP_TRANSFER_ENCODING")
+                               and environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS", "DELETE")):
+            return b""
+        connection = environ.get("werkzeug.socket")
+        if connection is None:
+            # granian: its WSGI body is read by the thread it called the application on, or not at all (read from
+            # another thread, it stalls the interpreter until the body is in: measured on granian 2.8), and it has
+            # no body-read timeout of its own. The slow client holds one of the server's extra threads (server.py),
+            # never a slot of the calls, until its body is in or it goes away.
+            return _bounded_body(environ, settings.max_request_bytes)
+        reading = self._readers.submit(_bounded_body, environ, settings.max_request_bytes)
+        try:
+            return reading.result(timeout=settings.body_read_timeout_seconds)
+        except FutureTimeout:
+            # The reader is stuck in the socket: end its reading side (the 408 still goes out on the other).
+            try:
+                connection.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
+            raise BodyReadTimeout() from None
 
     def _route(self, request: Request, body: bytes) -> Answer | None:
         for vendor in self.emulator.vendors.values():
@@ -128,7 +175,7 @@ class Pipeline:
                 connection.rollback()
                 error = vendor.internal_error(call)
                 call.fail(error)
-                answer = endpoint.wire.write_error(call, incoming, error)
+                answer = _error_answer(vendor, endpoint.wire, call, incoming, error)
                 vendor.after_fault(call, error)
                 self._journal(call, answer, decision)
                 connection.commit()
@@ -142,15 +189,17 @@ class Pipeline:
         work = connection.begin_nested() if savepoint else None
         try:
             incoming = wire.read(call)
+            # The whole answer is built here, before anything commits: a failure to write it (text no encoding
+            # holds) fails the call, whose writes are rolled back below.
             answer = wire.write(call, incoming, vendor.run(call, incoming))
         except EmulatorError as error:
             if call.error is None:  # raised by the wire itself
                 call.fail(error)
-            answer = wire.write_error(call, incoming, error)
+            answer = _error_answer(vendor, wire, call, incoming, error)
         except Exception:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))
-            answer = wire.write_error(call, incoming, call.error)
+            answer = _error_answer(vendor, wire, call, incoming, call.error)
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)
         if keep:
@@ -178,10 +227,46 @@ class Pipeline:
             at=call.now, vendor=call.vendor, operation=call.operation, user=call.user,
             outcome=call.outcome or f"HTTP {status}", status=status,
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
-            method=request.method, path=request.full_path.rstrip("?"), client_address=request.remote_addr,
-            fault_rule_id=call.fault_rule_id, request_body=call.body,
+            method=request.method, path=masked_path(request.full_path.rstrip("?")),
+            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=masked(call.body),
             response_body=answer.body if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
+
+
+def _error_answer(vendor: Vendor, wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
+    """The vendor's error as its wire writes it; should the wire fail at that too (an emulator bug), the vendor's
+    internal error without what the request held, and at worst a plain 500: every call gets an answer that is
+    journalled."""
+    try:
+        return wire.write_error(call, incoming, error)
+    except Exception:
+        log.exception("%s %s: writing the error failed", vendor.name, call.operation)
+    internal = vendor.internal_error(call)
+    call.fail(internal)
+    try:
+        return wire.write_error(call, None, internal)
+    except Exception:
+        log.exception("%s %s: writing the internal error failed", vendor.name, call.operation)
+        return Answer.text(500, "The emulator failed to handle this request; nothing was written.")
+
+
+_PASSWORD_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?password\s*>)",
+                               re.IGNORECASE | re.DOTALL)
+_PASSWORD_MEMBER = re.compile(rb'("password"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def masked(body: bytes) -> bytes:
+    """A request body as the journal keeps it: any password in it (xWeb Authenticate's password element, a JSON
+    "password" member such as CRM.COM's login or JSON Authenticate) replaced by ***."""
+    if b"assword" not in body and b"ASSWORD" not in body:
+        return body
+    body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
+    return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
+
+
+def masked_path(path: str) -> str:
+    return _PASSWORD_PARAMETER.sub(r"\1***", path) if "assword" in path.lower() else path
 
 
 def _after(answer: Answer | None, decision: Decision) -> Answer | None:
@@ -191,10 +276,20 @@ def _after(answer: Answer | None, decision: Decision) -> Answer | None:
     return answer
 
 
+class BodyReadTimeout(Exception):
+    """The client did not send its whole body within the deadline."""
+
+
+def reader_threads(threads: int) -> int:
+    """Threads that may be reading request bodies at once (and request threads the server runs): room for slow
+    clients beyond the `threads` calls that run at once."""
+    return threads * 4 + 16
+
+
 def _bounded_body(environ: dict, limit: int) -> bytes:
     """The request body, refused past `limit` bytes whether the client declared its length or sent it chunked."""
     declared = environ.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge()
     body = get_input_stream(environ, max_content_length=None).read(limit + 1)
     if len(body) > limit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 
@@ -10,7 +11,7 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from xweb_emulator.app import prepare_database
-from xweb_emulator.pipeline import CONTROL_PREFIX
+from xweb_emulator.pipeline import CONTROL_PREFIX, reader_threads
 from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
@@ -30,6 +31,9 @@ def serve(settings: Settings) -> None:
         lines.append(f"control      {base}{CONTROL_PREFIX}   (reset, seed, state, requests, faults, clock)")
         lines.append(f"dashboard    {base}{CONTROL_PREFIX}ui/")
     click.echo(f"xweb-emulator listening on {base}\n" + "".join(f"  {line}\n" for line in lines), err=True, nl=False)
+    warning = exposure_warning(settings)
+    if warning:
+        click.secho(f"WARNING: {warning}", err=True, fg="yellow")
     Granian(
         "xweb_emulator.app:wsgi_app",
         factory=True,
@@ -37,9 +41,29 @@ def serve(settings: Settings) -> None:
         port=port,
         interface=Interfaces.WSGI,
         workers=settings.workers,
-        blocking_threads=settings.threads,
+        # More threads than calls run at once (the pipeline admits `threads`): a client trickling its body holds
+        # one of the others until the body-read deadline, not a slot of the calls.
+        blocking_threads=reader_threads(settings.threads),
         log_access=False,
     ).serve()
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """What to say when the control plane is open to other machines with no token to guard it."""
+    if not settings.control_plane or settings.control_token or _loopback(settings.host):
+        return None
+    return (f"the control plane ({CONTROL_PREFIX}: reset, seed, state, journal) is served on {settings.host}, "
+            "reachable from other machines, with no token: anyone who reaches it can reset or read the emulator. "
+            "Set --control-token (XWEB_EMULATOR_CONTROL_TOKEN), serve on 127.0.0.1, or --no-control-plane.")
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _free_port(host: str) -> int:

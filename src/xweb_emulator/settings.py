@@ -22,12 +22,16 @@ class Settings(BaseSettings):
     threads: int = Field(8, ge=1, description="Request threads per worker process.")
     database_url: str = "sqlite:///xweb-emulator.db"
     max_request_bytes: int = Field(10 * 1024 * 1024, ge=1, description="Larger request bodies are refused with 413.")
+    body_read_timeout_seconds: float = Field(30.0, gt=0, le=3600, description="A request whose body has not "
+                                             "arrived whole within this many seconds is answered 408.")
     demo_data: bool = Field(True, description="Load the vendor samples' records into a database that has none.")
 
     # The test harness's own means (xweb_emulator.control).
     control_plane: bool = Field(True, description="Serve /_emulator/ (reset, seed, state, journal, faults, clock).")
     journal_limit: int = Field(1000, ge=0, description="Vendor calls the request journal keeps (0: none).")
     journal_body_bytes: int = Field(64 * 1024, ge=0, description="Bytes of each request and response body kept.")
+    control_token: str | None = Field(None, description="When set, every /_emulator/ request must present it "
+                                                          "(Authorization: Bearer <token> or X-Emulator-Token).")
     faults: tuple[FaultSpec, ...] = Field((), description="Fault rules in force from start-up and after every reset.")
 
     xweb_user: str = "demo"
@@ -51,7 +55,7 @@ class Settings(BaseSettings):
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that reproduce them, for server worker processes."""
         values = self.model_dump()
-        return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items()}
+        return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items() if value is not None}
 
 
 def _env_text(value: object) -> str:

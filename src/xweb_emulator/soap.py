@@ -195,9 +195,10 @@ class SoapServer(ServerBase):
         except Exception as error:
             # spyne raises plain exceptions for some unreadable requests (an empty body, bytes that are not in the
             # declared charset, an empty soap:Body): they are the client faults they are.
-            reason = "Root element is missing." if isinstance(error, StopIteration) else (
-                f"There is an error in the XML document: {type(error).__name__}: {error}")
-            ctx.in_error = Fault("Client.UnreadableRequest", reason)
+            ctx.in_error = Fault("Client.UnreadableRequest", unreadable_xml(call.body, error))
+        else:
+            if isinstance(ctx.in_error, Fault) and _is_reading_fault(ctx.in_error):
+                ctx.in_error = Fault("Client.UnreadableRequest", unreadable_xml(call.body, ctx.in_error))
         return ctx
 
     def write(self, ctx: MethodContext | None, result: Any = None, header: Any = None) -> bytes:
@@ -214,6 +215,35 @@ class SoapServer(ServerBase):
         ctx.out_error = fault
         self.get_out_string(ctx)
         return b"".join(ctx.out_string)
+
+
+_LIBXML2_POSITION = re.compile(r"line (\d+), column (\d+)")
+_PYTHON_WORDING = re.compile(r"\w+Error\(|\w+Error:|Traceback|<string>|XML_PARSE")
+
+
+def _is_reading_fault(fault: Fault) -> bool:
+    """spyne's faults for a document it could not parse, worded by libxml2 or Python rather than by .NET."""
+    code = str(fault.faultcode)
+    return (code in ("Client.XMLSyntaxError", "Client.SoapError")
+            or bool(_PYTHON_WORDING.search(str(fault.faultstring or ""))))
+
+
+def unreadable_xml(body: bytes, error: BaseException) -> str:
+    """Why a request is no XML document, as .NET's XmlSerializer words it (ASMX wraps it in "Server was unable to
+    read request."): never libxml2's or Python's own wording."""
+    if not body.strip() or isinstance(error, (StopIteration, AttributeError)) or (
+            "envelope is empty" in str(getattr(error, "faultstring", ""))):
+        return "Root element is missing."
+    if isinstance(error, UnicodeError):
+        start = getattr(error, "start", 0) + 1
+        return (f"There is an error in XML document (1, {start}). ---> Invalid character in the given encoding. "
+                f"Line 1, position {start}.")
+    text = str(getattr(error, "faultstring", None) or error)
+    found = _LIBXML2_POSITION.search(text)
+    line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+    if found is None and not _PYTHON_WORDING.search(text) and text.endswith("."):
+        return text  # spyne's own phrase that names no internals ("No {…}Envelope element was found!")
+    return f"There is an error in XML document ({line}, {column})."
 
 
 def declared(name: str) -> Any:

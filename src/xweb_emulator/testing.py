@@ -38,6 +38,8 @@ class EmulatorClient:
         self.base_url = base_url.rstrip("/")
         self.settings = settings if settings is not None else Settings()
         self.http = requests.Session()
+        if self.settings.control_token:
+            self.http.headers["X-Emulator-Token"] = self.settings.control_token
         self.timeout = timeout
 
     # ------------------------------------------------------------------------------------- addresses, users

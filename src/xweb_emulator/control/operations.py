@@ -34,6 +34,11 @@ PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
 _SCHEMA_REVISIONS = text("SELECT version_num FROM alembic_version")
 CLOCK_CHANGES = ("offset_seconds", "advance_seconds", "now")
 PAGING = ("limit", "offset")
+MAX_INTEGER = 2**63 - 1
+"""The largest integer both databases store."""
+MASK = "***"
+MASKED = frozenset({"password"})
+"""The columns /state never shows (nor filters on): the vendors' users' passwords."""
 
 
 class BadRequest(Exception):
@@ -122,6 +127,8 @@ def state_filters(emulator: Emulator, vendor_name: str, object_name: str,
             continue
         if name not in columns:
             raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
+        if name in MASKED:
+            raise BadRequest(f"{object_name} cannot be filtered on its {name}")
         filters[name] = value
     return filters, paging
 
@@ -314,8 +321,9 @@ def flag(value: Any, name: str) -> bool:
 def whole_number(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a whole number")
+    # str.isdigit() takes non-ASCII digits ("²", "١"): only 0-9, and within the databases' 64-bit integers.
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+        raise BadRequest(f"{name} must be a whole number from 0 to {MAX_INTEGER}")
     return int(value)
 
 
@@ -331,13 +339,19 @@ def _column_value(column, text: str) -> Any:
             return flag(text, column.name)
         if kind is datetime:
             return datetime.fromisoformat(text)
+        if kind is int:
+            if not text.strip().lstrip("+-").isascii() or abs(int(text)) > MAX_INTEGER:
+                raise ValueError(text)
+            return int(text)
         return kind(text)
     except ValueError:
         raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
 
 
 def _record(model: type[Base], row: Base) -> dict:
-    return {column.name: _plain(getattr(row, column.key)) for column in model.__table__.columns}
+    # Passwords are never shown: a user object's password column reads as ***.
+    return {column.name: MASK if column.name in MASKED else _plain(getattr(row, column.key))
+            for column in model.__table__.columns}
 
 
 def _plain(value: Any) -> Any:

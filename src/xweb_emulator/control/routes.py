@@ -31,8 +31,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from xweb_emulator.control import operations
-from xweb_emulator.control.operations import BadRequest, NotFound
+from xweb_emulator.control.operations import MAX_INTEGER, BadRequest, NotFound
 from xweb_emulator.emulator import Emulator
+from xweb_emulator.inputs import UnreadableJson, read_json
 
 
 __all__ = ["BadRequest", "ControlPlane"]
@@ -54,11 +55,13 @@ class ControlPlane:
             Rule("/_emulator/state/<vendor>/<object_name>", endpoint=self.state, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.requests, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.clear_requests, methods=["DELETE"]),
-            Rule("/_emulator/requests/<int:entry_id>", endpoint=self.request_entry, methods=["GET"]),
+            Rule(f"/_emulator/requests/<int(max={MAX_INTEGER}):entry_id>", endpoint=self.request_entry,
+                 methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.fault_rules, methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.add_fault_rules, methods=["POST"]),
             Rule("/_emulator/faults", endpoint=self.clear_fault_rules, methods=["DELETE"]),
-            Rule("/_emulator/faults/<int:rule_id>", endpoint=self.remove_fault_rule, methods=["DELETE"]),
+            Rule(f"/_emulator/faults/<int(max={MAX_INTEGER}):rule_id>", endpoint=self.remove_fault_rule,
+                 methods=["DELETE"]),
             Rule("/_emulator/clock", endpoint=self.clock, methods=["GET"]),
             Rule("/_emulator/clock", endpoint=self.set_clock, methods=["POST"]),
             Rule("/_emulator/clock", endpoint=self.reset_clock, methods=["DELETE"]),
@@ -162,9 +165,9 @@ def _json_body(request: Request, default: Any = None) -> Any:
             raise BadRequest("the request body must be JSON")
         return default
     try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the request body is not valid JSON: {error}") from None
+        return read_json(data)
+    except UnreadableJson as error:
+        raise BadRequest(f"the request body is not valid JSON: {error.json_net}") from None
 
 
 def _json_object(request: Request, default: dict | None = None) -> dict:

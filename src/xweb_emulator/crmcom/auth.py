@@ -22,7 +22,10 @@ def idle(settings: Settings) -> timedelta:
 
 
 def ensure_user(session: Session, username: str, password: str, organisation: str) -> None:
-    """Create the Web API user, or reset its password and organisation to the configured ones."""
+    """Create the Web API user, or reset its password and organisation to the configured ones. The configured user
+    is the only one: any other (configured before) is removed, with its tokens."""
+    session.execute(delete(LoginToken).where(LoginToken.username != username))
+    session.execute(delete(CrmComUser).where(CrmComUser.username != username))
     user = session.get(CrmComUser, username)
     if user is None:
         session.add(CrmComUser(username=username, password=password, organisation=organisation))

@@ -15,15 +15,24 @@ from typing import Any
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 
+from xweb_emulator import inputs
 from xweb_emulator.call import Answer, Call
 from xweb_emulator.crmcom.errors import CrmComError, InvalidJson, MethodNotAllowed, UnknownMethod
 from xweb_emulator.crmcom.operations import OPERATIONS, Method
+from xweb_emulator.inputs import UnreadableJson, read_json
 from xweb_emulator.vendor import Incoming, Wire
 
 PREFIX = "/crmapi/rest/v2/"
 
 # The verb is checked by the wire, so that a wrong one is answered in the envelope like any other error.
 _URLS = Map([Rule(PREFIX + name, endpoint=name) for name in OPERATIONS], strict_slashes=False).bind("crmcom")
+_UNREADABLE = {
+    inputs.SYNTAX: "The Request Body Is Not Valid JSON (Line {line}, Column {column}).",
+    inputs.END: "The Request Body Is Not Valid JSON: It Ends Too Soon (Line {line}, Column {column}).",
+    inputs.DEPTH: f"The Request Body Is Not Valid JSON: It Is Nested Deeper Than {inputs.MAX_DEPTH} Levels.",
+    inputs.ENCODING: "The Request Body Is Not Valid JSON: It Is Not UTF-8 (Line {line}, Column {column}).",
+    inputs.SURROGATE: "The Request Body Is Not Valid JSON: Invalid Unicode Escape (Line {line}, Column {column}).",
+}
 _OK = {"code": "OK", "description": "", "message": ""}
 
 
@@ -67,9 +76,9 @@ def _params(call: Call, method: Method) -> Mapping[str, Any]:
         return {name: _query_value(name, value) for name, value in call.request.args.items()}
     body = call.body
     try:
-        params = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidJson(f"The Request Body Is Not Valid JSON: {error}.") from None
+        params = read_json(body) if body.strip() else {}
+    except UnreadableJson as error:
+        raise InvalidJson(_UNREADABLE[error.kind].format(line=error.line, column=error.column)) from None
     if not isinstance(params, Mapping):
         raise InvalidJson("The Request Body Is Not A JSON Object.")
     return params

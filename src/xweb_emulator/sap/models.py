@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Uuid
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Uuid, column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xweb_emulator.db import Base
@@ -90,6 +90,14 @@ class MailingPermission(Base):
     inbound set it."""
 
     __tablename__ = "sap_mailing_permission"
+    # One permission per person: a contact person's, and an account's own (no contact person; NULLs are distinct in
+    # a unique key, hence the partial index). Concurrent first permissions upsert on these.
+    __table_args__ = (
+        Index("uq_sap_mailing_permission_person", "customer_uuid", "contact_person_uuid", unique=True),
+        Index("uq_sap_mailing_permission_account", "customer_uuid", unique=True,
+              sqlite_where=column("contact_person_uuid").is_(None),
+              postgresql_where=column("contact_person_uuid").is_(None)),
+    )
 
     uuid: Mapped[uuid.UUID] = _uuid()
     customer_uuid: Mapped[uuid.UUID] = mapped_column(ForeignKey("sap_customer.uuid"), index=True)

@@ -5,8 +5,9 @@ node names an outbound of the campaign; the permission belongs to the person, wh
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
 
+from xweb_emulator.db import upsert
 from xweb_emulator.sap import log
 from xweb_emulator.sap.bundle import FILE_EXPORT_OR_EXTERNAL_EXECUTION, UPDATE, Addressee, Bundle, CampaignScope, Change
 from xweb_emulator.sap.models import MailingPermission
@@ -30,17 +31,20 @@ def check_permission(scope: CampaignScope, node: OutboundNode) -> Change | None:
 
 
 def _set_permission(scope: CampaignScope, addressee: Addressee, denied: bool) -> None:
+    # One atomic statement on the person's unique key: concurrent first permissions of one person both land.
+    table = MailingPermission.__table__
+    changes = {"mailing_permission_denied_indicator": denied, "campaign_uuid": scope.campaign.uuid,
+               "changed_at": scope.now}
     contact_person_uuid = addressee.contact_person_uuid
-    permission = scope.session.scalars(select(MailingPermission).where(
-        MailingPermission.customer_uuid == addressee.customer.uuid,
-        MailingPermission.contact_person_uuid == contact_person_uuid,
-    )).first()
-    if permission is None:
-        permission = MailingPermission(customer_uuid=addressee.customer.uuid, contact_person_uuid=contact_person_uuid)
-        scope.session.add(permission)
-    permission.mailing_permission_denied_indicator = denied
-    permission.campaign_uuid = scope.campaign.uuid
-    permission.changed_at = scope.now
+    statement = upsert(scope.session, table).values(
+        uuid=uuid.uuid4(), customer_uuid=addressee.customer.uuid, contact_person_uuid=contact_person_uuid, **changes)
+    if contact_person_uuid is None:
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.customer_uuid], index_where=table.c.contact_person_uuid.is_(None), set_=changes)
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.customer_uuid, table.c.contact_person_uuid], set_=changes)
+    scope.session.execute(statement)
 
 
 MAILING_PERMISSION = Bundle("MailingPermission", "mailing permissions", "Outbound", read_outbound,

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from xweb_emulator.db import upsert
 from xweb_emulator.settings import Settings
 
 from xweb_emulator.xweb.errors import InvalidCredentials, InvalidToken, LockedCredentials
@@ -59,7 +60,10 @@ _DELETE_TOKEN = delete(AuthenticationToken).where(AuthenticationToken.token == b
 
 
 def ensure_user(session: Session, user_name: str, password: str) -> None:
-    """Create the xWeb user, or reset its password to the configured one."""
+    """Create the xWeb user, or reset its password to the configured one. The configured user is the only one: any
+    other (configured before) is removed, with its tokens."""
+    session.execute(delete(AuthenticationToken).where(AuthenticationToken.user_name != user_name))
+    session.execute(delete(XWebUser).where(XWebUser.user_name != user_name))
     user = session.get(XWebUser, user_name)
     if user is None:
         session.add(XWebUser(user_name=user_name, password=password))
@@ -70,40 +74,67 @@ def ensure_user(session: Session, user_name: str, password: str) -> None:
 def authenticate(
     session: Session, policy: TokenPolicy, user_name: str, password: str, client_address: str, now: datetime
 ) -> uuid.UUID:
-    failures = session.get(AuthenticationFailures, (user_name, client_address))
-    if failures is not None and failures.locked_until is not None:
-        if failures.locked_until > now:
-            raise LockedCredentials("Credentials Locked Out")
-        session.delete(failures)
-        failures = None
+    """A token for a user whose password is right. Each attempt is counted before its password is checked, in one
+    atomic statement, so that N parallel guesses check at most `fail_count` passwords before the lock-out; on
+    PostgreSQL the count is committed at once (a transaction of its own), so that concurrent calls see it."""
+    # Counted per user name and client address as far as the columns hold them (no user's name is longer).
+    attempts, locked_until = _count_attempt(session, user_name[:64], client_address[:64], now)
+    if locked_until is not None and locked_until > now:
+        raise LockedCredentials("Credentials Locked Out")
+    if policy.fail_count > 0 and attempts > policy.fail_count:
+        # Earlier attempts still being checked have used up the count: as if they had failed already.
+        raise LockedCredentials("Credentials Locked Out")
     user = session.get(XWebUser, user_name)
     if user is None or user.password != password:
         raise InvalidCredentials(
             "Invalid Credentials Supplied",
-            after_rollback=partial(_count_failure, policy=policy, user_name=user_name,
-                                   client_address=client_address, now=now),
+            after_rollback=partial(_count_failure, policy=policy, user_name=user_name[:64],
+                                   client_address=client_address[:64], now=now),
         )
-    if failures is not None:
-        session.delete(failures)
+    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name[:64],
+                                                         AuthenticationFailures.client_address == client_address[:64]))
     session.execute(delete(AuthenticationToken).where(AuthenticationToken.expires_at <= now))
     return _issue(session.connection(), policy, user_name, now)
 
 
+def _attempt_statement(bind, user_name: str, client_address: str, now: datetime):
+    """Count one attempt: a fresh count where none is kept or a lock-out has passed, else one more."""
+    table = AuthenticationFailures.__table__
+    lapsed = table.c.locked_until.is_not(None) & (table.c.locked_until <= now)
+    return upsert(bind, table).values(
+        user_name=user_name, client_address=client_address, failures=1, locked_until=None,
+    ).on_conflict_do_update(
+        index_elements=[table.c.user_name, table.c.client_address],
+        set_={"failures": case((lapsed, 1), else_=table.c.failures + 1),
+              "locked_until": case((lapsed, None), else_=table.c.locked_until)},
+    ).returning(table.c.failures, table.c.locked_until)
+
+
+def _count_attempt(session: Session, user_name: str, client_address: str, now: datetime) -> tuple[int, datetime | None]:
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        # SQLite: writers take turns, so the call's own transaction is alone; a failure is counted again once the
+        # call's writes are rolled back (_count_failure).
+        return tuple(connection.execute(_attempt_statement(connection, user_name, client_address, now)).one())
+    with connection.engine.begin() as own:
+        return tuple(own.execute(_attempt_statement(own, user_name, client_address, now)).one())
+
+
 def _count_failure(session: Session, *, policy: TokenPolicy, user_name: str, client_address: str,
                    now: datetime) -> None:
-    key = (user_name, client_address)
-    if session.get(AuthenticationFailures, key) is None:
-        session.add(AuthenticationFailures(user_name=user_name, client_address=client_address, failures=0))
-        session.flush()
-    # An UPDATE that increments in the database, so concurrent failures are all counted.
-    session.execute(
-        update(AuthenticationFailures)
-        .where(AuthenticationFailures.user_name == user_name, AuthenticationFailures.client_address == client_address)
-        .values(failures=AuthenticationFailures.failures + 1)
-    )
-    failures = session.get(AuthenticationFailures, key, populate_existing=True)
-    if policy.fail_count >= 0 and failures.failures >= policy.fail_count:
-        failures.locked_until = now + policy.lockout
+    """After a wrong password, once the call's writes are rolled back: the attempt counted (again, where it was
+    counted in the call's own transaction), and the lock-out once the count is reached."""
+    connection = session.connection()
+    table = AuthenticationFailures.__table__
+    if connection.dialect.name == "postgresql":
+        failures = connection.execute(select(table.c.failures).where(
+            table.c.user_name == user_name, table.c.client_address == client_address)).scalar()
+    else:
+        failures, _ = connection.execute(_attempt_statement(connection, user_name, client_address, now)).one()
+    if failures is not None and policy.fail_count >= 0 and failures >= policy.fail_count:
+        connection.execute(update(table).where(
+            table.c.user_name == user_name, table.c.client_address == client_address,
+            table.c.locked_until.is_(None)).values(locked_until=now + policy.lockout))
 
 
 def check_token(connection: Connection, token_text: str | None, now: datetime) -> tuple[uuid.UUID, str]:

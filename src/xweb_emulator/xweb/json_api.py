@@ -17,6 +17,7 @@ from werkzeug import Request
 
 from xweb_emulator import jsonnet
 from xweb_emulator.call import Answer, Call
+from xweb_emulator.inputs import UnreadableJson, read_json
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import XWebError, fault_detail
@@ -45,10 +46,9 @@ class JsonWire(Wire):
             params: Any = request.args.to_dict()
         elif request.method == "POST":
             try:
-                params = _params(operation, loads(call.body.decode("utf-8") or "{}"))
-            except (ValueError, UnicodeDecodeError) as error:
-                return Incoming(operation, unreadable=JsonRequestError(400, f"The request body is not valid JSON: "
-                                                                            f"{error}."))
+                params = _params(operation, read_json(call.body, loads) if call.body.strip() else {})
+            except UnreadableJson as error:
+                return Incoming(operation, unreadable=JsonRequestError(400, error.json_net))
         else:
             verbs = "POST or GET" if operation.simple_parameters else "POST"
             return Incoming(operation, unreadable=JsonRequestError(405, f"{operation.name} accepts {verbs}."))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from xweb_emulator.db import upsert
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import Actor, require_record
 from xweb_emulator.xweb.models import (
@@ -115,23 +116,15 @@ def _store(session: Session, actor: Actor, customer: Customer, setting: MailingL
         "cmp_adr_key": parse_guid(setting.address_key, "address_key") if setting.address_key else None,
         "cmp_fax_key": parse_guid(setting.fax_key, "fax_key") if setting.fax_key else None,
     }
-    preference = session.scalars(
-        select(CustomerMailingPreference).where(
-            CustomerMailingPreference.cmp_cst_key == customer.cst_key,
-            CustomerMailingPreference.cmp_mlt_key == mailing_list.mlt_key,
-        )
-    ).one_or_none()
-    if preference is None:
-        preference = CustomerMailingPreference(
-            cmp_cst_key=customer.cst_key, cmp_mlt_key=mailing_list.mlt_key,
-            cmp_add_user=actor.user_name, cmp_add_date=actor.now,
-        )
-        session.add(preference)
-    else:
-        preference.cmp_change_user, preference.cmp_change_date = actor.user_name, actor.now
-    for name, value in values.items():
-        setattr(preference, name, value)
-    session.flush()
+    # One atomic statement: concurrent first settings of the same list both land (the last one wins), where a check
+    # then an insert would have the second fail on the unique key.
+    table = CustomerMailingPreference.__table__
+    statement = upsert(session, table).values(
+        cmp_key=uuid.uuid4(), cmp_cst_key=customer.cst_key, cmp_mlt_key=mailing_list.mlt_key,
+        cmp_add_user=actor.user_name, cmp_add_date=actor.now, cmp_delete_flag=0, **values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.cmp_cst_key, table.c.cmp_mlt_key],
+        set_={**values, "cmp_change_user": actor.user_name, "cmp_change_date": actor.now}))
 
 
 def _owned_key(session: Session, model, owner_column: str, customer: Customer, text: str | None,
