@@ -11,8 +11,6 @@ import requests
 from control_support import journal, json_call
 from crmcom_support import event, login, nothing_written, refused
 from support import Emulator, fault
-from xweb_emulator.crmcom.rest import RestWire
-from xweb_emulator.xweb.json_api import JsonWire
 
 BULK = "customer_events/bulk/web/create"
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -34,38 +32,6 @@ def test_a_lone_surrogate_is_refused_as_unreadable_and_nothing_is_stored(emulato
     refused(response, "InvalidJSONException", "Invalid Unicode Escape")
     (entry,) = journal(emulator, vendor="crmcom", operation=BULK)
     assert (entry["outcome"], entry["status"]) == ("InvalidJSONException", 200)
-
-
-def test_an_answer_that_cannot_be_written_rolls_the_call_back(emulator: Emulator, monkeypatch):
-    """Defect 1 itself: the answer is built before the commit, so a failure to build it stores nothing and
-    answers the vendor's error, journalled (it answered HTTP 500 "nothing was written" with the event stored)."""
-    token = login(emulator)
-
-    def unwritable(self, call, incoming, data):
-        return json.dumps({"data": "bad-\udfff"}, ensure_ascii=False).encode()
-
-    monkeypatch.setattr(RestWire, "write", unwritable)
-    with nothing_written(emulator):
-        response = requests.post(emulator.crmcom_url(BULK), data=_bulk_body(token, "fine"), headers=JSON_HEADERS,
-                                 timeout=30)
-    refused(response, "SystemException", http_status=500)
-    (entry,) = journal(emulator, vendor="crmcom", operation=BULK)
-    assert (entry["outcome"], entry["status"], entry["user"]) == ("SystemException", 500,
-                                                                  emulator.settings.crmcom_user)
-
-
-def test_an_error_that_cannot_be_written_is_still_answered_and_journalled(emulator: Emulator, monkeypatch):
-    def broken(*args, **kwargs):
-        raise UnicodeEncodeError("utf-8", "\udfff", 0, 1, "surrogates not allowed")
-
-    monkeypatch.setattr(JsonWire, "write", broken)
-    monkeypatch.setattr(JsonWire, "write_error", broken)
-    with emulator.nothing_written():
-        response = json_call(emulator, "GetVersion")
-    assert response.status_code == 500
-    assert "UnicodeEncodeError" not in response.text
-    (entry,) = journal(emulator, vendor="xweb", operation="GetVersion")
-    assert (entry["outcome"], entry["status"]) == ("SystemExceptionInfo", 500)
 
 
 @pytest.mark.parametrize("body, phrase", [

@@ -8,9 +8,12 @@ not deleted yet is never shown.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from xml.sax.saxutils import escape
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -117,6 +120,33 @@ def _cut(value: str | None, length: int) -> str | None:
 def _text(value: str) -> str:
     """Text every database stores: no lone surrogates, no NUL."""
     return value.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+_PASSWORD_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?password\s*>)",
+                               re.IGNORECASE | re.DOTALL)
+_PASSWORD_MEMBER = re.compile(rb'("password"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
+def masked(body: bytes) -> bytes:
+    """A request body as the journal keeps it: any password in it (xWeb Authenticate's password element, a JSON
+    "password" member such as CRM.COM's login or JSON Authenticate) replaced by ***."""
+    if b"assword" not in body and b"ASSWORD" not in body:
+        return body
+    body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
+    return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
+
+
+def masked_path(path: str) -> str:
+    return _PASSWORD_PARAMETER.sub(r"\1***", path) if "assword" in path.lower() else path
+
+
+def with_password(body: str, password: str) -> str:
+    """A journalled body with the mask replaced by `password`: what a replay of the call sends."""
+    body = _PASSWORD_ELEMENT.sub(lambda match: match.group(1) + escape(password).encode() + match.group(3),
+                                 body.encode()).decode()
+    return _PASSWORD_MEMBER.sub(lambda match: match.group(1) + json.dumps(password).encode(), body.encode()).decode()
+
 
 
 def _capped(body: bytes, limit: int) -> tuple[str, bool]:

@@ -20,7 +20,6 @@ On SQLite the writers' queue is held from step 3 to 11, so the rollback and that
 from __future__ import annotations
 
 import io
-import re
 import logging
 import socket
 import threading
@@ -227,8 +226,8 @@ class Pipeline:
             at=call.now, vendor=call.vendor, operation=call.operation, user=call.user,
             outcome=call.outcome or f"HTTP {status}", status=status,
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
-            method=request.method, path=masked_path(request.full_path.rstrip("?")),
-            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=masked(call.body),
+            method=request.method, path=journal.masked_path(request.full_path.rstrip("?")),
+            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
             response_body=answer.body if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
 
@@ -248,25 +247,6 @@ def _error_answer(vendor: Vendor, wire, call: Call, incoming: Incoming | None, e
     except Exception:
         log.exception("%s %s: writing the internal error failed", vendor.name, call.operation)
         return Answer.text(500, "The emulator failed to handle this request; nothing was written.")
-
-
-_PASSWORD_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?password\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?password\s*>)",
-                               re.IGNORECASE | re.DOTALL)
-_PASSWORD_MEMBER = re.compile(rb'("password"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
-_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
-
-
-def masked(body: bytes) -> bytes:
-    """A request body as the journal keeps it: any password in it (xWeb Authenticate's password element, a JSON
-    "password" member such as CRM.COM's login or JSON Authenticate) replaced by ***."""
-    if b"assword" not in body and b"ASSWORD" not in body:
-        return body
-    body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
-    return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
-
-
-def masked_path(path: str) -> str:
-    return _PASSWORD_PARAMETER.sub(r"\1***", path) if "assword" in path.lower() else path
 
 
 def _after(answer: Answer | None, decision: Decision) -> Answer | None:

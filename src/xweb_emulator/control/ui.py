@@ -42,7 +42,7 @@ from werkzeug.exceptions import HTTPException, NotFound as HTTPNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.utils import redirect
 
-from xweb_emulator import faults
+from xweb_emulator import faults, journal
 from xweb_emulator.control import operations
 from xweb_emulator.control.operations import BadRequest, Emulator, NotFound
 
@@ -619,8 +619,10 @@ def curl_command(entry: Mapping[str, Any], base_url: str, settings: Any) -> str:
     from xweb_emulator.sap.operations import SOAP_ACTION_PREFIX
     from xweb_emulator.xweb.errors import NAMESPACE as XWEB_NAMESPACE
 
-    body = entry["request"]["body"]
     vendor, operation, method = entry["vendor"], entry["operation"], entry["method"]
+    # The journal keeps no password (journal.masked): a replay sends the configured user's.
+    password = getattr(settings, f"{vendor}_password") if vendor in ("xweb", "crmcom") else None
+    body = entry["request"]["body"] if password is None else journal.with_password(entry["request"]["body"], password)
     headers: list[str] = []
     user = None
     if vendor == "xweb" and entry["path"].lower().startswith("/xweb/json/"):
