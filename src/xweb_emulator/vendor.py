@@ -7,8 +7,9 @@ A vendor package (xweb/, sap/, crmcom/) holds the same files, each in the same r
     operations.py   its operation table: every operation declared once, bound to its domain function
     vendor.py       its `Vendor` subclass: routing, the runner's hooks, state, seeds, demo data
     seed.py         seed documents and demo data
-    soap.py, json_api.py, rest.py
+    soap.py, json_api.py, rest.py, http_bindings.py
                     its wires: each reads a request into an `Incoming` and writes results and errors back
+    documents.py    what a GET of an endpoint answers that is no call (a WSDL, a help page)
 
 and its domain modules (auth.py, facade.py, events.py …): plain functions over a session, no XML, no JSON.
 
