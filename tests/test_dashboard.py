@@ -31,6 +31,8 @@ from control_support import SAMPLE_CUSTOMER, another_server, control_ok, insert_
 from sap_support import fixture as sap_fixture
 from sap_support import post as sap_post
 from support import Emulator
+from xweb_emulator.sap.vendor import SAP
+from xweb_emulator.settings import Settings
 from xweb_emulator.control import ui
 
 CHROMIUM = os.environ.get("XWEB_EMULATOR_CHROMIUM", "/usr/bin/chromium")
@@ -624,7 +626,7 @@ def test_the_curl_of_a_soap_1_2_sap_call_carries_the_action_in_its_content_type(
              "path": "/sap/bc/srt/scs/sap/managecampaigninboundin",
              "request": {"body": '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"/>'}}
 
-    command = ui.curl_command(entry, "http://127.0.0.1:1", type("S", (), {"sap_user": "u", "sap_password": "p"}))
+    command = ui.curl_command(entry, "http://127.0.0.1:1", SAP(Settings(sap_user="u", sap_password="p")))
 
     assert "-u u:p" in command
     assert ("'Content-Type: application/soap+xml; charset=utf-8; action=\"http://sap.com/xi/A1S/Global/"

@@ -95,6 +95,15 @@ class Document:
     respond: Callable[[Request], Answer]
 
 
+@dataclass(frozen=True)
+class Replay:
+    """What sends a journalled call again: its body, the headers it needs, the HTTP Basic user where there is one."""
+
+    body: str
+    headers: tuple[str, ...] = ()
+    basic: tuple[str, str] | None = None
+
+
 class SeedError(Exception):
     """A seed that cannot be loaded; nothing of it was written."""
 
@@ -192,3 +201,8 @@ class Vendor(ABC):
     @abstractmethod
     def describe(self, base_url: str) -> list[str]:
         """Lines for the start-up banner: the endpoints and the credentials a client needs."""
+
+    @abstractmethod
+    def replay(self, path: str, operation: str | None, body: str) -> Replay:
+        """How to send a journalled call again (the dashboard's copy as curl). The journal keeps no headers and no
+        passwords: the headers come from the path and operation, the credentials from the configured user."""

@@ -42,9 +42,10 @@ from werkzeug.exceptions import HTTPException, NotFound as HTTPNotFound
 from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.utils import redirect
 
-from xweb_emulator import faults, journal
+from xweb_emulator import faults
 from xweb_emulator.control import operations
 from xweb_emulator.control.operations import BadRequest, Emulator, NotFound
+from xweb_emulator.vendor import Vendor
 
 PREFIX = "/_emulator/ui"
 CALLS_PAGE_SIZE = 100
@@ -216,7 +217,7 @@ class Dashboard:
             "section": "calls", "title": f"Call {entry_id}: {entry['operation'] or entry['path']}", "entry": entry,
             "request_body": pretty_body(entry["request"]["body"]),
             "response_body": pretty_body(entry["response"]["body"]),
-            "curl": curl_command(entry, request.host_url.rstrip("/"), self.emulator.settings),
+            "curl": curl_command(entry, request.host_url.rstrip("/"), self.emulator.vendors[entry["vendor"]]),
             "rule": rule, "newer_id": newer[0]["id"] if newer else None,
             "older_id": older[0]["id"] if older else None,
         }
@@ -609,48 +610,18 @@ def _highlight_json(text: str) -> Markup:
     return Markup("").join(out)
 
 
-SOAP12_NAMESPACE = "http://www.w3.org/2003/05/soap-envelope"
-
-
-def curl_command(entry: Mapping[str, Any], base_url: str, settings: Any) -> str:
-    """A curl command that sends the journaled call again: its method, path and request body, with the headers the
-    vendor needs (the journal keeps no headers: they are derived from the vendor, the operation and the body) and
-    the configured credentials where the vendor authenticates by HTTP Basic."""
-    from xweb_emulator.sap.operations import SOAP_ACTION_PREFIX
-    from xweb_emulator.xweb.errors import NAMESPACE as XWEB_NAMESPACE
-
-    vendor, operation, method = entry["vendor"], entry["operation"], entry["method"]
-    # The journal keeps no password (journal.masked): a replay sends the configured user's.
-    password = getattr(settings, f"{vendor}_password") if vendor in ("xweb", "crmcom") else None
-    body = entry["request"]["body"] if password is None else journal.with_password(entry["request"]["body"], password)
-    headers: list[str] = []
-    user = None
-    if vendor == "xweb" and entry["path"].lower().startswith("/xweb/json/"):
-        user = f"{settings.xweb_user}:{settings.xweb_password}"
-        if body:
-            headers.append("Content-Type: application/json")
-    elif vendor == "xweb":
-        headers.append("Content-Type: text/xml; charset=utf-8")
-        if operation:
-            headers.append(f'SOAPAction: "{XWEB_NAMESPACE}{operation}"')
-    elif vendor == "sap":
-        user = f"{settings.sap_user}:{settings.sap_password}"
-        action = f"{SOAP_ACTION_PREFIX}{operation}Request" if operation else None
-        if SOAP12_NAMESPACE in body[:2000]:
-            headers.append("Content-Type: application/soap+xml; charset=utf-8"
-                           + (f'; action="{action}"' if action else ""))
-        else:
-            headers.append("Content-Type: text/xml; charset=utf-8")
-            if action:
-                headers.append(f'SOAPAction: "{action}"')
-    elif body:
-        headers.append("Content-Type: application/json")
+def curl_command(entry: Mapping[str, Any], base_url: str, vendor: Vendor) -> str:
+    """A curl command that sends the journaled call again: its method, path and request body, with the headers and
+    credentials the vendor says a replay needs (Vendor.replay)."""
+    method = entry["method"]
+    replay = vendor.replay(entry["path"], entry["operation"], entry["request"]["body"])
+    body, user = replay.body, ":".join(replay.basic) if replay.basic else None
     words = ["curl", "-sS", "-i"]
     if method != ("POST" if body else "GET"):
         words += ["-X", method]
     if user:
         words += ["-u", user]
-    for header in headers:
+    for header in replay.headers:
         words += ["-H", header]
     lines = [" ".join(shlex.quote(word) for word in words) + " " + shlex.quote(base_url + entry["path"])]
     if body:

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
+from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.crmcom import auth, events, models, rest
 from xweb_emulator.crmcom.errors import FAULT_KINDS, ITEM_FAILURE, CrmComError, SystemFailure, injected
 from xweb_emulator.crmcom.operations import BULK_CREATE, OPERATIONS, Method
 from xweb_emulator.crmcom.seed import load, load_demo_if_empty
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Endpoint, Incoming, SeedError, Vendor
+from xweb_emulator.vendor import Endpoint, Incoming, Replay, SeedError, Vendor
 
 
 class CrmCom(Vendor):
@@ -82,6 +83,11 @@ class CrmCom(Vendor):
 
     def expire_tokens(self, session: Session, now: datetime) -> None:
         auth.expire_all(session, now)
+
+    def replay(self, path: str, operation: str | None, body: str) -> Replay:
+        # The login's password is the configured one; every other call carries its token in the body.
+        body = journal.with_password(body, self.settings.crmcom_password)
+        return Replay(body, ("Content-Type: application/json",) if body else ())
 
     def describe(self, base_url: str) -> list[str]:
         settings = self.settings

@@ -15,12 +15,12 @@ from xweb_emulator.errors import EmulatorError
 from xweb_emulator.sap import log, models
 from xweb_emulator.sap.errors import ProcessingError, Refused, Unauthorized
 from xweb_emulator.sap.log import Confirmation
-from xweb_emulator.sap.operations import BUSINESS_ERROR, SapOperation, operation_for_soap_action
+from xweb_emulator.sap.operations import BUSINESS_ERROR, OPERATIONS, SapOperation, operation_for_soap_action
 from xweb_emulator.sap.seed import load, load_demo_if_empty
-from xweb_emulator.sap.soap import SapSoapWire, soap_action
+from xweb_emulator.sap.soap import SOAP12_CONTENT_TYPE, SapSoap12, SapSoapWire, soap_action
 from xweb_emulator.settings import Settings
 from xweb_emulator.soap import wsdl_document
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Replay, Vendor
 
 SERVICE_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
 WSDL_FILE = "ManageCampaignInboundIn.wsdl"
@@ -92,6 +92,15 @@ class SAP(Vendor):
 
     def load_seed(self, session: Session, now: datetime, section: Any) -> dict[str, list[str]]:
         return load(session, now, section)
+
+    def replay(self, path: str, operation: str | None, body: str) -> Replay:
+        known = OPERATIONS.get(operation or "")
+        credentials = (self.settings.sap_user, self.settings.sap_password)
+        if SapSoap12.ns_soap_env in body[:2000]:
+            action = f'; action="{known.soap_action}"' if known else ""
+            return Replay(body, (f"Content-Type: {SOAP12_CONTENT_TYPE}; charset=utf-8{action}",), credentials)
+        action_header = (f'SOAPAction: "{known.soap_action}"',) if known else ()
+        return Replay(body, ("Content-Type: text/xml; charset=utf-8", *action_header), credentials)
 
     def describe(self, base_url: str) -> list[str]:
         return [

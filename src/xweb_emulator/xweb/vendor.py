@@ -14,9 +14,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
+from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Document, Endpoint, Incoming, SeedError, Vendor
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Replay, SeedError, Vendor
 from xweb_emulator.xweb import auth, models
 from xweb_emulator.xweb.documents import service_document
 from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, XWebError, injected
@@ -138,6 +139,17 @@ class XWeb(Vendor):
 
     def expire_tokens(self, session: Session, now: datetime) -> None:
         session.execute(update(models.AuthenticationToken).values(expires_at=now))
+
+    def replay(self, path: str, operation: str | None, body: str) -> Replay:
+        body = journal.with_password(body, self.settings.xweb_password)
+        path = path.split("?", 1)[0]
+        if _JSON_METHOD.match(path):
+            return Replay(body, ("Content-Type: application/json",) if body else (),
+                          (self.settings.xweb_user, self.settings.xweb_password))
+        if path.lower().startswith(SOAP_PATH.lower() + "/"):  # ASMX's HTTP GET and POST bindings
+            return Replay(body, ("Content-Type: application/x-www-form-urlencoded",) if body else ())
+        action = (f'SOAPAction: "{NAMESPACE}{operation}"',) if operation else ()
+        return Replay(body, ("Content-Type: text/xml; charset=utf-8", *action))
 
     def describe(self, base_url: str) -> list[str]:
         settings = self.settings
