@@ -294,27 +294,44 @@ end
 
 def wrk_script(body: bytes, headers: dict[str, str]) -> str:
     """A wrk Lua script that POSTs `body` with `headers` and reports its figures as one JSON line."""
-    text = body.decode()
-    level = 0
-    while f"]{'=' * level}]" in text:
-        level += 1
-    lines = ['wrk.method = "POST"', f"wrk.body = [{'=' * level}[{text}]{'=' * level}]"]
+    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_long_string(body.decode())}"]
     for name, value in headers.items():
         lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
     return "\n".join(lines) + "\n" + _WRK_DONE
+
+
+def wrk_mixed_script(requests: Sequence[tuple[str, str, dict[str, str], bytes]]) -> str:
+    """A wrk Lua script that sends `requests` (method, path, headers, body), one after the other, on every
+    connection, and reports as wrk_script's does."""
+    lines = ["local requests = {}"]
+    for method, path, headers, body in requests:
+        fields = ", ".join(f"[{_lua_string(name)}] = {_lua_string(value)}" for name, value in headers.items())
+        lines.append(f"requests[#requests + 1] = wrk.format({_lua_string(method)}, {_lua_string(path)}, "
+                     f"{{{fields}}}, {_lua_long_string(body.decode())})")
+    lines.append("local sent = 0\nrequest = function()\n  sent = sent + 1\n"
+                 "  return requests[(sent - 1) % #requests + 1]\nend")
+    return "\n".join(lines) + "\n" + _WRK_DONE
+
+
+def _lua_long_string(text: str) -> str:
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
 def _lua_string(value: str) -> str:
     return '"' + "".join(ch if ch.isalnum() or ch in " /:;=.,-_*+()'" else f"\\{ord(ch):03d}" for ch in value) + '"'
 
 
-def wrk(url: str, body: bytes, headers: dict[str, str], seconds: float, connections: int = 8,
-        latency: bool = False) -> WrkResult:
-    """One wrk run (one thread, `connections` connections) of `seconds` at most, against `url` on 127.0.0.1."""
+def wrk(url: str, script: str, seconds: float, connections: int = 8, latency: bool = False) -> WrkResult:
+    """One wrk run of `script` (one thread, `connections` connections) of `seconds` at most, against `url` on
+    127.0.0.1."""
     if not url.startswith("http://127.0.0.1:"):
         raise BenchError(f"load goes to 127.0.0.1 only, not {url}")
+    script_text = script
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="xweb-bench-", delete=False) as script:
-        script.write(wrk_script(body, headers))
+        script.write(script_text)
     try:
         command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
                    "-s", script.name, url]

@@ -62,9 +62,9 @@ from common import (
     spread_text,
 )
 
-BENCHMARKS = ("throughput", "inprocess", "latency", "bulk", "memory", "startup")
-SECTIONS = {"throughput": 1, "inprocess": 2, "latency": 3, "bulk": 4, "memory": 5, "startup": 5}
-ORDER = ("inprocess", "throughput", "memory", "bulk", "latency", "startup")  # servers are shared in this order
+BENCHMARKS = ("throughput", "inprocess", "latency", "bulk", "memory", "startup", "mixed")
+SECTIONS = {"throughput": 1, "inprocess": 2, "latency": 3, "bulk": 4, "memory": 5, "startup": 5, "mixed": 6}
+ORDER = ("inprocess", "throughput", "memory", "bulk", "latency", "mixed", "startup")  # servers are shared in this order
 
 THROUGHPUT_RATIO = 0.25
 INPROCESS_US = 600
@@ -102,8 +102,8 @@ class Side:
 
     def load(self, seconds: float, connections: int, latency: bool = False) -> common.WrkResult:
         """The sample InsertFacadeObject by wrk for `seconds`; every answer must be a success."""
-        result = common.wrk(self.server.url + XWEB_PATH, common.sample_body(self.token()), INSERT_HEADERS,
-                            seconds, connections, latency)
+        result = common.wrk(self.server.url + XWEB_PATH, common.wrk_script(common.sample_body(self.token()),
+                                                                           INSERT_HEADERS), seconds, connections, latency)
         self.server.calls += result.requests
         if result.failed:
             raise BenchError(f"{self.label}: {result.failed} of {result.requests} sample calls failed "
@@ -435,6 +435,46 @@ def latency(args: argparse.Namespace, directory: Path) -> list[Figure]:
     return figures
 
 
+def mixed(args: argparse.Namespace, directory: Path) -> list[Figure]:
+    """Every vendor's calls and the dashboard's polling, in turn on 8 connections, on PostgreSQL with 2 workers (as
+    QA loads a shared endpoint): every answer must be a success (issue 13: no 5xx)."""
+    with contextlib.ExitStack() as stack:
+        database_url = args.database_url or stack.enter_context(common.throwaway_postgresql())
+        if database_url is None:
+            say("  mixed: skipped: no PostgreSQL")
+            return [Figure("mixed calls, PostgreSQL, 2 workers", "failed", None, note="skipped: no PostgreSQL")]
+        side = stack.enter_context(serving(lambda: start_emulator(directory, "mixed-emulator", 2, database_url)))[0]
+        base = side.server.url
+        crmcom_token = crmcom_login(base)
+        basic = {"Authorization": "Basic ZGVtbzpkZW1v"}  # demo:demo, every vendor's default user
+        preferences = (common.ROOT / "tests" / "fixtures" / "xweb" /
+                       "set_customer_communication_preferences.request.json").read_bytes()
+        sap_sample = (common.ROOT / "tests" / "fixtures" / "sap" / "failed_delivery_status.request.xml").read_bytes()
+        requests = [
+            ("POST", XWEB_PATH, INSERT_HEADERS, common.sample_body(side.token())),
+            ("POST", "/xWeb/JSON/SetCustomerCommunicationPreferences", {**JSON_HEADERS, **basic}, preferences),
+            ("POST", "/xWeb/JSON/GetVersion", {**JSON_HEADERS, **basic}, b"{}"),
+            ("POST", SAP_PATH, SAP_HEADERS, sap_envelope(sap_sample)),
+            ("POST", CRMCOM_PATH + "customer_events/bulk/web/create", JSON_HEADERS,
+             json.dumps({"token": crmcom_token, "web_customer_events_set": crmcom_events(2)}).encode()),
+            ("GET", "/_emulator/requests?limit=20", {}, b""),
+        ]
+        say(f"  mixed: {args.latency_duration:g} s ...")
+        result = common.wrk(base + "/", common.wrk_mixed_script(requests), args.latency_duration, args.connections,
+                            latency=True)
+    failed = result.failed
+    say(f"  mixed: {result.requests} calls, {failed} not answered with a success, p99 {result.p99_ms:.1f} ms")
+    return [Figure("mixed calls, PostgreSQL, 2 workers: answers not 2xx", "calls", failed, target=0,
+                   higher_is_better=False,
+                   note=f"{args.latency_duration:g} s; {result.requests} calls, {result.rate:.0f}/s, "
+                        f"p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms")]
+
+
+def sap_envelope(payload: bytes) -> bytes:
+    return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'.encode() + payload
+            + b"</soapenv:Body></soapenv:Envelope>")
+
+
 def startup(args: argparse.Namespace, directory: Path) -> list[Figure]:
     """From process start to the first answer, on a fresh SQLite file each time (a new directory, the default
     database file name)."""
@@ -522,7 +562,7 @@ def main() -> int:
     for name in list(os.environ):
         if name.startswith("XWEB_EMULATOR_"):  # the figures are the defaults'
             del os.environ[name]
-    if set(selected) & {"throughput", "latency", "memory"}:
+    if set(selected) & {"throughput", "latency", "memory", "mixed"}:
         common.require_wrk()
 
     # Interrupted or terminated, the run still stops its servers (each in a session of its own) and removes its files.
@@ -553,7 +593,8 @@ def main() -> int:
                             figures["memory"].append(memory_after_bulk(shared))
                     else:
                         shared.close()  # latency and start-up start servers of their own
-                        figures[benchmark] = (latency if benchmark == "latency" else startup)(args, directory)
+                        run = {"latency": latency, "mixed": mixed, "startup": startup}[benchmark]
+                        figures[benchmark] = run(args, directory)
                 except BenchError as error:
                     say(f"{benchmark} FAILED: {error}")
                     failures[benchmark] = str(error)
