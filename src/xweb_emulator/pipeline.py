@@ -1,20 +1,23 @@
 """The one call pipeline: every request, whichever the vendor and the wire, goes down these steps, in this order.
 
-    1. the request body is read, bounded (413 past --max-request-bytes)              Pipeline.__call__
-    2. routing: the control plane; a vendor's document (WSDL, help page); a vendor's call
-    3. one transaction opens for the call (on SQLite, the writers' queue first)       Pipeline._call
-    4. one read: the emulator's clock, and whether any fault rule names the vendor
-    5. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
+    1. the request body is read, bounded (413 past --max-request-bytes; on the in-process      Pipeline.__call__
+       server, 408 past --body-read-timeout)
+    2. admitted: at most --threads requests run at once, each only once its body is in
+    3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
+       help page); a vendor's call
+    4. one transaction opens for the call (on SQLite, the writers' queue first)                Pipeline._call
+    5. one read: the emulator's clock, and whether any fault rule names the vendor
+    6. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
        expire_token applied; a vendor fault noted on the call for the runner
-    6. the vendor's wire reads the request                                            Wire.read
-    7. the vendor's runner: authentication, the injected fault, the operation        Vendor.run
-    8. the wire writes the answer, or the vendor's error                              Wire.write, Wire.write_error
-    9. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 5 where rules
+    7. the vendor's wire reads the request                                                     Wire.read
+    8. the vendor's runner: authentication, the injected fault, the operation                 Vendor.run
+    9. the wire writes the whole answer, or the vendor's error                                Wire.write, .write_error
+   10. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 6 where rules
        drew, whose counts must stay); what its fault leaves behind (a dead token, a failure count) is written
-   10. the journal entry, in the same transaction
-   11. commit; only then does the answer leave, after any latency a rule adds
+   11. the journal entry (passwords masked), in the same transaction
+   12. commit; only then does the answer leave, after any latency a rule adds
 A commit that fails stores nothing: the client gets the vendor's error, journalled in a transaction of its own.
-On SQLite the writers' queue is held from step 3 to 11, so the rollback and that transaction are still the call's.
+On SQLite the writers' queue is held from step 4 to 12, so the rollback and that transaction are still the call's.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor, Wire
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +137,7 @@ class Pipeline:
         return Answer.text(404, f"No endpoint of the emulator answers {request.path}.")
 
     def _call(self, vendor: Vendor, endpoint: Endpoint, request: Request, body: bytes) -> Answer | None:
-        """Steps 3 to 11 for one call: its answer, or None for a connection to drop."""
+        """Steps 4 to 12 for one call: its answer, or None for a connection to drop."""
         started = time.perf_counter()
         emulator = self.emulator
         call: Call | None = None
@@ -183,7 +186,7 @@ class Pipeline:
 
     def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call,
                      savepoint: bool) -> tuple[Incoming | None, Answer]:
-        """Steps 6 to 9: the call read, run and answered; its writes rolled back if it failed or only checked."""
+        """Steps 7 to 10: the call read, run and answered; its writes rolled back if it failed or only checked."""
         connection, wire, incoming = call.connection, endpoint.wire, None
         work = connection.begin_nested() if savepoint else None
         try:
@@ -232,7 +235,7 @@ class Pipeline:
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
 
 
-def _error_answer(vendor: Vendor, wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
+def _error_answer(vendor: Vendor, wire: Wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
     """The vendor's error as its wire writes it; should the wire fail at that too (an emulator bug), the vendor's
     internal error without what the request held, and at worst a plain 500: every call gets an answer that is
     journalled."""
