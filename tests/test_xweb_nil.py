@@ -128,26 +128,31 @@ ACTIVITY_MEMBERS = ("cma_key", "cma_cst_key", "cma_eml_key", "cma_eml_address", 
                     "cma_activity_subcode")
 
 
-@pytest.mark.parametrize("wire", ["soap", "json"])
-def test_insert_facade_object_with_nil_members(emulator, wire):
-    """InsertFacadeObject with every column, the unset ones nil/null: a nil key is a new key, nil columns empty."""
-    record = {name: ACTIVITY.get(name) for name in ACTIVITY_MEMBERS}
+def insert_activity(emulator, wire: str, record: dict) -> requests.Response:
+    """InsertFacadeObject of one CustomerMessagingActivity with every member of `record`, None ones nil (SOAP) or
+    null (JSON), as a .NET client sends them."""
     if wire == "soap":
         node = (f'<ns:oNode xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><ns:CustomerMessagingActivityObjects>'
                 f"<ns:CustomerMessagingActivityObject>{soap_members(record)}</ns:CustomerMessagingActivityObject>"
                 f"</ns:CustomerMessagingActivityObjects></ns:oNode>")
-        response = emulator.soap("InsertFacadeObject", f"<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName>"
-                                                       f"{node}", emulator.authenticate())
-        assert response.status_code == 200, response.text
+        return emulator.soap("InsertFacadeObject", f"<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName>"
+                                                   f"{node}", emulator.authenticate())
+    body = {"InsertFacadeObject": {"szObjectName": "CustomerMessagingActivity", "oNode": {
+        "CustomerMessagingActivityObjects": {"CustomerMessagingActivityObject": record}}}}
+    return requests.post(emulator.json_url("InsertFacadeObject"), json=body, timeout=30,
+                         auth=(emulator.settings.xweb_user, emulator.settings.xweb_password))
+
+
+@pytest.mark.parametrize("wire", ["soap", "json"])
+def test_insert_facade_object_with_nil_members(emulator, wire):
+    """InsertFacadeObject with every column, the unset ones nil/null: a nil key is a new key, nil columns empty."""
+    response = insert_activity(emulator, wire, {name: ACTIVITY.get(name) for name in ACTIVITY_MEMBERS})
+
+    assert response.status_code == 200, response.text
+    if wire == "soap":
         key = parse(response).findtext(f".//{{{XWEB}}}cma_key")
     else:
-        body = {"InsertFacadeObject": {"szObjectName": "CustomerMessagingActivity", "oNode": {
-            "CustomerMessagingActivityObjects": {"CustomerMessagingActivityObject": record}}}}
-        response = requests.post(emulator.json_url("InsertFacadeObject"), json=body, timeout=30,
-                                 auth=(emulator.settings.xweb_user, emulator.settings.xweb_password))
-        assert response.status_code == 200, response.text
         key = response.json()["CustomerMessagingActivityObjects"]["CustomerMessagingActivityObject"]["cma_key"]
-
     stored = one(emulator, "CustomerMessagingActivity", cma_key=key)
     assert {name: stored[name] for name in ACTIVITY if name != "cma_activity_date"} == {
         name: value for name, value in ACTIVITY.items() if name != "cma_activity_date"}
@@ -158,18 +163,8 @@ def test_insert_facade_object_with_nil_members(emulator, wire):
 def test_a_nil_required_column_is_not_sent(emulator, wire):
     """A required column sent nil is missing, not an empty value the record could be stored with."""
     record = {**{name: ACTIVITY.get(name) for name in ACTIVITY_MEMBERS}, "cma_cst_key": None}
-    if wire == "soap":
-        node = (f'<ns:oNode xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><ns:CustomerMessagingActivityObjects>'
-                f"<ns:CustomerMessagingActivityObject>{soap_members(record)}</ns:CustomerMessagingActivityObject>"
-                f"</ns:CustomerMessagingActivityObjects></ns:oNode>")
-        response = emulator.soap("InsertFacadeObject", f"<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName>"
-                                                       f"{node}", emulator.authenticate())
-        text = response.text
-    else:
-        body = {"InsertFacadeObject": {"szObjectName": "CustomerMessagingActivity", "oNode": {
-            "CustomerMessagingActivityObjects": {"CustomerMessagingActivityObject": record}}}}
-        response = requests.post(emulator.json_url("InsertFacadeObject"), json=body, timeout=30,
-                                 auth=(emulator.settings.xweb_user, emulator.settings.xweb_password))
-        text = response.text
+
+    response = insert_activity(emulator, wire, record)
+
     assert response.status_code == 500
-    assert "cma_cst_key is required." in text
+    assert "cma_cst_key is required." in response.text
