@@ -1,9 +1,8 @@
 """What the control plane does, as plain functions over the emulator: the JSON routes (control/routes.py) and the
 dashboard (control/ui.py) both call these, so there is one implementation of every query and every action.
 
-Each takes the emulator first: any object with `settings`, `database`, `vendors`, `reset()`, `seed()` and
-`checked_fault()` (see `Emulator` below). A request it cannot carry out raises `BadRequest` (or `NotFound` for an
-id that does not exist) and changes nothing.
+Each takes the `Emulator` first. A request it cannot carry out raises `BadRequest` (or `NotFound` for an id that
+does not exist) and changes nothing.
 """
 
 from __future__ import annotations

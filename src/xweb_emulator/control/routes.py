@@ -31,14 +31,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
 from xweb_emulator.control import operations
+from xweb_emulator.control.guard import UI_PREFIX
 from xweb_emulator.control.operations import MAX_INTEGER, BadRequest, NotFound
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.inputs import UnreadableJson, read_json
 
 
 __all__ = ["BadRequest", "ControlPlane"]
-
-UI_PREFIX = "/_emulator/ui"
 
 
 class ControlPlane:

@@ -44,10 +44,12 @@ from werkzeug.utils import redirect
 
 from xweb_emulator import faults
 from xweb_emulator.control import operations
-from xweb_emulator.control.operations import BadRequest, Emulator, NotFound
+from xweb_emulator.control.guard import UI_PREFIX
+from xweb_emulator.control.operations import BadRequest, NotFound
+from xweb_emulator.emulator import Emulator
 from xweb_emulator.vendor import Vendor
 
-PREFIX = "/_emulator/ui"
+PREFIX = UI_PREFIX
 CALLS_PAGE_SIZE = 100
 RECORDS_PAGE_SIZE = 50
 CHART_BARS = 48

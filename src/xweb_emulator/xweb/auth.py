@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from xweb_emulator.db import upsert
 from xweb_emulator.settings import Settings
-
 from xweb_emulator.xweb.errors import InvalidCredentials, InvalidToken, LockedCredentials
 from xweb_emulator.xweb.models import AuthenticationFailures, AuthenticationToken, XWebUser
 
@@ -52,6 +51,8 @@ class Credentials:
     TestConnection; JSON: for every method but Authenticate)."""
 
 
+_KEPT = AuthenticationFailures.__table__.c.user_name.type.length  # what the failure counts' key columns hold
+
 # Built once: these run on nearly every call.
 _TOKEN = select(AuthenticationToken.user_name, AuthenticationToken.expires_at).where(
     AuthenticationToken.token == bindparam("token"))
@@ -78,7 +79,8 @@ def authenticate(
     atomic statement, so that N parallel guesses check at most `fail_count` passwords before the lock-out; on
     PostgreSQL the count is committed at once (a transaction of its own), so that concurrent calls see it."""
     # Counted per user name and client address as far as the columns hold them (no user's name is longer).
-    attempts, locked_until = _count_attempt(session, user_name[:64], client_address[:64], now)
+    user_name_kept, client_kept = user_name[:_KEPT], client_address[:_KEPT]
+    attempts, locked_until = _count_attempt(session, user_name_kept, client_kept, now)
     if locked_until is not None and locked_until > now:
         raise LockedCredentials("Credentials Locked Out")
     if policy.fail_count > 0 and attempts > policy.fail_count:
@@ -88,11 +90,11 @@ def authenticate(
     if user is None or user.password != password:
         raise InvalidCredentials(
             "Invalid Credentials Supplied",
-            after_rollback=partial(_count_failure, policy=policy, user_name=user_name[:64],
-                                   client_address=client_address[:64], now=now),
+            after_rollback=partial(_count_failure, policy=policy, user_name=user_name_kept,
+                                   client_address=client_kept, now=now),
         )
-    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name[:64],
-                                                         AuthenticationFailures.client_address == client_address[:64]))
+    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name_kept,
+                                                         AuthenticationFailures.client_address == client_kept))
     session.execute(delete(AuthenticationToken).where(AuthenticationToken.expires_at <= now))
     return _issue(session.connection(), policy, user_name, now)
 
