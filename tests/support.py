@@ -20,7 +20,9 @@ from xweb_emulator.xweb.models import (
     CustomerMessagingActivity,
     CustomerPhone,
     Email,
+    Individual,
     MailingList,
+    Organization,
     Phone,
     PhoneType,
 )
@@ -47,7 +49,7 @@ FULL_XREF = {
 AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_change_date"}
 
 # The records clients write and read (not the tokens and failure counts that every call may touch).
-DOMAIN_MODELS = (Country, PhoneType, Customer, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
+DOMAIN_MODELS = (Country, PhoneType, Customer, Individual, Organization, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
                  CustomerMessagingActivity)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"soap": SOAP_ENV, "x": XWEB}

@@ -108,7 +108,7 @@ def test_answers_are_written_as_asmx_writes_them(emulator):
                            '//www.w3.org/2001/XMLSchema"><soap:Header><AuthorizationToken xmlns="http://www.avectra.com'
                            '/2005/"><Token>')
     assert '<GetFacadeObjectResponse xmlns="http://www.avectra.com/2005/"><GetFacadeObjectResult><CustomerObjects ' in text
-    assert "<cst_change_user />" in text
+    assert "<cst_phn_number_complete_dn />" in text
     assert "tns:" not in text and "/>" not in text.replace(" />", "")
 
 

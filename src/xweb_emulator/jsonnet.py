@@ -114,6 +114,20 @@ def xml_node_json(value: Any) -> Any:
     return value
 
 
+def typed_json(value: Any) -> Any:
+    """How JSON.NET writes a typed result: an array member ({"Columns": {"Column": [...]}} in neutral form, which
+    XmlSerializer writes as an element per item) is a JSON array, with no item name."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (item,) = value.values()
+            if isinstance(item, list):
+                return [typed_json(element) for element in item]
+        return {key: typed_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed_json(item) for item in value]
+    return value
+
+
 def text_of(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     xweb_token_timeout_minutes: int = Field(20, ge=1)
     xweb_fail_count: int = Field(25, ge=-1)
     xweb_lockout_hours: float = Field(1.0, gt=0)
+    xweb_query_row_cap: int = Field(100, ge=-1, description="Rows GetQuery answers when szObjectName carries no "
+                                    "@TOP N (the vendor's list row cap); -1: every row.")
 
     # SAP ManageCampaignInboundIn: the communication user of the communication arrangement (HTTP Basic).
     sap_user: str = "demo"

@@ -8,15 +8,19 @@ declared beside it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
+from typing import Any
 
 from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    FromClause,
     Insert,
+    Join,
     Integer,
     Select,
     SmallInteger,
@@ -27,8 +31,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from xweb_emulator.db import Base
 from xweb_emulator.xweb.errors import InvalidInput
@@ -38,10 +44,13 @@ from xweb_emulator.xweb.models import (
     CustomerMessagingActivity,
     CustomerPhone,
     Email,
+    Individual,
     MailingList,
+    Organization,
     Phone,
     PhoneType,
 )
+from xweb_emulator.xweb.query import QueryableObject
 from xweb_emulator.xweb.values import format_date, format_guid, parse_date, parse_guid, parse_int
 
 Value = str | None
@@ -52,11 +61,20 @@ _AUDIT_SUFFIXES = ("_add_user", "_add_date", "_change_user", "_change_date", "_d
 
 @dataclass(frozen=True)
 class FacadeObject:
+    """An object clients name in szObjectName. Most are one table; a customer object (Individual, Organization) is
+    its own table joined to its customer record (co_customer, the same key) and its primary e-mail address."""
+
     name: str
     model: type[Base]
+    description: str
+    """obj_description, as GetFacadeObjectList answers it."""
     required: tuple[str, ...] = ()
     # Groups of columns of which at least one must have a value.
     required_one_of: tuple[tuple[str, ...], ...] = ()
+    list_columns: tuple[str, ...] = ()
+    """GetQuery's default list when szColumnList is empty (the key comes first in any case); empty: every column."""
+    customer_type: str | None = None
+    """cst_type of a customer object's customer record; None for an object of one table."""
 
     # Cached: a call of a thousand records asks for these a thousand times (the dataclass is frozen, its table too).
     @cached_property
@@ -78,6 +96,23 @@ class FacadeObject:
         """Columns a client may set; the audit columns are netFORUM's to fill."""
         return {column.name: column for column in self.columns if not column.name.endswith(_AUDIT_SUFFIXES)}
 
+    @cached_property
+    def queryable(self) -> QueryableObject:
+        """What GetQuery, GetFacadeObject and GetQueryDefinition read: every column clients may name, in order."""
+        table = self.model.__table__
+        if self.customer_type is None:
+            return QueryableObject.of_table(self.name, table, self.list_columns or tuple(table.columns.keys()))
+        customer, email = Customer.__table__, Email.__table__
+        source = table.join(customer, table.c[self.key_column] == customer.c.cst_key).outerjoin(
+            email, email.c.eml_key == customer.c.cst_eml_key)
+        columns = {**{column.name: column for column in table.columns},
+                   **{column.name: column for column in customer.columns if column.name != "cst_key"},
+                   PRIMARY_EMAIL: email.c.eml_address}
+        return QueryableObject(self.name, source, columns, self.key_column, self.list_columns or tuple(columns))
+
+
+PRIMARY_EMAIL = "eml_address"
+"""A customer object's column for its primary e-mail address (the co_email row its cst_eml_key names)."""
 
 FACADE_OBJECTS = {
     facade.name.lower(): facade
@@ -85,16 +120,30 @@ FACADE_OBJECTS = {
         FacadeObject(
             "CustomerMessagingActivity",
             CustomerMessagingActivity,
+            "Customer Messaging Activity",
             required=("cma_cst_key", "cma_activity_date"),
             required_one_of=(("cma_eml_key", "cma_eml_address"),),
+            list_columns=("cma_cst_key", "cma_eml_address", "cma_activity_date", "cma_activity_code",
+                          "cma_activity_subcode", "cma_message_id", "cma_change_date"),
         ),
-        FacadeObject("Customer", Customer),
-        FacadeObject("Email", Email, required=("eml_cst_key", "eml_address")),
-        FacadeObject("Phone", Phone, required=("phn_number",)),
-        FacadeObject("CustomerPhone", CustomerPhone, required=("cph_cst_key", "cph_phn_key")),
-        FacadeObject("PhoneType", PhoneType, required=("pht_code",)),
-        FacadeObject("Country", Country, required=("cty_code",)),
-        FacadeObject("MailingList", MailingList, required=("mlt_name", "mlt_type")),
+        FacadeObject("Individual", Individual, "Individual",
+                     list_columns=("cst_id", "ind_prf_code", "ind_first_name", "ind_mid_name", "ind_last_name",
+                                   "ind_sfx_code", "ind_designation", PRIMARY_EMAIL, "cst_member_flag",
+                                   "ind_change_date"),
+                     customer_type="Individual"),
+        FacadeObject("Organization", Organization, "Organization",
+                     list_columns=("cst_id", "org_name", "org_acronym", "org_ogt_code", PRIMARY_EMAIL,
+                                   "cst_member_flag", "org_change_date"),
+                     customer_type="Organization"),
+        FacadeObject("Customer", Customer, "Customer",
+                     list_columns=("cst_id", "cst_type", "cst_name_cp", "cst_sort_name_dn", "cst_eml_address_dn",
+                                   "cst_member_flag", "cst_change_date")),
+        FacadeObject("Email", Email, "Email", required=("eml_cst_key", "eml_address")),
+        FacadeObject("Phone", Phone, "Phone", required=("phn_number",)),
+        FacadeObject("CustomerPhone", CustomerPhone, "Customer Phone", required=("cph_cst_key", "cph_phn_key")),
+        FacadeObject("PhoneType", PhoneType, "Phone Type", required=("pht_code",)),
+        FacadeObject("Country", Country, "Country", required=("cty_code",)),
+        FacadeObject("MailingList", MailingList, "Mailing List", required=("mlt_name", "mlt_type")),
     )
 }
 
@@ -119,26 +168,171 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
-    table = facade.model.__table__
     key_column = facade.key_column
+    own_table = facade.model.__table__
+    taken = _exists(Customer.__table__.c.cst_key if facade.customer_type else own_table.c[key_column])
     confirmed: set[tuple[Table, object]] = set()
-    audit = {f"{facade.prefix}_add_user": actor.user_name, f"{facade.prefix}_add_date": actor.now}
-    rows, keys = [], set()
+    rows: dict[Table, list[dict[str, object]]] = {}
+    keys: list[uuid.UUID] = []
     for position, record in enumerate(records, start=1):
         try:
-            values = _column_values(connection, facade, record, confirmed)
-            key = values.get(key_column)
-            if key is None:
-                key = values[key_column] = uuid.uuid4()
-            elif key in keys or connection.execute(_exists(table.c[key_column]), {"key": key}).first() is not None:
+            new_rows = _new_rows(connection, facade, record, confirmed)
+            key = new_rows[own_table][key_column]
+            if key in keys or connection.execute(taken, {"key": key}).first() is not None:
                 raise InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
-            keys.add(key)
         except InvalidInput as error:
             where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
-        rows.append({**values, **audit})
-    connection.execute(_insert(table), _with_defaults(table, rows))
-    return [row[key_column] for row in rows]
+        keys.append(key)
+        for table, values in new_rows.items():
+            rows.setdefault(table, []).append({**values, **_audit(table, actor, added=True)})
+    # In the order the rows refer to each other: a customer object's customer record before its own and its e-mail.
+    for table, table_rows in rows.items():
+        connection.execute(_insert(table), _with_defaults(table, table_rows))
+    return keys
+
+
+def update_record(connection: Connection, actor: Actor, facade: FacadeObject, key_text: str | None,
+                  record: Record) -> uuid.UUID:
+    """UpdateFacadeObject: only the columns sent change; the record's change columns say who and when."""
+    key = parse_guid(key_text or "", "szObjectKey")
+    own_table = facade.model.__table__
+    if connection.execute(_exists(own_table.c[facade.key_column]), {"key": key}).first() is None:
+        raise InvalidInput(f"szObjectKey: no {facade.name} record has {facade.key_column} {key}.")
+    if facade.customer_type is None:
+        values = parse_record(facade, record, unmodelled_columns_allowed=False)
+        _check_key_kept(values, facade.key_column, key)
+        _check_required(facade, values, only_sent=True)
+        check_references(connection, facade.model, values)
+        if values:
+            _update(connection, own_table, key, values, actor)
+        return key
+    own, customer, email_address = _customer_parts(facade, record)
+    _check_key_kept(own, facade.key_column, key)
+    _check_key_kept(customer, "cst_key", key)
+    if not (own or customer or email_address is not _NOT_SENT):
+        return key
+    current = connection.execute(select(own_table).where(own_table.c[facade.key_column] == key)).mappings().one()
+    if _NAME_PARTS & own.keys():
+        customer = {**_derived_names(facade, {**current, **own}), **customer}
+    if email_address is not _NOT_SENT:
+        customer.update(_set_primary_email(connection, actor, key, email_address))
+    # The object changed as a whole: both of its records say so, whichever of them holds the columns sent.
+    _update(connection, own_table, key, own, actor)
+    _update(connection, Customer.__table__, key, customer, actor)
+    return key
+
+
+# The own columns a customer object's derived names (_derived_names) follow.
+_NAME_PARTS = frozenset({"ind_prf_code", "ind_first_name", "ind_mid_name", "ind_last_name", "ind_sfx_code", "org_name"})
+_NOT_SENT = object()
+
+
+def _new_rows(connection: Connection, facade: FacadeObject, record: Record,
+              confirmed: set[tuple[Table, object]]) -> dict[Table, dict[str, object]]:
+    """A record's rows by table, its key filled in (a new GUID where the client sent none)."""
+    own_table = facade.model.__table__
+    if facade.customer_type is None:
+        values = _column_values(connection, facade, record, confirmed)
+        if values.get(facade.key_column) is None:
+            values[facade.key_column] = uuid.uuid4()
+        return {own_table: values}
+    own, customer, email_address = _customer_parts(facade, record)
+    _check_required(facade, own, only_sent=False)
+    check_references(connection, facade.model, {name: value for name, value in own.items()
+                                                if name != facade.key_column}, confirmed)
+    key = own.get(facade.key_column) or customer.get("cst_key") or uuid.uuid4()
+    _check_key_kept(own, facade.key_column, key)
+    _check_key_kept(customer, "cst_key", key)
+    own[facade.key_column] = key
+    customer = {**_derived_names(facade, own), **customer, "cst_key": key, "cst_type": facade.customer_type}
+    rows = {Customer.__table__: customer, own_table: own}
+    address = None if email_address is _NOT_SENT else parse_value(Email.__table__.c.eml_address, email_address)
+    if address is not None:
+        email = _primary_email(key, address)
+        rows[Email.__table__] = email
+        customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=address)
+    return rows
+
+
+def _customer_parts(facade: FacadeObject, record: Record) -> tuple[dict[str, object], dict[str, object], object]:
+    """A customer object's record split into its own columns, its customer record's (cst_*) and its primary e-mail
+    address (_NOT_SENT when the record has no such element), each parsed."""
+    own: Record = {}
+    customer: Record = {}
+    email_address: object = _NOT_SENT
+    for name, text in record.items():
+        folded = name.lower()
+        if folded == PRIMARY_EMAIL:
+            email_address = text
+        elif folded.startswith("cst_"):
+            customer[name] = text
+        else:
+            own[name] = text
+    customer_values = parse_record(FACADE_OBJECTS["customer"], customer, unmodelled_columns_allowed=False)
+    if customer_values.get("cst_type", facade.customer_type) != facade.customer_type:
+        raise InvalidInput(f"cst_type of an {facade.name} is {facade.customer_type}.")
+    return parse_record(facade, own, unmodelled_columns_allowed=False), customer_values, email_address
+
+
+def _derived_names(facade: FacadeObject, own: Mapping[str, object]) -> dict[str, object]:
+    """The customer record's name columns, which netFORUM derives from the individual's or organization's own."""
+    if facade.customer_type == "Organization":
+        name = own.get("org_name")
+        return {"cst_name_cp": name, "cst_sort_name_dn": name}
+    given = " ".join(str(part) for part in (own.get("ind_first_name"), own.get("ind_mid_name")) if part)
+    last = own.get("ind_last_name")
+    full = " ".join(str(part) for part in (own.get("ind_prf_code"), given, last, own.get("ind_sfx_code")) if part)
+    return {"cst_name_cp": " ".join(part for part in (given, last) if part) or None,
+            "cst_sort_name_dn": ", ".join(part for part in (last, given) if part) or None,
+            "cst_ind_full_name_dn": full or None}
+
+
+def _primary_email(customer_key: uuid.UUID, address: str) -> dict[str, object]:
+    return {"eml_key": uuid.uuid4(), "eml_cst_key": customer_key, "eml_address": address, "eml_primary": 1}
+
+
+def _set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
+                       text: object) -> dict[str, object]:
+    """A customer's primary e-mail address changed (its co_email row, or a new one), cleared when sent empty; answers
+    the customer record's columns that follow it."""
+    address = parse_value(Email.__table__.c.eml_address, text)  # type: ignore[arg-type]
+    if address is None:
+        return {"cst_eml_key": None, "cst_eml_address_dn": None}
+    customers, emails = Customer.__table__, Email.__table__
+    email_key = connection.execute(select(customers.c.cst_eml_key).where(customers.c.cst_key == customer_key)).scalar()
+    if email_key is not None and connection.execute(_exists(emails.c.eml_key), {"key": email_key}).first():
+        _update(connection, emails, email_key, {"eml_address": address}, actor)
+        return {"cst_eml_address_dn": address}
+    email = _primary_email(customer_key, address)
+    connection.execute(_insert(emails), _with_defaults(emails, [{**email, **_audit(emails, actor, added=True)}]))
+    return {"cst_eml_key": email["eml_key"], "cst_eml_address_dn": address}
+
+
+def _audit(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
+    """The audit columns a write fills. An insert fills the change columns too, so that a watermark on
+    xxx_change_date finds new records as well as changed ones (see README › Deviations)."""
+    prefix = table.primary_key.columns.keys()[0].split("_", 1)[0]
+    changed = {f"{prefix}_change_user": actor.user_name, f"{prefix}_change_date": actor.now}
+    return {f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now, **changed} if added else changed
+
+
+def _update(connection: Connection, table: Table, key: object, values: dict[str, object], actor: Actor) -> None:
+    (key_column,) = table.primary_key.columns
+    connection.execute(update(table).where(key_column == key).values(**values, **_audit(table, actor, added=False)))
+
+
+def _check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:
+    if values.get(key_column, key) not in (None, key):
+        raise InvalidInput(f"{key_column} cannot be changed: the record's key is {key}.")
+    values.pop(key_column, None)
+
+
+def _check_required(facade: FacadeObject, values: dict[str, object], *, only_sent: bool) -> None:
+    """Required columns must have a value; an update checks only those it was sent."""
+    for name in facade.required:
+        if values.get(name) is None and (name in values or not only_sent):
+            raise InvalidInput(f"{name} is required.")
 
 
 def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -163,17 +357,30 @@ def _exists(column: Column) -> Select:
     return select(literal(1)).where(column == bindparam("key"))
 
 
-def get_record(session: Session, facade: FacadeObject, key_text: str | None) -> Record | None:
-    key = parse_guid(key_text or "", "szObjectKey")
-    row = session.get(facade.model, key)
-    return None if row is None else render_record(facade, row)
+def get_record(connection: Connection, facade: FacadeObject, key_text: str | None) -> Record | None:
+    """GetFacadeObject: every column of the object's record, or None when no record has the key."""
+    statement = _record_by_key(facade.queryable)
+    row = connection.execute(statement, {"key": parse_guid(key_text or "", "szObjectKey")}).first()
+    return None if row is None else render_row(statement.selected_columns, row)
+
+
+@cache
+def _record_by_key(queryable: QueryableObject) -> Select:
+    columns = queryable.columns
+    return select(*(column.label(name) for name, column in columns.items())).select_from(queryable.source).where(
+        columns[queryable.key_column] == bindparam("key"))
+
+
+def render_row(columns: Iterable[ColumnElement[Any]], row: Sequence[object]) -> Record:
+    """A row of a statement as clients read it: each value under its column's name, rendered as its type."""
+    return {column.name: render_value(column, value) for column, value in zip(columns, row, strict=True)}
 
 
 def render_record(facade: FacadeObject, row: Base) -> Record:
     return {column.name: render_value(column, getattr(row, column.name)) for column in facade.columns}
 
 
-def render_value(column: Column, value: object) -> Value:
+def render_value(column: ColumnElement[Any], value: object) -> Value:
     if value is None:
         return None
     if isinstance(column.type, Uuid):
@@ -204,9 +411,7 @@ def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_all
 def _column_values(connection: Connection, facade: FacadeObject, record: Record,
                    confirmed: set[tuple[Table, object]]) -> dict[str, object]:
     values = parse_record(facade, record, unmodelled_columns_allowed=False)
-    for name in facade.required:
-        if values.get(name) is None:
-            raise InvalidInput(f"{name} is required.")
+    _check_required(facade, values, only_sent=False)
     for group in facade.required_one_of:
         if all(values.get(name) is None for name in group):
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
@@ -260,3 +465,61 @@ def require_record(session: Session, model: type[Base], key: object, field: str)
         (key_column,) = table.primary_key.columns
         raise InvalidInput(f"{field}: no {table.name} record has {key_column.name} {key}.")
     return row
+
+
+# ---------------------------------------------------------------------------------------------- query definitions
+
+# obj_key: derived from the object's name, so that it stays the same across restarts, resets and databases.
+_OBJECT_KEY_NAMESPACE = uuid.UUID("6f1b2c8e-53a4-4d0e-9b57-0c1e4a7d2f90")
+
+# SQL Server's names for the column types, as netFORUM's metadata (md_column.mdc_data_type) gives them.
+_SQL_SERVER_TYPES = ((Uuid, "uniqueidentifier"), (DateTime, "datetime"), (SmallInteger, "tinyint"),
+                     (Integer, "int"), (String, "nvarchar"))
+
+
+def object_key(facade: FacadeObject) -> str:
+    return str(uuid.uuid5(_OBJECT_KEY_NAMESPACE, facade.name))
+
+
+def query_definition(facade: FacadeObject) -> dict[str, Any]:
+    """GetQueryDefinition's Object: the object's list table, and each table it reads with the columns it reads
+    there (what szColumnList, szWhereClause and szOrderBy may name)."""
+    queryable = facade.queryable
+    columns_by_table: dict[FromClause, list[tuple[str, ColumnElement[Any]]]] = {}
+    for name, column in queryable.columns.items():
+        columns_by_table.setdefault(column.table, []).append((name, column))
+    from_tables = [
+        {"lsf_from_table": table.name, "lsf_from_alias": table.name, "lsf_from_join_type": join_type,
+         "lsf_from_join": join, "Columns": {"Column": [_column_definition(name, column)
+                                                        for name, column in columns_by_table[table]]}}
+        for table, join_type, join in _from_tables(queryable.source)
+    ]
+    return {
+        "obj_key": object_key(facade),
+        "obj_name": facade.name,
+        "obj_description": facade.description,
+        "ListTable": {"lst_mdt_name": facade.model.__table__.name, "lst_select_distinct": "0",
+                      "mdt_description": facade.description, "ListFromTables": {"ListFromTable": from_tables}},
+    }
+
+
+def _from_tables(source: FromClause) -> list[tuple[FromClause, str, str]]:
+    """The tables of a source in join order, each with how it is joined to those before it."""
+    if isinstance(source, Join):
+        join_type = "LEFT OUTER JOIN" if source.isouter else "INNER JOIN"
+        return [*_from_tables(source.left), (source.right, join_type, str(source.onclause))]
+    return [(source, "", "")]
+
+
+def _column_definition(name: str, column: ColumnElement[Any]) -> dict[str, str | None]:
+    sql_type = next((type_name for kind, type_name in _SQL_SERVER_TYPES if isinstance(column.type, kind)), "nvarchar")
+    length = getattr(column.type, "length", None)
+    return {
+        "mdc_name": name,
+        "mdc_description": name.split("_", 1)[-1].replace("_", " ").title(),
+        "mdc_data_type": sql_type,
+        "mdc_ext": "0",
+        "mdc_nullable": "1" if column.nullable else "0",
+        "mdc_table_name": column.table.name,
+        "mdc_width_max": None if length is None else str(length),
+    }

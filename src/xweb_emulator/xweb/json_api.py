@@ -118,6 +118,8 @@ def _credentials(request: Request, operation: XWebOperation) -> auth.Credentials
 def _result(operation: XWebOperation, result: Any) -> Any:
     if operation.result is Result.XML_NODE:
         return jsonnet.xml_node_json(result)
+    if operation.result is Result.TYPED:
+        return jsonnet.typed_json(result)
     if isinstance(result, datetime):
         return result.isoformat()
     return result

@@ -34,7 +34,8 @@ def audited(prefix: str) -> type:
         f"{prefix}_add_user": mapped_column(String(64)),
         f"{prefix}_add_date": mapped_column(DateTime),
         f"{prefix}_change_user": mapped_column(String(64)),
-        f"{prefix}_change_date": mapped_column(DateTime),
+        # Indexed: connectors read what changed since their last run (GetQuery … WHERE xxx_change_date > '…').
+        f"{prefix}_change_date": mapped_column(DateTime, index=True),
         f"{prefix}_delete_flag": mapped_column(SmallInteger, nullable=False, default=0),
     }
     return type(f"Audited_{prefix}", (), columns)
@@ -74,6 +75,37 @@ class Customer(audited("cst"), Base):
     cst_no_email_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
     cst_no_phone_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
     cst_member_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Individual(audited("ind"), Base):
+    """co_individual: a customer who is a person. Its key is its customer's (ind_cst_key = cst_key)."""
+
+    __tablename__ = "co_individual"
+
+    ind_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), primary_key=True)
+    ind_prf_code: Mapped[str | None] = mapped_column(String(20))
+    ind_first_name: Mapped[str | None] = mapped_column(String(30))
+    ind_mid_name: Mapped[str | None] = mapped_column(String(30))
+    ind_last_name: Mapped[str | None] = mapped_column(String(30))
+    ind_sfx_code: Mapped[str | None] = mapped_column(String(20))
+    ind_designation: Mapped[str | None] = mapped_column(String(50))
+    ind_dob: Mapped[datetime | None] = mapped_column(DateTime)
+    ind_gender: Mapped[str | None] = mapped_column(String(10))
+    ind_badge_name: Mapped[str | None] = mapped_column(String(30))
+    ind_int_code: Mapped[str | None] = mapped_column(String(50))
+    ind_deceased_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Organization(audited("org"), Base):
+    """co_organization: a customer that is an organization. Its key is its customer's (org_cst_key = cst_key)."""
+
+    __tablename__ = "co_organization"
+
+    org_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), primary_key=True)
+    org_name: Mapped[str | None] = mapped_column(String(150))
+    org_ogt_code: Mapped[str | None] = mapped_column(String(30))
+    org_acronym: Mapped[str | None] = mapped_column(String(10))
+    org_nonprofit_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 
 class Email(audited("eml"), Base):

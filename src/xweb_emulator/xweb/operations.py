@@ -20,7 +20,9 @@ from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
 from xweb_emulator.xweb import auth, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, stack_trace
-from xweb_emulator.xweb.facade import Actor, facade_object, get_record, insert_records
+from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
+    query_definition, render_row, update_record
+from xweb_emulator.xweb.query import build_query
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 
 Params = Mapping[str, Any]
@@ -190,8 +192,58 @@ def _insert_facade_object(call: Call, params: Params) -> dict:
 
 def _get_facade_object(call: Call, params: Params) -> dict:
     facade = facade_object(_text(params, "szObjectName"))
-    record = get_record(call.session, facade, _text(params, "szObjectKey"))
+    record = get_record(call.connection, facade, _text(params, "szObjectKey"))
     return facade_result(facade.name, [] if record is None else [record])
+
+
+def _update_facade_object(call: Call, params: Params) -> dict:
+    """The modified record, whole, as GetFacadeObject answers it."""
+    facade = facade_object(_text(params, "szObjectName"))
+    records = _facade_records(facade.name, params.get("oNode"))
+    if len(records) != 1:
+        raise InvalidInput(f"oNode must hold one {facade.name}Object to update.")
+    key = update_record(call.connection, _actor(call), facade, _text(params, "szObjectKey"), records[0])
+    return facade_result(facade.name, [get_record(call.connection, facade, str(key))])
+
+
+def _get_query(call: Call, params: Params) -> dict:
+    query = build_query(lambda name: facade_object(name).queryable, _text(params, "szObjectName"),
+                        _text(params, "szColumnList"), _text(params, "szWhereClause"), _text(params, "szOrderBy"),
+                        default_row_cap=call.settings.xweb_query_row_cap, now=call.now)
+    columns = query.statement.selected_columns
+    records = [render_row(columns, row) for row in call.connection.execute(query.statement)]
+    return facade_result(query.queryable.name, records)
+
+
+def _get_facade_object_list(call: Call, params: Params) -> dict:
+    return facade_result("Object", [{"obj_name": definition["obj_name"], "obj_key": definition["obj_key"],
+                                     "obj_description": definition["obj_description"]}
+                                    for definition in map(query_definition, FACADE_OBJECTS.values())])
+
+
+# GetIndividualInformation's record, as live tenants answer it: its elements in this order, each from the Individual
+# object's column named beside it; None where the emulator keeps no such data (addresses, faxes, the job title).
+_INDIVIDUAL_INFORMATION = (
+    ("ind_cst_key", "ind_cst_key"), ("ind_prf_code", "ind_prf_code"), ("ind_first_name", "ind_first_name"),
+    ("ind_mid_name", "ind_mid_name"), ("ind_last_name", "ind_last_name"), ("ind_sfx_code", "ind_sfx_code"),
+    ("ind_designation", "ind_designation"), ("ind_int_code", "ind_int_code"), ("ind_badge_name", "ind_badge_name"),
+    ("ixo_title", None), ("cst_id", "cst_id"), ("cst_member_flag", "cst_member_flag"),
+    ("vst_member_flag", "cst_member_flag"), ("phn_number", "cst_phn_number_complete_dn"), ("fax_number", None),
+    ("eml_address", "eml_address"), ("adr_line1", None), ("adr_line2", None), ("adr_line3", None),
+    ("adr_city", None), ("adr_state", None), ("adr_post_code", None), ("adr_country", None),
+)
+
+
+def _get_individual_information(call: Call, params: Params) -> dict:
+    key = _text(params, "IndividualKey")
+    try:
+        record = get_record(call.connection, FACADE_OBJECTS["individual"], key)
+    except InvalidInput:
+        record = None
+    if record is None:
+        raise InvalidInput("Invalid Parameters.")
+    return facade_result("Individual", [{name: record[column] if column else None
+                                         for name, column in _INDIVIDUAL_INFORMATION}])
 
 
 def facade_result(object_name: str, records: list[dict]) -> dict:
@@ -235,6 +287,16 @@ OPERATIONS: dict[str, XWebOperation] = {
                       run=_insert_facade_object),
         XWebOperation(name="GetFacadeObject", parameters="String szObjectName, String szObjectKey", returns="XmlNode",
                       run=_get_facade_object),
+        XWebOperation(name="UpdateFacadeObject", parameters="String szObjectName, String szObjectKey, XmlNode oNode",
+                      returns="XmlNode", run=_update_facade_object),
+        XWebOperation(name="GetQuery",
+                      parameters="String szObjectName, String szColumnList, String szWhereClause, String szOrderBy",
+                      returns="XmlNode", run=_get_query),
+        XWebOperation(name="GetQueryDefinition", parameters="String szObjectName", returns="Object",
+                      run=lambda call, params: query_definition(facade_object(_text(params, "szObjectName")))),
+        XWebOperation(name="GetFacadeObjectList", parameters="", returns="XmlNode", run=_get_facade_object_list),
+        XWebOperation(name="GetIndividualInformation", parameters="String IndividualKey", returns="XmlNode",
+                      run=_get_individual_information),
         XWebOperation(name="SetCustomerCommunicationPreferences",
                       parameters="String customerKey, MailingListSetting[] preferences", returns="void",
                       run=_set_preferences),

@@ -3,7 +3,13 @@
 A seed is facade objects by name, each a list of records in the vendor's column names, inserted in the order given
 through the same rules as InsertFacadeObject — a seed cannot store what a client could not:
 
-    {"Customer": [{"cst_key": "…", "cst_name_cp": "…"}], "Email": [{"eml_cst_key": "…", "eml_address": "…"}]}
+    {"Individual": [{"ind_cst_key": "…", "ind_first_name": "Ada", "ind_last_name": "Lovelace",
+                     "eml_address": "ada@example.org"}],
+     "Organization": [{"org_name": "Analytical Engines Ltd"}],
+     "Email": [{"eml_cst_key": "…", "eml_address": "…"}]}
+
+An Individual or Organization record holds its own columns (ind_*, org_*), its customer record's (cst_*) and its
+primary e-mail address (eml_address); the customer's name columns follow the names given.
 """
 
 from __future__ import annotations
@@ -35,14 +41,12 @@ DEMO_DATA: dict[str, list[Record]] = {
         {"pht_key": "243f7447-c38b-473f-be84-dbedd2f1f55e", "pht_code": "mobile"},
         {"pht_key": "6e0c8b7a-3f0d-4d7e-9a55-2f7d1b0e6c11", "pht_code": "home"},
     ],
-    "Customer": [
-        {"cst_key": _SAMPLE_CUSTOMER, "cst_type": "Individual", "cst_id": "000001", "cst_recno": "1",
-         "cst_name_cp": "Someone Somewhere", "cst_sort_name_dn": "Somewhere, Someone",
-         "cst_ind_full_name_dn": "Someone Somewhere", "cst_eml_address_dn": "someone@somewhere.com",
+    "Individual": [
+        {"ind_cst_key": _SAMPLE_CUSTOMER, "ind_first_name": "Someone", "ind_last_name": "Somewhere",
+         "cst_id": "000001", "cst_recno": "1", "cst_eml_address_dn": "someone@somewhere.com",
          "cst_eml_key": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01"},
-        {"cst_key": _PREFERENCES_CUSTOMER, "cst_type": "Individual", "cst_id": "000002", "cst_recno": "2",
-         "cst_name_cp": "Pat Instructor", "cst_sort_name_dn": "Instructor, Pat",
-         "cst_ind_full_name_dn": "Pat Instructor", "cst_eml_address_dn": "pat.instructor@example.org",
+        {"ind_cst_key": _PREFERENCES_CUSTOMER, "ind_first_name": "Pat", "ind_last_name": "Instructor",
+         "cst_id": "000002", "cst_recno": "2", "cst_eml_address_dn": "pat.instructor@example.org",
          "cst_eml_key": "abc320db-863f-441a-8ab4-5fc827fc33c2", "cst_cph_key": "f46291d8-6b16-467f-97ef-fb16028a2b98"},
     ],
     "Email": [
