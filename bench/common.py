@@ -224,8 +224,8 @@ def emulator_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", *args]
 
 
-def standin_command(database: Path, workers: int = 1, database_url: str | None = None) -> list[str]:
-    command = [sys.executable, str(BENCH / "standin.py"), "--port", "0", "--workers", str(workers)]
+def standin_command(database: Path, workers: int = 1, database_url: str | None = None, *args: str) -> list[str]:
+    command = [sys.executable, str(BENCH / "standin.py"), "--port", "0", "--workers", str(workers), *args]
     return command + (["--database-url", database_url] if database_url else ["--database", str(database)])
 
 
@@ -254,10 +254,19 @@ def children(pid: int) -> list[int]:
 
 def rss_mb(pid: int) -> float:
     """VmRSS of a process, in MB (10^6 bytes)."""
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of a process (the most resident memory it has had), in MB."""
+    return _status_mb(pid, "VmHWM")
+
+
+def _status_mb(pid: int, field: str) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024 / 1e6
-    raise BenchError(f"process {pid} has no VmRSS")
+    raise BenchError(f"process {pid} has no {field}")
 
 
 # -------------------------------------------------------------------------------------------------------- wrk
@@ -310,6 +319,36 @@ def wrk_mixed_script(requests: Sequence[tuple[str, str, dict[str, str], bytes]])
                      f"{{{fields}}}, {_lua_long_string(body.decode())})")
     lines.append("local sent = 0\nrequest = function()\n  sent = sent + 1\n"
                  "  return requests[(sent - 1) % #requests + 1]\nend")
+    return "\n".join(lines) + "\n" + _WRK_DONE
+
+
+def wrk_paging_script(envelope: Callable[[str], bytes], headers: dict[str, str], key_element: str,
+                      page_size: int) -> str:
+    """A wrk Lua script that reads pages one after the other as a connector does (keyset: each request's where
+    clause names the last key of the page before, `envelope(where)` the whole request), starting over after a short
+    page; reports as wrk_script's does. Run it on one connection."""
+    marker = "\x00WHERE\x00"
+    head, tail = envelope(marker).decode().split(marker)
+    after = envelope(f"{key_element} > '{marker}'").decode()
+    after_head, after_tail = after.split(marker)
+    lines = ['wrk.method = "POST"'] + [f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
+                                       for name, value in headers.items()]
+    lines += [
+        f"local first = {_lua_long_string(head + tail)}",
+        f"local after_head, after_tail = {_lua_long_string(after_head)}, {_lua_long_string(after_tail)}",
+        "local last = nil",
+        "request = function()",
+        "  if last then return wrk.format(nil, nil, nil, after_head .. last .. after_tail) end",
+        "  return wrk.format(nil, nil, nil, first)",
+        "end",
+        "response = function(status, headers, body)",
+        "  local count, key = 0, nil",
+        f"  for found in string.gmatch(body, {_lua_string(f'<{key_element}>([^<]+)</{key_element}>')}) do",
+        "    count, key = count + 1, found",
+        "  end",
+        f"  if count < {page_size} then last = nil else last = key end",
+        "end",
+    ]
     return "\n".join(lines) + "\n" + _WRK_DONE
 
 

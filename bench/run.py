@@ -26,6 +26,10 @@ Benchmarks (positional arguments; default all):
   memory      VmRSS of the one worker after --rss-calls sample calls (the throughput rounds count).  <= 120 MB
   startup     `xweb-emulator serve` on a fresh SQLite file, from process start to its first answer (GET
               /_emulator/health), --starts times.                             target: <= 1.0 s
+  paging      --individuals Individuals (100,000) seeded through /_emulator/seed, then read as connectors page
+              them, GetQuery `Individual @TOP 100` + `ind_cst_key > '<last>'` ordered by the key, by wrk on one
+              connection for --duration s: ms per page (issue 10)             target: p99 <= 20 ms
+              and the worker's peak RSS while it answers one `@TOP -1` of every Individual.
 """
 
 from __future__ import annotations
@@ -62,9 +66,10 @@ from common import (
     spread_text,
 )
 
-BENCHMARKS = ("throughput", "inprocess", "latency", "bulk", "memory", "startup", "mixed")
-SECTIONS = {"throughput": 1, "inprocess": 2, "latency": 3, "bulk": 4, "memory": 5, "startup": 5, "mixed": 6}
-ORDER = ("inprocess", "throughput", "memory", "bulk", "latency", "mixed", "startup")  # servers are shared in this order
+BENCHMARKS = ("throughput", "inprocess", "latency", "bulk", "memory", "startup", "mixed", "paging")
+SECTIONS = {"throughput": 1, "inprocess": 2, "latency": 3, "bulk": 4, "memory": 5, "startup": 5, "mixed": 6,
+            "paging": 7}
+ORDER = ("inprocess", "throughput", "memory", "bulk", "latency", "mixed", "paging", "startup")  # servers are shared in this order
 
 THROUGHPUT_RATIO = 0.25
 INPROCESS_US = 600
@@ -72,6 +77,7 @@ LATENCY_P99_MS, LATENCY_MAX_MS = 50, 250
 BULK_XWEB, BULK_SAP, BULK_CRMCOM = 30_000, 20_000, 20_000
 RSS_MB = 120
 STARTUP_S = 1.0
+PAGE_MS = 20
 
 SAP_CAMPAIGN = "9000"
 SAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
@@ -470,6 +476,75 @@ def mixed(args: argparse.Namespace, directory: Path) -> list[Figure]:
                         f"p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms")]
 
 
+def paging(args: argparse.Namespace, directory: Path) -> list[Figure]:
+    count = args.individuals
+    with serving(lambda: start_emulator(directory, "paging-emulator"),
+                 lambda: start_paging_standin(directory, count)) as (emulator, standin):
+        say(f"  paging: seeding {count:,} Individuals ...")
+        began, chunk = time.perf_counter(), 5_000
+        for start in range(0, count, chunk):
+            seed = {"xweb": {"Individual": [
+                {"ind_first_name": f"First{number}", "ind_last_name": f"Member{number}",
+                 "eml_address": f"member{number}@example.org"} for number in range(start, min(count, start + chunk))]}}
+            status, answer = common.http_request(emulator.server.url, "POST", "/_emulator/seed",
+                                                 json.dumps(seed).encode(), JSON_HEADERS)
+            if status != 200:
+                raise BenchError(f"seeding Individuals answered {status}: {answer[:500]!r}")
+        seeded = time.perf_counter() - began
+        results = {}
+        for side in (emulator, standin):
+            token = side.token()
+            script = common.wrk_paging_script(lambda where: query_envelope(token, "Individual @TOP 100", where),
+                                              QUERY_HEADERS, "ind_cst_key", 100)
+            common.wrk(side.server.url + XWEB_PATH, script, args.warmup, connections=1)
+            results[side.label] = result = common.wrk(side.server.url + XWEB_PATH, script, args.duration,
+                                                      connections=1, latency=True)
+            if result.failed:
+                raise BenchError(f"paging, {side.label}: {result.failed} of {result.requests} pages failed")
+        pid = emulator.worker_pid()
+        before = common.rss_mb(pid)
+        began_all = time.perf_counter()
+        status, answer = common.http_request(emulator.server.url, "POST", XWEB_PATH,
+                                             query_envelope(emulator.token(), "Individual @TOP -1", ""), QUERY_HEADERS)
+        every_row_s = time.perf_counter() - began_all
+        if status != 200 or f'recordReturn="{count + 2}"'.encode() not in answer:  # and the two demo individuals
+            raise BenchError(f"@TOP -1 answered {status}: {answer[:300]!r}")
+        peak = common.peak_rss_mb(pid)
+    ours, theirs = results["emulator"], results["stand-in"]
+    say(f"  paging: emulator p50/p99/max {ours.p50_ms:.1f}/{ours.p99_ms:.1f}/{ours.max_ms:.1f} ms, stand-in "
+        f"{theirs.p50_ms:.1f}/{theirs.p99_ms:.1f}/{theirs.max_ms:.1f} ms; @TOP -1: {len(answer) / 1e6:.1f} MB "
+        f"in {every_row_s:.1f} s, RSS {before:.0f} MB before, {peak:.0f} MB at its peak")
+    note = f"{count:,} Individuals (seeded at {count / seeded:,.0f}/s); {ours.rate:.0f} / {theirs.rate:.0f} pages/s"
+    return [
+        Figure("GetQuery page of 100 (keyset), p50", "ms", ours.p50_ms, theirs.p50_ms, note=note),
+        Figure("GetQuery page of 100 (keyset), p99", "ms", ours.p99_ms, theirs.p99_ms, target=PAGE_MS,
+               higher_is_better=False),
+        Figure("GetQuery @TOP -1, worker's peak RSS", "MB", peak, None,
+               note=f"{before:.0f} MB before; an answer of {len(answer) / 1e6:.1f} MB in {every_row_s:.1f} s"),
+    ]
+
+
+def start_paging_standin(directory: Path, individuals_count: int) -> Side:
+    place = directory / "paging-standin"
+    place.mkdir()
+    command = common.standin_command(place / "standin.db", 1, None, "--individuals", str(individuals_count))
+    server = common.start_server("paging-standin", command, place, 1)
+    return Side("stand-in", server, re.search(r"token (\S+)", server.output()).group(1))
+
+
+QUERY_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{XWEB}GetQuery"'}
+
+
+def query_envelope(token: str, object_name: str, where: str) -> bytes:
+    """GetQuery of the Individuals' names and e-mail addresses, ordered by the key."""
+    return (f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:x="{XWEB}"><soap:Header><x:AuthorizationToken>'
+            f"<x:Token>{token}</x:Token></x:AuthorizationToken></soap:Header><soap:Body><x:GetQuery>"
+            f"<x:szObjectName>{object_name}</x:szObjectName>"
+            "<x:szColumnList>ind_first_name, ind_last_name, eml_address</x:szColumnList>"
+            f"<x:szWhereClause>{where}</x:szWhereClause><x:szOrderBy>ind_cst_key</x:szOrderBy>"
+            "</x:GetQuery></soap:Body></soap:Envelope>").encode()
+
+
 def sap_envelope(payload: bytes) -> bytes:
     return (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body>'.encode() + payload
             + b"</soapenv:Body></soapenv:Envelope>")
@@ -548,6 +623,7 @@ def main() -> int:
     parser.add_argument("--bulk-rounds", type=int, default=5, help="bulk calls of each kind, after one warm-up (5)")
     parser.add_argument("--rss-calls", type=int, default=10_000, help="sample calls before reading VmRSS (10000)")
     parser.add_argument("--starts", type=int, default=5, help="fresh starts for the start-up time (5)")
+    parser.add_argument("--individuals", type=int, default=100_000, help="Individuals the paging reads (100000)")
     parser.add_argument("--database-url", help="a scratch PostgreSQL database for the latency benchmark, written to "
                                                "by both servers (default: a throwaway server)")
     args = parser.parse_args()
@@ -562,7 +638,7 @@ def main() -> int:
     for name in list(os.environ):
         if name.startswith("XWEB_EMULATOR_"):  # the figures are the defaults'
             del os.environ[name]
-    if set(selected) & {"throughput", "latency", "memory", "mixed"}:
+    if set(selected) & {"throughput", "latency", "memory", "mixed", "paging"}:
         common.require_wrk()
 
     # Interrupted or terminated, the run still stops its servers (each in a session of its own) and removes its files.
@@ -593,7 +669,7 @@ def main() -> int:
                             figures["memory"].append(memory_after_bulk(shared))
                     else:
                         shared.close()  # latency and start-up start servers of their own
-                        run = {"latency": latency, "mixed": mixed, "startup": startup}[benchmark]
+                        run = {"latency": latency, "mixed": mixed, "startup": startup, "paging": paging}[benchmark]
                         figures[benchmark] = run(args, directory)
                 except BenchError as error:
                     say(f"{benchmark} FAILED: {error}")

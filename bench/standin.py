@@ -9,6 +9,10 @@ InsertFacadeObject the work any stateful emulator must do, and nothing else:
     WAL mode, synchronous=NORMAL, as the emulator);
   - build the answer with lxml: the token header and one cma_key per record, as xWeb answers.
 
+For the paging benchmark it answers a GetQuery page of Individuals as well (`--individuals N` seeds N of them at
+start): the envelope parsed, the token read, one keyset SELECT (`ind_cst_key > '<last>'` ORDER BY the key, @TOP
+rows), the answer built with lxml.
+
 No validation, no journal, no fault rules, no spyne. It seeds one token at start and prints it:
 
     python bench/standin.py --port 8090 --database /tmp/standin.db
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 import uuid
@@ -58,10 +63,20 @@ activities = Table(
     Column("cma_activity_subcode", String(100)),
 )
 COLUMNS = tuple(column.name for column in activities.columns if column.name != "cma_key")
+individuals = Table(
+    "standin_individual", metadata,
+    Column("ind_cst_key", String(36), primary_key=True),
+    Column("ind_first_name", String(30)),
+    Column("ind_last_name", String(30)),
+    Column("eml_address", String(80)),
+)
+_PAGE_AFTER = re.compile(r"ind_cst_key\s*>\s*'([0-9a-f-]{36})'")
+_PAGE_SIZE = re.compile(r"@TOP\s+(\d+)", re.IGNORECASE)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 _TOKEN = f"{{{SOAP_ENV}}}Header/{{{XWEB}}}AuthorizationToken/{{{XWEB}}}Token"
 _CALL = f"{{{SOAP_ENV}}}Body/{{{XWEB}}}InsertFacadeObject"
+_QUERY = f"{{{SOAP_ENV}}}Body/{{{XWEB}}}GetQuery"
 _RECORDS = f"{{{XWEB}}}oNode/{{{XWEB}}}{OBJECT}Objects/{{{XWEB}}}{OBJECT}Object"
 
 
@@ -87,8 +102,9 @@ def engine_for(url: str) -> Engine:
     return engine
 
 
-def prepare(url: str, user: str = "demo") -> str:
-    """Create the stand-in's two tables where missing and seed a token good for a day; answer the token."""
+def prepare(url: str, user: str = "demo", individuals_count: int = 0) -> str:
+    """Create the stand-in's tables where missing, seed a token good for a day and `individuals_count` Individuals
+    (named as bench/run.py seeds the emulator's); answer the token."""
     engine = engine_for(url)
     try:
         metadata.create_all(engine)
@@ -96,6 +112,11 @@ def prepare(url: str, user: str = "demo") -> str:
         with engine.begin() as connection:
             connection.execute(tokens.insert(), {"token": token, "user_name": user,
                                                  "expires_at": datetime.now() + timedelta(days=1)})
+            if individuals_count:
+                connection.execute(individuals.insert(), [
+                    {"ind_cst_key": str(uuid.uuid4()), "ind_first_name": f"First{number}",
+                     "ind_last_name": f"Member{number}", "eml_address": f"member{number}@example.org"}
+                    for number in range(individuals_count)])
         return token
     finally:
         engine.dispose()
@@ -117,6 +138,9 @@ class StandIn:
         except etree.XMLSyntaxError as error:
             return _fault(start_response, f"Unreadable XML: {error}")
         token = envelope.findtext(_TOKEN)
+        query = envelope.find(_QUERY)
+        if query is not None:
+            return self.page(start_response, token, query)
         call = envelope.find(_CALL)
         if call is None or call.findtext(f"{{{XWEB}}}szObjectName") != OBJECT:
             return _fault(start_response, f"The stand-in answers InsertFacadeObject of {OBJECT} only.")
@@ -139,6 +163,30 @@ class StandIn:
         return _answer(start_response, "200 OK", _response(token, [row["cma_key"] for row in rows]))
 
 
+    def page(self, start_response: Callable, token: str | None, query: etree._Element) -> Iterable[bytes]:
+        """A keyset page of Individuals, as GetQuery answers one."""
+        after = _PAGE_AFTER.search(query.findtext(f"{{{XWEB}}}szWhereClause") or "")
+        size = _PAGE_SIZE.search(query.findtext(f"{{{XWEB}}}szObjectName") or "")
+        statement = select(individuals).order_by(individuals.c.ind_cst_key).limit(int(size.group(1)) if size else 100)
+        if after:
+            statement = statement.where(individuals.c.ind_cst_key > after.group(1))
+        try:
+            with self.engine.begin() as connection:
+                expires_at = connection.execute(select(tokens.c.expires_at).where(tokens.c.token == token)).scalar()
+                if expires_at is None or expires_at <= datetime.now():
+                    raise _InvalidToken()
+                rows = connection.execute(statement).all()
+        except _InvalidToken:
+            return _fault(start_response, "Failed to validate the authentication token.")
+        envelope, result = _envelope(token, "GetQuery")
+        objects = etree.SubElement(result, f"{{{XWEB}}}IndividualObjects", recordReturn=str(len(rows)))
+        for row in rows:
+            record = etree.SubElement(objects, f"{{{XWEB}}}IndividualObject")
+            for name, value in row._mapping.items():
+                etree.SubElement(record, f"{{{XWEB}}}{name}").text = value
+        return _answer(start_response, "200 OK", etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
+
+
 class _InvalidToken(Exception):
     pass
 
@@ -154,14 +202,19 @@ def _date(text: str | None) -> datetime | None:
     return None
 
 
-def _response(token: str, keys: list[str]) -> bytes:
+def _envelope(token: str, operation: str) -> tuple[etree._Element, etree._Element]:
+    """An answer's envelope with the token header, and its <Operation>Result element."""
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
     header = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
     authorization = etree.SubElement(header, f"{{{XWEB}}}AuthorizationToken", nsmap={None: XWEB})
     etree.SubElement(authorization, f"{{{XWEB}}}Token").text = token
     body = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body")
-    response = etree.SubElement(body, f"{{{XWEB}}}InsertFacadeObjectResponse", nsmap={None: XWEB})
-    result = etree.SubElement(response, f"{{{XWEB}}}InsertFacadeObjectResult")
+    response = etree.SubElement(body, f"{{{XWEB}}}{operation}Response", nsmap={None: XWEB})
+    return envelope, etree.SubElement(response, f"{{{XWEB}}}{operation}Result")
+
+
+def _response(token: str, keys: list[str]) -> bytes:
+    envelope, result = _envelope(token, "InsertFacadeObject")
     objects = etree.SubElement(result, f"{{{XWEB}}}{OBJECT}Objects", recordReturn=str(len(keys)))
     for key in keys:
         etree.SubElement(etree.SubElement(objects, f"{{{XWEB}}}{OBJECT}Object"), f"{{{XWEB}}}cma_key").text = key
@@ -196,9 +249,10 @@ def main() -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database", type=Path, default=Path("standin.db"), help="SQLite file (default: standin.db)")
     where.add_argument("--database-url", help="a SQLAlchemy URL instead")
+    parser.add_argument("--individuals", type=int, default=0, help="Individuals to seed for GetQuery pages (0)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{args.database.resolve()}"
-    token = prepare(url)
+    token = prepare(url, individuals_count=args.individuals)
     port = args.port
     if port == 0:
         with socket.socket() as probe:

@@ -173,7 +173,7 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     taken = _exists(Customer.__table__.c.cst_key if facade.customer_type else own_table.c[key_column])
     confirmed: set[tuple[Table, object]] = set()
     rows: dict[Table, list[dict[str, object]]] = {}
-    keys: list[uuid.UUID] = []
+    keys: dict[uuid.UUID, None] = {}  # in the records' order
     for position, record in enumerate(records, start=1):
         try:
             new_rows = _new_rows(connection, facade, record, confirmed)
@@ -183,13 +183,13 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
         except InvalidInput as error:
             where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
-        keys.append(key)
+        keys[key] = None
         for table, values in new_rows.items():
             rows.setdefault(table, []).append({**values, **_audit(table, actor, added=True)})
     # In the order the rows refer to each other: a customer object's customer record before its own and its e-mail.
     for table, table_rows in rows.items():
         connection.execute(_insert(table), _with_defaults(table, table_rows))
-    return keys
+    return list(keys)
 
 
 def update_record(connection: Connection, actor: Actor, facade: FacadeObject, key_text: str | None,
