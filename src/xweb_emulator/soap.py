@@ -165,15 +165,18 @@ def _copy_fault(parent: etree._Element, fault: etree._Element, namespace: str) -
 
 
 def _copy(parent: etree._Element, element: etree._Element, namespace: str, top: bool = False) -> None:
-    """`element` and what is below it, the service's namespace the default one from the top element down."""
+    """`element` and what is below it, the service's namespace the default one from the top element down. Only the
+    top element is made anew: its children are moved under it, and lxml writes them under the nearest declaration of
+    their namespace, the new default one (a copy element by element cost as much again as building the answer)."""
     nsmap = {None: namespace} if top and etree.QName(element).namespace == namespace else None
     out = etree.SubElement(parent, element.tag, nsmap=nsmap)
     for name, value in element.attrib.items():
         out.set(name, value)
     out.text = element.text
-    for child in element:
+    for child in list(element):
         if isinstance(child.tag, str):
-            _copy(out, child, namespace)
+            child.tail = None
+            out.append(child)
 
 
 class SoapServer(ServerBase):
