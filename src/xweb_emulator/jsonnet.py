@@ -15,6 +15,7 @@ it, then written out as XML elements or JSON.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -22,6 +23,30 @@ from lxml import etree
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NIL = f"{{{XSI}}}nil"
 _PREFIXES = {"xsi": XSI}
+
+
+class Streamed:
+    """A repeated element's values produced one at a time as the answer is written (rows read from a cursor), so
+    that a large result is never held as a list as well; `count` is how many have been written, which an attribute
+    placed after them in the same object (recordReturn) reads."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items = items
+        self.written = 0
+        self.count = _Count(self)
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self._items:
+            self.written += 1
+            yield item
+
+
+class _Count:
+    def __init__(self, streamed: Streamed) -> None:
+        self._streamed = streamed
+
+    def __str__(self) -> str:
+        return str(self._streamed.written)
 
 
 def element_value(element: etree._Element) -> Any:
@@ -79,7 +104,7 @@ def append_value(parent: etree._Element, name: str, value: Any, namespace: str, 
     None is an empty element, as netFORUM writes its XmlNode results (`<ind_mid_name />`); with `omit_none`, no
     element at all, as .NET's XmlSerializer writes a typed object's null members.
     """
-    if isinstance(value, list):
+    if isinstance(value, (list, Streamed)):
         for item in value:
             append_value(parent, name, item, namespace, omit_none)
         return
@@ -106,9 +131,15 @@ def fill(element: etree._Element, value: Any, namespace: str, omit_none: bool = 
 
 
 def xml_node_json(value: Any) -> Any:
-    """How JSON.NET writes an XmlNode result: a repeated element that occurs once is an object, not a list."""
+    """How JSON.NET writes an XmlNode result: attributes first, a repeated element that occurs once an object, not a
+    list, one that does not occur at all absent."""
     if isinstance(value, dict):
-        return {key: xml_node_json(item) for key, item in value.items()}
+        elements = {key: xml_node_json(item) for key, item in value.items() if not key.startswith("@")}
+        attributes = {key: item if isinstance(item, str) or item is None else str(item)
+                      for key, item in value.items() if key.startswith("@")}  # after the elements: a Streamed count
+        return {**attributes, **{key: item for key, item in elements.items() if item != []}}
+    if isinstance(value, Streamed):
+        value = list(value)
     if isinstance(value, list):
         return xml_node_json(value[0]) if len(value) == 1 else [xml_node_json(item) for item in value]
     return value

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from xweb_emulator import __version__
+from xweb_emulator import __version__, jsonnet
 from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
 from xweb_emulator.xweb import auth, phones, preferences
@@ -211,8 +211,9 @@ def _get_query(call: Call, params: Params) -> dict:
                         _text(params, "szColumnList"), _text(params, "szWhereClause"), _text(params, "szOrderBy"),
                         default_row_cap=call.settings.xweb_query_row_cap, now=call.now)
     columns = query.statement.selected_columns
-    records = [render_row(columns, row) for row in call.connection.execute(query.statement)]
-    return facade_result(query.queryable.name, records)
+    # Streamed from the cursor into the answer as it is written (@TOP -1 of a whole table is not held as a list).
+    rows = call.connection.execute(query.statement.execution_options(yield_per=1000))
+    return facade_result(query.queryable.name, jsonnet.Streamed(render_row(columns, row) for row in rows))
 
 
 def _get_facade_object_list(call: Call, params: Params) -> dict:
@@ -246,15 +247,15 @@ def _get_individual_information(call: Call, params: Params) -> dict:
                                          for name, column in _INDIVIDUAL_INFORMATION}])
 
 
-def facade_result(object_name: str, records: list[dict]) -> dict:
+def facade_result(object_name: str, records: list[dict] | jsonnet.Streamed) -> dict:
     """<XxxObjects xsi:schemaLocation="… Xxx.xsd" recordReturn="N"><XxxObject>…</XxxObject>…</XxxObjects>"""
-    objects: dict[str, Any] = {
+    if isinstance(records, list):
+        records = jsonnet.Streamed(records)
+    return {f"{object_name}Objects": {
         "@xsi:schemaLocation": f"{NAMESPACE} {object_name}.xsd",
-        "@recordReturn": str(len(records)),
-    }
-    if records:
-        objects[f"{object_name}Object"] = records
-    return {f"{object_name}Objects": objects}
+        f"{object_name}Object": records,
+        "@recordReturn": records.count,  # after the records: how many were written
+    }}
 
 
 def _phones_by_customer(call: Call, params: Params) -> dict:
