@@ -49,6 +49,8 @@ def main() -> None:
 @click.option("--token-timeout", "xweb_token_timeout_minutes", type=int, help="Token lifetime, minutes. Default: 20")
 @click.option("--fail-count", "xweb_fail_count", type=int,
               help="Failed Authenticate calls before lock-out, -1 for none. Default: 25")
+@click.option("--query-row-cap", "xweb_query_row_cap", type=int,
+              help="Rows GetQuery answers when szObjectName has no @TOP N, -1 for every row. Default: 100")
 @click.option("--sap-user", help="SAP's communication user (HTTP Basic). Default: demo")
 @click.option("--sap-password", help="SAP's communication user's password. Default: demo")
 @click.option("--crmcom-user", help="CRM.COM's API user. Default: demo")
