@@ -15,7 +15,7 @@ import pytest
 import requests
 from lxml import etree
 
-from support import NS, SAMPLE_CUSTOMER, XWEB, fault, parse
+from support import NS, SAMPLE_CUSTOMER, fault, parse
 from xweb_emulator.xweb.models import Customer, Email, Individual
 
 ADA = "a0a0a0a0-0000-4000-8000-000000000001"

@@ -185,7 +185,7 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
             raise InvalidInput(f"{where}: {error.message}") from None
         keys[key] = None
         for table, values in new_rows.items():
-            rows.setdefault(table, []).append({**values, **_audit(table, actor, added=True)})
+            rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
     # In the order the rows refer to each other: a customer object's customer record before its own and its e-mail.
     for table, table_rows in rows.items():
         connection.execute(_insert(table), _with_defaults(table, table_rows))
@@ -305,11 +305,12 @@ def _set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.
         _update(connection, emails, email_key, {"eml_address": address}, actor)
         return {"cst_eml_address_dn": address}
     email = _primary_email(customer_key, address)
-    connection.execute(_insert(emails), _with_defaults(emails, [{**email, **_audit(emails, actor, added=True)}]))
+    row = {**email, **audit_values(emails, actor, added=True)}
+    connection.execute(_insert(emails), _with_defaults(emails, [row]))
     return {"cst_eml_key": email["eml_key"], "cst_eml_address_dn": address}
 
 
-def _audit(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
+def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
     """The audit columns a write fills. An insert fills the change columns too, so that a watermark on
     xxx_change_date finds new records as well as changed ones (see README › Deviations)."""
     prefix = table.primary_key.columns.keys()[0].split("_", 1)[0]
@@ -319,7 +320,8 @@ def _audit(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
 
 def _update(connection: Connection, table: Table, key: object, values: dict[str, object], actor: Actor) -> None:
     (key_column,) = table.primary_key.columns
-    connection.execute(update(table).where(key_column == key).values(**values, **_audit(table, actor, added=False)))
+    changed = {**values, **audit_values(table, actor, added=False)}
+    connection.execute(update(table).where(key_column == key).values(**changed))
 
 
 def _check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:

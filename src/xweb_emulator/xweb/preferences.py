@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from xweb_emulator.db import upsert
 from xweb_emulator.xweb.errors import InvalidInput
-from xweb_emulator.xweb.facade import Actor, require_record
+from xweb_emulator.xweb.facade import Actor, audit_values, require_record
 from xweb_emulator.xweb.models import (
     MAILING_STATUSES,
     PROMOTIONAL,
@@ -120,11 +120,11 @@ def _store(session: Session, actor: Actor, customer: Customer, setting: MailingL
     # then an insert would have the second fail on the unique key.
     table = CustomerMailingPreference.__table__
     statement = upsert(session, table).values(
-        cmp_key=uuid.uuid4(), cmp_cst_key=customer.cst_key, cmp_mlt_key=mailing_list.mlt_key,
-        cmp_add_user=actor.user_name, cmp_add_date=actor.now, cmp_delete_flag=0, **values)
+        cmp_key=uuid.uuid4(), cmp_cst_key=customer.cst_key, cmp_mlt_key=mailing_list.mlt_key, cmp_delete_flag=0,
+        **audit_values(table, actor, added=True), **values)
     session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.cmp_cst_key, table.c.cmp_mlt_key],
-        set_={**values, "cmp_change_user": actor.user_name, "cmp_change_date": actor.now}))
+        set_={**values, **audit_values(table, actor, added=False)}))
 
 
 def _owned_key(session: Session, model, owner_column: str, customer: Customer, text: str | None,
