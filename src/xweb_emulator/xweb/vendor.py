@@ -20,7 +20,7 @@ from xweb_emulator.settings import Settings
 from xweb_emulator.vendor import Document, Endpoint, Incoming, Replay, SeedError, Vendor
 from xweb_emulator.xweb import auth, models
 from xweb_emulator.xweb.documents import service_document
-from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, XWebError, injected
+from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, NotEmulated, XWebError, injected
 from xweb_emulator.xweb.facade import Actor
 from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
@@ -120,8 +120,10 @@ class XWeb(Vendor):
         return XWebError(INTERNAL_ERROR)
 
     def after_fault(self, call: Call, error: XWebError) -> None:
-        """A fault kills the token the call came with, as on a live tenant."""
-        if call.credentials is not None:
+        """A fault kills the token the call came with, as on a live tenant; but not the answer to an operation the
+        emulator does not emulate, which stands for an answer the tenant would have given: the connector's next call
+        must not fail for the emulator's want."""
+        if call.credentials is not None and not isinstance(error, NotEmulated):
             auth.invalidate(call.connection, call.credentials.token)
 
     # -------------------------------------------------------------------------------------------------- state
