@@ -260,6 +260,22 @@ def test_json_a_bearer_token_lives_on(emulator):
     assert refused.status_code == 500 and answered.status_code == 200, answered.text
 
 
+def test_json_a_basic_login_counts_as_the_success_it_was(emulator, emulator_with):
+    """On either backend: the not-emulated answers never add up to a lock-out, and they forget earlier failures as
+    a successful call does."""
+    strict = emulator_with(xweb_fail_count=2)
+    user, password = strict.settings.xweb_user, strict.settings.xweb_password
+
+    def status(method: str, given_password: str) -> str:
+        response = requests.post(strict.json_url(method), json={}, auth=(user, given_password), timeout=30)
+        return list(response.json())[0] if response.content else str(response.status_code)
+
+    assert status("GetDynamicQuery", "wrong") == "InvalidCredentialsExceptionInfo"
+    assert [status("GetDynamicQuery", password) for _ in range(4)] == ["SystemExceptionInfo"] * 4
+    assert status("GetDynamicQuery", "wrong") == "InvalidCredentialsExceptionInfo"  # one failure again, not two
+    assert status("GetDynamicQuery", password) == "SystemExceptionInfo"
+
+
 def test_json_a_name_that_is_not_the_vendors_is_still_unknown(emulator):
     response = json_call(emulator, "GetEverything", b"{}")
 

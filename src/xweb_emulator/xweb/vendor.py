@@ -121,11 +121,17 @@ class XWeb(Vendor):
         return XWebError(INTERNAL_ERROR)
 
     def after_fault(self, call: Call, error: XWebError) -> None:
-        """A fault kills the token the call came with, as on a live tenant; but not the answer to an operation the
-        emulator does not emulate, which stands for an answer the tenant would have given: the connector's next call
-        must not fail for the emulator's want."""
-        if call.credentials is not None and not isinstance(error, NotEmulated):
-            auth.invalidate(call.connection, call.credentials.token)
+        """A fault kills the token the call came with, as on a live tenant. The answer to an operation the emulator
+        does not emulate stands for an answer the tenant would have given, so that the connector's next call does not
+        fail for the emulator's want: the token lives on, and a login by HTTP Basic counts as the success it was
+        (on PostgreSQL its attempt was counted in a transaction of its own, which the call's rollback left)."""
+        credentials: auth.Credentials | None = call.credentials
+        if credentials is None:
+            return
+        if not isinstance(error, NotEmulated):
+            auth.invalidate(call.connection, credentials.token)
+        elif credentials.basic is not None and call.user is not None:
+            auth.forget_failures(call.connection, call.user, call.client_address)
 
     # -------------------------------------------------------------------------------------------------- state
 
