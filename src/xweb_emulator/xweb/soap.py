@@ -144,8 +144,9 @@ def _not_emulated(call: Call, ctx: MethodContext) -> Incoming | None:
         return None  # no SOAP envelope was read: the request is refused as unreadable, whichever it names
     operation = NOT_EMULATED.get((soap_action(call.request.environ) or "").removeprefix(NAMESPACE))
     body = ctx.in_body_doc
-    if operation is None and body is not None and etree.QName(body).namespace == NAMESPACE:
-        operation = NOT_EMULATED.get(etree.QName(body).localname)
+    if operation is None and ctx.descriptor is None and body is not None:  # no emulated operation's element either
+        element = etree.QName(body)
+        operation = NOT_EMULATED.get(element.localname) if element.namespace == NAMESPACE else None
     if operation is None:
         return None
     refusal = _misrouted(call, operation, ctx)
