@@ -136,9 +136,10 @@ def _neutral(kind: str, value: Any) -> Any:
 
 
 def _not_emulated(call: Call, ctx: MethodContext) -> Incoming | None:
-    """A call of one of the vendor's operations that the emulator does not emulate (named by the SOAPAction, or by
-    the body's element where the SOAPAction names none), once spyne has read the envelope: its parameters are not
-    read, whatever the body holds, only the token header. None for any other request."""
+    """A call of one of the vendor's operations that the emulator does not emulate, once spyne has read the envelope:
+    named by the SOAPAction, its parameters are not read, whatever the body holds, only the token header. Named by
+    the body's element alone, it is refused as ASMX refuses any operation whose SOAPAction is missing or another's.
+    None for any other request."""
     envelope = ctx.in_document
     if not etree.iselement(envelope):
         return None  # no SOAP envelope was read: the request is refused as unreadable, whichever it names
