@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
+import zeep
 
-from support import Emulator
+from support import VENDOR_WSDL, Emulator
 from postgres import start_server
 from xweb_emulator.testing import run_emulator
 
@@ -65,3 +66,11 @@ def emulator_with(emulator: Emulator) -> Iterator:
     with ExitStack() as servers:
         yield lambda **changes: servers.enter_context(
             run_emulator(emulator.settings.model_copy(update=changes), factory=Emulator))
+
+
+@pytest.fixture(scope="session")
+def vendor_client() -> zeep.Client:
+    """zeep bound to the vendor's own xWeb 2010 WSDL (../shared); point a service of it at the emulator."""
+    if not VENDOR_WSDL.is_file():
+        pytest.skip(f"the vendor's xWeb 2010 WSDL is not at {VENDOR_WSDL} (../shared is absent beside this clone)")
+    return zeep.Client(str(VENDOR_WSDL))

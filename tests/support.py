@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -53,6 +54,10 @@ DOMAIN_MODELS = (Country, PhoneType, Customer, Individual, Organization, Email, 
                  CustomerMessagingActivity)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"soap": SOAP_ENV, "x": XWEB}
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+"""The vendor reference beside the clone (../shared): tests that read it skip where it is absent."""
+VENDOR_WSDL = SHARED / "reference" / "xweb" / "xWeb-2010.wsdl"
+VENDOR_BINDING = f"{{{XWEB}}}netForumXMLSoap"
 
 
 class Emulator(RunningEmulator):

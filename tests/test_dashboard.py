@@ -234,6 +234,9 @@ def test_the_overview_shows_each_vendors_endpoints_credentials_objects_the_datab
         section = dashboard.text(f"#vendor-{vendor}")
         assert "demo / demo" in section
     assert "organisation demo" in dashboard.text("#vendor-crmcom")
+    for vendor, entry in emulator.coverage().items():
+        assert dashboard.text(f"#vendor-{vendor} .coverage").startswith(
+            f"{entry['emulated']} of {entry['offered']} emulated")
     state = control_ok(emulator, "GET", "state")
     assert dashboard.counts() == {f"{vendor}/{name}": count for vendor, objects in state.items()
                                   for name, count in objects.items()}

@@ -123,7 +123,7 @@ def test_a_same_origin_json_control_request_is_carried_out(emulator: Emulator):
 def test_a_control_token_guards_every_control_request(emulator: Emulator, emulator_with):
     guarded = emulator_with(control_token="s3cret")
     url = f"{guarded.base_url}/_emulator/"
-    for method, path in (("GET", "health"), ("GET", "state"), ("POST", "reset")):
+    for method, path in (("GET", "health"), ("GET", "coverage"), ("GET", "state"), ("POST", "reset")):
         response = requests.request(method, url + path, json={} if method == "POST" else None, timeout=30)
         assert response.status_code == 401, response.text
         assert requests.request(method, url + path, json={} if method == "POST" else None, timeout=30,

@@ -21,7 +21,7 @@ import requests
 import zeep
 from lxml import etree
 
-from support import NS, SOAP_ENV, XWEB, canonical, fault, parse, response_token
+from support import NS, SHARED, SOAP_ENV, VENDOR_BINDING, XWEB, canonical, fault, parse, response_token
 from xweb_emulator.clock import utcnow
 from xweb_emulator.xweb.models import AuthenticationToken, CustomerMessagingActivity
 
@@ -30,10 +30,7 @@ SAMPLE_REQUEST = FIXTURES / "insert_customer_messaging_activity.request.xml"
 SAMPLE_RESPONSE = FIXTURES / "insert_customer_messaging_activity.response.xml"
 MASKED_TOKEN = b"<ns:Token>***************</ns:Token>"
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-VENDOR_WSDL = SHARED / "reference" / "xweb" / "xWeb-2010.wsdl"
 CAPTURED_AUTHENTICATE_FAILURE = SHARED / "reference" / "xweb" / "captured" / "authenticate_failure.xml"
-VENDOR_BINDING = f"{{{XWEB}}}netForumXMLSoap"
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 VENDOR_CLASS = "Avectra.netForum.xWeb.xWebSecure.netForumXMLSecure"
@@ -155,13 +152,6 @@ def session_for(service, emulator) -> XWebSession:
 def served_wsdl(emulator) -> XWebSession:
     """zeep bound to the WSDL the emulator serves, authenticated."""
     return session_for(zeep.Client(emulator.wsdl_url).service, emulator)
-
-
-@pytest.fixture(scope="module")
-def vendor_client() -> zeep.Client:
-    if not VENDOR_WSDL.is_file():
-        pytest.skip(f"the vendor's xWeb 2010 WSDL is not at {VENDOR_WSDL} (../shared is absent beside this clone)")
-    return zeep.Client(str(VENDOR_WSDL))
 
 
 @pytest.fixture

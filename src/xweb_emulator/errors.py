@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+NOT_EMULATED = "not_emulated"
+"""The journal's outcome of a call to one of the vendor's operations that the emulator does not emulate."""
+
 
 class EmulatorError(Exception):
     code: ClassVar[str]

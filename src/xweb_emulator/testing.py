@@ -99,6 +99,10 @@ class EmulatorClient:
     def health(self) -> dict:
         return self._control("GET", "health")
 
+    def coverage(self) -> dict[str, dict]:
+        """Per vendor, every operation of its service and whether the emulator emulates it."""
+        return self._control("GET", "coverage")
+
     def reset(self, *, empty: bool = False, vendor: str | None = None) -> dict:
         """Back to the demo data (empty=True: no records but the configured users); clears the journal, the fault
         rules added since start-up and the clock offset. With `vendor`, that vendor's records only."""

@@ -104,6 +104,18 @@ class Replay:
     basic: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What of the vendor's service the emulator answers: every operation the service offers, and which it emulates."""
+
+    service: str
+    """The vendor's service, as the vendor names it."""
+    offered: tuple[str, ...]
+    """Every operation of the service, by name, in the order they are listed."""
+    emulated: frozenset[str]
+    """Those the emulator answers as the vendor does (its operation table's names)."""
+
+
 class SeedError(Exception):
     """A seed that cannot be loaded; nothing of it was written."""
 
@@ -117,6 +129,9 @@ class Vendor(ABC):
 
     fault_kinds: ClassVar[Mapping[str, str]]
     """The vendor-shaped faults a rule may inject, by kind, each with what a client sees."""
+
+    coverage: ClassVar[Coverage]
+    """The vendor's operations and which of them are emulated (GET /_emulator/coverage, the README's tables)."""
 
     has_tokens: ClassVar[bool] = False
     """Whether clients hold tokens that a rule may expire (`expire_tokens`)."""

@@ -66,6 +66,23 @@ def health(emulator: Emulator) -> dict:
     }
 
 
+# -------------------------------------------------------------------------------------------------- coverage
+
+
+def coverage(emulator: Emulator) -> dict[str, dict]:
+    """Per vendor, its service and every operation the service offers, each with whether the emulator emulates it."""
+    return {
+        name: {
+            "service": vendor.coverage.service,
+            "offered": len(vendor.coverage.offered),
+            "emulated": sum(operation in vendor.coverage.emulated for operation in vendor.coverage.offered),
+            "operations": [{"name": operation, "emulated": operation in vendor.coverage.emulated}
+                           for operation in vendor.coverage.offered],
+        }
+        for name, vendor in emulator.vendors.items()
+    }
+
+
 # ---------------------------------------------------------------------------------------------- reset and seed
 
 

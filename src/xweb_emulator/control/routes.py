@@ -1,6 +1,7 @@
 """The control plane: JSON over HTTP under /_emulator/, for test harnesses (documented in the README).
 
     GET    /_emulator/health                     ready, versions, database kind, schema revisions
+    GET    /_emulator/coverage                   per vendor, every operation of its service and whether it is emulated
     POST   /_emulator/reset                      back to the demo data ({"empty": true}: without it; {"vendor": "sap"}:
                                                  that vendor's records only)
     POST   /_emulator/seed                       load a seed document; answers the keys created
@@ -48,6 +49,7 @@ class ControlPlane:
         self.ui = Dashboard(emulator)
         self.urls = Map([
             Rule("/_emulator/health", endpoint=self.health, methods=["GET"]),
+            Rule("/_emulator/coverage", endpoint=self.coverage, methods=["GET"]),
             Rule("/_emulator/reset", endpoint=self.reset, methods=["POST"]),
             Rule("/_emulator/seed", endpoint=self.seed, methods=["POST"]),
             Rule("/_emulator/state", endpoint=self.state_summary, methods=["GET"]),
@@ -84,6 +86,9 @@ class ControlPlane:
 
     def health(self, request: Request) -> dict:
         return operations.health(self.emulator)
+
+    def coverage(self, request: Request) -> dict:
+        return operations.coverage(self.emulator)
 
     # ------------------------------------------------------------------------------------------ reset and seed
 

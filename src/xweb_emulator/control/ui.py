@@ -166,9 +166,10 @@ class Dashboard:
         base_url = request.host_url.rstrip("/")
         health = operations.health(self.emulator)
         counts = operations.state_summary(self.emulator)
+        coverage = operations.coverage(self.emulator)
         vendors = [{"name": vendor.name, "title": vendor_title(vendor.name),
                     "endpoints": [_described(line) for line in vendor.describe(base_url)],
-                    "objects": counts.get(vendor.name, {})}
+                    "coverage": coverage[vendor.name], "objects": counts.get(vendor.name, {})}
                    for vendor in self.emulator.vendors.values()]
         facets = operations.journal_facets(self.emulator)
         latest = operations.journal_entries(self.emulator, limit=1, newest_first=True)

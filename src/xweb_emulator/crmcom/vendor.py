@@ -13,10 +13,10 @@ from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.crmcom import auth, events, models, rest
 from xweb_emulator.crmcom.errors import FAULT_KINDS, ITEM_FAILURE, CrmComError, SystemFailure, injected
-from xweb_emulator.crmcom.operations import BULK_CREATE, OPERATIONS, Method
+from xweb_emulator.crmcom.operations import BULK_CREATE, OPERATIONS, VENDOR_OPERATIONS, Method
 from xweb_emulator.crmcom.seed import load, load_demo_if_empty
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Endpoint, Incoming, Replay, SeedError, Vendor
+from xweb_emulator.vendor import Coverage, Endpoint, Incoming, Replay, SeedError, Vendor
 
 
 class CrmCom(Vendor):
@@ -33,6 +33,7 @@ class CrmCom(Vendor):
         "Token": models.LoginToken,
     }
     fault_kinds = FAULT_KINDS
+    coverage = Coverage("CRM.COM Web API (V4): web customer events", VENDOR_OPERATIONS, frozenset(OPERATIONS))
     has_tokens = True
 
     def __init__(self, settings: Settings) -> None:

@@ -68,6 +68,13 @@ OPERATIONS: dict[str, SapOperation] = {
     for operation in _operations(each)
 }
 
+# Every operation of the service, as its documentation lists them ("The web service provides six operations").
+VENDOR_OPERATIONS: tuple[str, ...] = (
+    "MaintainFailedDeliveryStatusBundle", "CheckMaintainFailedDeliveryStatusBundle",
+    "MaintainMailingPermissionBundle", "CheckMaintainMailingPermissionBundle",
+    "MaintainReactionBundle", "CheckMaintainReactionBundle",
+)
+
 
 def operation_for(root_namespace: str | None, root_name: str | None, soap_action: str | None) -> SapOperation | None:
     """The operation a request asks for: by its body's root element, else by its SOAPAction, else by a root element

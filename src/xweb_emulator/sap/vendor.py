@@ -15,12 +15,19 @@ from xweb_emulator.errors import EmulatorError
 from xweb_emulator.sap import log, models
 from xweb_emulator.sap.errors import ProcessingError, Refused, Unauthorized
 from xweb_emulator.sap.log import Confirmation
-from xweb_emulator.sap.operations import BUSINESS_ERROR, OPERATIONS, SapOperation, operation_for_soap_action
+from xweb_emulator.sap.operations import (
+    BUSINESS_ERROR,
+    OPERATIONS,
+    SERVICE,
+    VENDOR_OPERATIONS,
+    SapOperation,
+    operation_for_soap_action,
+)
 from xweb_emulator.sap.seed import load, load_demo_if_empty
 from xweb_emulator.sap.soap import SOAP12_CONTENT_TYPE, SapSoap12, SapSoapWire, soap_action
 from xweb_emulator.settings import Settings
 from xweb_emulator.soap import wsdl_document
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Replay, Vendor
+from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, Vendor
 
 SERVICE_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
 WSDL_FILE = "ManageCampaignInboundIn.wsdl"
@@ -38,6 +45,8 @@ class SAP(Vendor):
         "MailingPermission": models.MailingPermission,
         "CampaignReaction": models.CampaignReaction,
     }
+    coverage = Coverage(f"SAP Business ByDesign / Cloud for Customer {SERVICE}", VENDOR_OPERATIONS,
+                        frozenset(OPERATIONS))
     fault_kinds = {
         SOAP_FAULT: "HTTP 500 soap-env:Server fault 'Web service processing error; more details in the Web service "
                     "error log on provider side (UTC timestamp …; Transaction ID …)'; nothing written",

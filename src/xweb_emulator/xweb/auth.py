@@ -93,10 +93,15 @@ def authenticate(
             after_rollback=partial(_count_failure, policy=policy, user_name=user_name_kept,
                                    client_address=client_kept, now=now),
         )
-    session.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name_kept,
-                                                         AuthenticationFailures.client_address == client_kept))
+    forget_failures(session, user_name, client_address)
     session.execute(delete(AuthenticationToken).where(AuthenticationToken.expires_at <= now))
     return _issue(session.connection(), policy, user_name, now)
+
+
+def forget_failures(bind: Connection | Session, user_name: str, client_address: str) -> None:
+    """A login that succeeded: the user's failed attempts from that address are forgotten."""
+    bind.execute(delete(AuthenticationFailures).where(AuthenticationFailures.user_name == user_name[:_KEPT],
+                                                      AuthenticationFailures.client_address == client_address[:_KEPT]))
 
 
 def _attempt_statement(bind, user_name: str, client_address: str, now: datetime):

@@ -42,7 +42,7 @@ def service_document(request: Request) -> Answer:
         return Answer(200, list(_XML), discovery_document(address).encode())
     if "op" in args:
         operation = operation_named(args["op"])
-        if operation is not None:
+        if operation is not None and operation.emulated:  # the WSDL's schema holds the emulated operations alone
             return Answer(200, list(_HTML), operation_page(address, operation).encode())
     return Answer(200, list(_HTML), service_page(address).encode())
 

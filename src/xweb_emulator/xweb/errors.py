@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xweb_emulator.errors import EmulatorError
+from xweb_emulator.errors import NOT_EMULATED, EmulatorError
 
 NAMESPACE = "http://www.avectra.com/2005/"
 # Where a fault says it was raised: the vendor's class, as in every captured fault.
@@ -34,6 +34,21 @@ class InvalidToken(XWebError):
 
 class InvalidInput(XWebError):
     """A request whose values the vendor would refuse: a SystemExceptionInfo fault, nothing written."""
+
+
+class NotEmulated(XWebError):
+    """A call to one of the vendor's operations that the emulator does not emulate: a SystemExceptionInfo fault
+    that says so, journalled with an outcome of its own. It stands for an answer the tenant would have given, so it
+    leaves nothing behind: the token it came with lives on (see XWeb.after_fault)."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"{operation} is not emulated: xweb-emulator does not implement this netFORUM xWeb "
+                         "operation, so the call was not run. GET /_emulator/coverage lists the operations it "
+                         "emulates.")
+
+    @property
+    def outcome(self) -> str:
+        return NOT_EMULATED
 
 
 class AsmxFault(XWebError):

@@ -42,6 +42,8 @@ class JsonWire(Wire):
         operation = operation_named(method_name)
         if operation is None:
             return Incoming(None, unreadable=JsonRequestError(404, f"Unknown web method {method_name}."))
+        if not operation.emulated:  # its parameters are not known: whatever the request holds, it is refused
+            return Incoming(operation, credentials=_credentials(request, operation))
         if request.method == "GET" and operation.simple_parameters:
             params: Any = request.args.to_dict()
         elif request.method == "POST":

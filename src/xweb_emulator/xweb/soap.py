@@ -34,7 +34,7 @@ from xweb_emulator.soap import AsmxSoap11, DoctypeRefused, Soap11, SoapServer, T
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string
-from xweb_emulator.xweb.operations import OPERATIONS, Reply, XWebOperation
+from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, Reply, XWebOperation
 
 _CONTENT_TYPE = [("Content-Type", "text/xml; charset=utf-8")]
 _SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Boolean, "DateTime": DateTime}
@@ -63,6 +63,9 @@ class SoapWire(Wire):
 
     def read(self, call: Call) -> Incoming:
         ctx = self._server.read(call)
+        not_emulated = _not_emulated(call, ctx)
+        if not_emulated is not None:
+            return not_emulated
         if ctx.in_error is not None:
             return Incoming(None, unreadable=_unreadable(call, ctx.in_error))
         operation = OPERATIONS[ctx.descriptor.operation_name]
@@ -130,6 +133,28 @@ def _neutral(kind: str, value: Any) -> Any:
     if kind.endswith("[]"):
         return jsonnet.children_values(value)
     return jsonnet.element_value(value)
+
+
+def _not_emulated(call: Call, ctx: MethodContext) -> Incoming | None:
+    """A call of one of the vendor's operations that the emulator does not emulate, once spyne has read the envelope:
+    named by the SOAPAction, its parameters are not read, whatever the body holds, only the token header. Named by
+    the body's element alone, it is refused as ASMX refuses any operation whose SOAPAction is missing or another's.
+    None for any other request."""
+    envelope = ctx.in_document
+    if not etree.iselement(envelope):
+        return None  # no SOAP envelope was read: the request is refused as unreadable, whichever it names
+    operation = NOT_EMULATED.get((soap_action(call.request.environ) or "").removeprefix(NAMESPACE))
+    body = ctx.in_body_doc
+    if operation is None and ctx.descriptor is None and body is not None:  # no emulated operation's element either
+        element = etree.QName(body)
+        operation = NOT_EMULATED.get(element.localname) if element.namespace == NAMESPACE else None
+    if operation is None:
+        return None
+    refusal = _misrouted(call, operation, ctx)
+    if refusal is not None:
+        return Incoming(None, unreadable=refusal)
+    token = envelope.findtext(f"{{{Soap11.ns_soap_env}}}Header/{{{NAMESPACE}}}AuthorizationToken/{{{NAMESPACE}}}Token")
+    return Incoming(operation, credentials=auth.Credentials(token=token, required=operation.takes_token))
 
 
 def _misrouted(call: Call, operation: XWebOperation, ctx: MethodContext) -> AsmxFault | None:

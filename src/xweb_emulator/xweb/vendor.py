@@ -17,14 +17,14 @@ from werkzeug import Request
 from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Replay, SeedError, Vendor
+from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, SeedError, Vendor
 from xweb_emulator.xweb import auth, models
 from xweb_emulator.xweb.documents import service_document
-from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, XWebError, injected
+from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, NotEmulated, XWebError, injected
 from xweb_emulator.xweb.facade import Actor
 from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
-from xweb_emulator.xweb.operations import Reply, XWebOperation, operation_named
+from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
 from xweb_emulator.xweb.soap import SoapWire, soap_action
 
@@ -55,6 +55,7 @@ class XWeb(Vendor):
         "InvalidCredentialsExceptionInfo": "HTTP 500 fault as for a wrong user name or password",
         "LockedCredentialsExceptionInfo": "HTTP 500 fault as for a locked-out user",
     }
+    coverage = Coverage("netFORUM Enterprise xWeb", VENDOR_OPERATIONS, frozenset(OPERATIONS))
     has_tokens = True
 
     def __init__(self, settings: Settings) -> None:
@@ -120,9 +121,17 @@ class XWeb(Vendor):
         return XWebError(INTERNAL_ERROR)
 
     def after_fault(self, call: Call, error: XWebError) -> None:
-        """A fault kills the token the call came with, as on a live tenant."""
-        if call.credentials is not None:
-            auth.invalidate(call.connection, call.credentials.token)
+        """A fault kills the token the call came with, as on a live tenant. The answer to an operation the emulator
+        does not emulate stands for an answer the tenant would have given, so that the connector's next call does not
+        fail for the emulator's want: the token lives on, and a login by HTTP Basic counts as the success it was
+        (on PostgreSQL its attempt was counted in a transaction of its own, which the call's rollback left)."""
+        credentials: auth.Credentials | None = call.credentials
+        if credentials is None:
+            return
+        if not isinstance(error, NotEmulated):
+            auth.invalidate(call.connection, credentials.token)
+        elif credentials.basic is not None and call.user is not None:
+            auth.forget_failures(call.connection, call.user, call.client_address)
 
     # -------------------------------------------------------------------------------------------------- state
 
