@@ -91,3 +91,25 @@ def test_each_operation_has_its_help_page_with_soap_samples(emulator, name):
 
 def test_an_unknown_operation_gets_the_service_page(emulator):
     assert '<link rel="alternate"' in get(f"{emulator.soap_url}?op=NoSuchThing").text
+
+
+def test_get_query_and_get_query_definition_pages_show_their_http_forms_and_the_typed_object(emulator):
+    """GetQuery's four query-string parameters; GetQueryDefinition's typed Object drawn down to its columns, in the
+    SOAP response and as the HTTP result document (the WSDL's Object element)."""
+    page = get(f"{emulator.soap_url}?op=GetQuery").text
+    assert ("GET /xWeb/secure/netForumXML.asmx/GetQuery?szObjectName=string&amp;szColumnList=string&amp;"
+            "szWhereClause=string&amp;szOrderBy=string HTTP/1.1") in page
+    assert "Provides a means of retrieving single or multiple data records" in page
+
+    blocks = sample_blocks(get(f"{emulator.soap_url}?op=GetQueryDefinition").text)
+    ns = {"soap": "http://schemas.xmlsoap.org/soap/envelope/", "x": XWEB}
+    soap_result = envelope_of(blocks[1]).find("soap:Body/x:GetQueryDefinitionResponse/x:GetQueryDefinitionResult", ns)
+    http_result = envelope_of(blocks[3])
+    assert http_result.tag == f"{{{XWEB}}}Object"
+    for result in (soap_result, http_result):
+        assert [etree.QName(child).localname for child in result] == [
+            "obj_key", "obj_name", "obj_description", "ListTable"]
+        column = result.find("x:ListTable/x:ListFromTables/x:ListFromTable/x:Columns/x:Column", ns)
+        assert [etree.QName(child).localname for child in column] == [
+            "mdc_name", "mdc_description", "mdc_data_type", "mdc_ext", "mdc_nullable", "mdc_table_name",
+            "mdc_width_max"]

@@ -8,14 +8,18 @@ plain text."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
 from lxml import etree
 
-from support import XWEB
+from support import SAMPLE_CUSTOMER, XWEB
+from xweb_emulator.xweb.facade import FACADE_OBJECTS, query_definition
 from xweb_emulator.xweb.http_bindings import result_document
 from xweb_emulator.xweb.operations import OPERATIONS
+
+WSDL_PATH = Path(__file__).resolve().parents[1] / "wsdl" / "netForumXML.wsdl"
 
 DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\r\n'
 
@@ -79,6 +83,11 @@ def test_authenticate_with_wrong_credentials_is_the_vendors_exception_as_text(em
     ("GetVersion", {}),
     ("GetFacadeObject", {"szObjectName": "Customer", "szObjectKey": "2a50c454-eac0-4768-9a85-0c97968be7fd"}),
     ("GetPromotionalMailingTypes", {}),
+    ("GetQuery", {"szObjectName": "Individual", "szColumnList": "ind_last_name",
+                  "szWhereClause": f"ind_cst_key = '{SAMPLE_CUSTOMER}'", "szOrderBy": ""}),
+    ("GetQueryDefinition", {"szObjectName": "Individual"}),
+    ("GetFacadeObjectList", {}),
+    ("GetIndividualInformation", {"IndividualKey": SAMPLE_CUSTOMER}),
 ])
 def test_an_operation_that_takes_a_token_fails_without_one(emulator, verb, operation, params):
     with emulator.nothing_written():
@@ -114,7 +123,8 @@ def test_an_unknown_method(emulator):
                                     "valid.\r\n")
 
 
-@pytest.mark.parametrize("operation", ["InsertFacadeObject", "WEBPhoneGet", "SetCustomerCommunicationPreferences"])
+@pytest.mark.parametrize("operation", ["InsertFacadeObject", "UpdateFacadeObject", "WEBPhoneGet",
+                                       "SetCustomerCommunicationPreferences"])
 def test_operations_without_http_bindings_are_refused(emulator, operation):
     """Only operations whose parameters a query string carries are bound (WEBPhoneGet's Guid is not, as in the
     vendor's WSDL)."""
@@ -163,3 +173,19 @@ def test_a_typed_result_is_its_types_element():
     root = etree.fromstring(document)
     assert root.tag == f"{{{XWEB}}}ArrayOfMailingList"
     assert [etree.QName(child).localname for child in root[0]] == ["primary_key", "name"]
+
+
+def test_get_query_definitions_object_is_the_element_the_wsdl_declares_for_it():
+    """GetQueryDefinition's answer over HTTP GET and POST: its typed Object as the WSDL's tns:Object, which zeep reads
+    down to the columns."""
+    zeep = pytest.importorskip("zeep")
+    document = result_document(OPERATIONS["GetQueryDefinition"], query_definition(FACADE_OBJECTS["individual"]))
+
+    root = etree.fromstring(document)
+    assert root.tag == f"{{{XWEB}}}Object"
+    client = zeep.Client(str(WSDL_PATH))
+    read = client.get_element(f"{{{XWEB}}}Object").parse(root, client.wsdl.types)
+    assert (read.obj_name, read.ListTable.lst_mdt_name) == ("Individual", "co_individual")
+    columns = {column.mdc_name: column.mdc_table_name
+               for table in read.ListTable.ListFromTables.ListFromTable for column in table.Columns.Column}
+    assert (columns["ind_last_name"], columns["eml_address"]) == ("co_individual", "co_email")

@@ -1,6 +1,7 @@
 """xWeb's read side as connectors use it: GetFacadeObjectList, GetQueryDefinition, GetQuery (its four parameters and
 every where-clause rule, injection attempts refused with nothing run), UpdateFacadeObject and the Individual and
-Organization objects, over raw SOAP envelopes, the JSON twin and zeep bound to the vendor's WSDL; both databases.
+Organization objects, over raw SOAP envelopes and the JSON twin; both databases. (zeep bound to the served WSDL and
+to the vendor's calls them in test_xweb_soap.py, the .NET proxy in test_dotnet_client.py.)
 
 The query builder's own rules are tested against its own tables in test_xweb_query.py; here they run through the
 service, over the application's schema.

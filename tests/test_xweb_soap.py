@@ -24,6 +24,7 @@ from lxml import etree
 from support import NS, SHARED, SOAP_ENV, VENDOR_BINDING, XWEB, canonical, fault, parse, response_token
 from xweb_emulator.clock import utcnow
 from xweb_emulator.xweb.models import AuthenticationToken, CustomerMessagingActivity
+from xweb_emulator.xweb.operations import OPERATIONS
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xweb"
 SAMPLE_REQUEST = FIXTURES / "insert_customer_messaging_activity.request.xml"
@@ -36,12 +37,6 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 VENDOR_CLASS = "Avectra.netForum.xWeb.xWebSecure.netForumXMLSecure"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-OPERATIONS = {
-    "Authenticate", "TestConnection", "GetDateTime", "GetVersion", "InsertFacadeObject", "GetFacadeObject",
-    "SetCustomerCommunicationPreferences", "GetCustomerCommunicationPreference",
-    "GetAllCustomerCommunicationPreferences", "GetPromotionalMailingTypes", "GetSubscriptionMailingTypes",
-    "WEBPhoneUpdate", "WEBPhoneGet", "WEBPhoneInsert", "WEBPhoneGetPhonesByCustomer",
-}
 TOKEN_FREE = ("Authenticate", "GetDateTime", "TestConnection")
 
 # Demo records (xweb/seed.py).
@@ -246,13 +241,13 @@ def test_served_wsdl_addresses_the_url_it_was_fetched_from(emulator, path):
     assert locations and set(locations) == {emulator.base_url + path.split("?")[0]}
 
 
-def test_served_wsdl_offers_the_fifteen_operations_on_the_vendor_binding(emulator):
+def test_served_wsdl_offers_every_operation_of_the_table_on_the_vendor_binding(emulator):
     client = zeep.Client(emulator.wsdl_url)
 
     # The SOAP binding, and the HTTP GET and POST bindings ASMX adds for the operations with simple parameters.
     http_bindings = {VENDOR_BINDING.replace("Soap", verb) for verb in ("HttpGet", "HttpPost")}
     assert set(client.wsdl.bindings) == {VENDOR_BINDING} | http_bindings
-    assert set(client.wsdl.bindings[VENDOR_BINDING]._operations) == OPERATIONS
+    assert set(client.wsdl.bindings[VENDOR_BINDING]._operations) == set(OPERATIONS)
 
 
 def test_zeep_served_session_operations(served_wsdl):
@@ -281,6 +276,45 @@ def test_zeep_served_facade_objects(served_wsdl):
     assert record["cma_key"] == key
     assert record["cma_activity_code"] == "Clicked"
     assert record["cma_activity_date"] == "1/2/2024 9:05:00 AM"
+
+
+def read_side(session: XWebSession) -> None:
+    """The read side as a connector uses it: list the objects, learn the Individual's columns from its typed
+    definition, read the demo customer, change it, read it again."""
+    listed = session.call("GetFacadeObjectList").GetFacadeObjectListResult._value_1
+    assert listed.tag == q("ObjectObjects") and listed.get("recordReturn") == str(len(listed))
+    assert {"Individual", "Organization"} <= {row["obj_name"] for row in records(listed)}
+
+    definition = session.call("GetQueryDefinition", szObjectName="Individual").GetQueryDefinitionResult
+    assert (definition.obj_name, definition.ListTable.lst_mdt_name) == ("Individual", "co_individual")
+    assert GUID.fullmatch(definition.obj_key)
+    columns = {column.mdc_name: column.mdc_table_name
+               for table in definition.ListTable.ListFromTables.ListFromTable for column in table.Columns.Column}
+    assert (columns["ind_cst_key"], columns["ind_last_name"], columns["eml_address"]) == (
+        "co_individual", "co_individual", "co_email")
+
+    def last_name() -> list[dict[str, str | None]]:
+        found = session.call("GetQuery", szObjectName="Individual", szColumnList="ind_last_name",
+                             szWhereClause=f"ind_cst_key = '{SAMPLE_CUSTOMER}'", szOrderBy="").GetQueryResult._value_1
+        assert found.tag == q("IndividualObjects")
+        return records(found)
+
+    assert last_name() == [{"ind_cst_key": SAMPLE_CUSTOMER, "ind_last_name": "Somewhere"}]
+    updated = session.call("UpdateFacadeObject", szObjectName="Individual", szObjectKey=SAMPLE_CUSTOMER,
+                           oNode={"_value_1": facade_node("Individual", {"ind_last_name": "Elsewhere"})})
+    (record,) = records(updated.UpdateFacadeObjectResult._value_1)
+    assert (record["ind_cst_key"], record["ind_first_name"], record["ind_last_name"]) == (
+        SAMPLE_CUSTOMER, "Someone", "Elsewhere")
+    assert last_name() == [{"ind_cst_key": SAMPLE_CUSTOMER, "ind_last_name": "Elsewhere"}]
+
+    information = session.call("GetIndividualInformation", IndividualKey=SAMPLE_CUSTOMER)
+    (record,) = records(information.GetIndividualInformationResult._value_1)
+    assert (record["ind_cst_key"], record["ind_last_name"], record["eml_address"]) == (
+        SAMPLE_CUSTOMER, "Elsewhere", "someone@somewhere.com")
+
+
+def test_zeep_served_read_side(served_wsdl):
+    read_side(served_wsdl)
 
 
 def test_zeep_served_communication_preferences(served_wsdl):
@@ -363,6 +397,10 @@ def test_vendor_wsdl_facade_object_round_trip(vendor):
     assert (record["cma_key"], record["cma_activity_code"], record["cma_activity_date"]) == (
         key, "Bounced", "3/12/2012 1:44:55 PM")
     assert len(set(vendor.tokens)) == 1  # Absolute: the same token all along
+
+
+def test_vendor_wsdl_read_side(vendor):
+    read_side(vendor)
 
 
 def test_vendor_wsdl_phone_round_trip(vendor):

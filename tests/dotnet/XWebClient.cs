@@ -14,6 +14,8 @@
 //   phones CUSTOMER NAME=VALUE...             the three in a row: phone-insert's members, update_pht_key and
 //                                             update_number for the update
 //   bad-token TOKEN                           WEBPhoneGet with a token the emulator never issued
+//   query-definition OBJECT                   GetQueryDefinition: the typed Object, down to each table's columns
+//   query OBJECT COLUMNS WHERE ORDER          GetQuery: the XmlNode's records
 //
 // It prints one JSON object: what the proxy handed back, as the client sees it. A SoapException the flow does not
 // expect is printed too (fault) and the exit status is 3.
@@ -74,6 +76,12 @@ static class XWebClient
             case "bad-token":
                 BadToken(client, rest[0], output);
                 break;
+            case "query-definition":
+                output["definition"] = Definition(client.GetQueryDefinition(rest[0]));
+                break;
+            case "query":
+                Query(client, rest[0], rest[1], rest[2], rest[3], output);
+                break;
             default:
                 Console.Error.WriteLine("unknown flow " + flow);
                 return 2;
@@ -98,11 +106,9 @@ static class XWebClient
             if (child is XmlElement) { objects = (XmlElement) child; break; }
 
         XmlNode result = client.InsertFacadeObject(objectName, objects);
-        // The XmlNode the proxy hands back: Mono's serializer gives the element inside InsertFacadeObjectResult (the
-        // <XxxObjects> list); a client that wants the list either way looks one level down when given the wrapper.
         output["result_name"] = result.LocalName;
         output["result_namespace"] = result.NamespaceURI;
-        XmlElement list = result.LocalName.EndsWith("Objects") ? (XmlElement) result : FirstElement(result);
+        XmlElement list = ObjectList(result);
         output["objects_name"] = list == null ? null : list.LocalName;
         output["record_return"] = list == null ? null : list.GetAttribute("recordReturn");
         output["cma_keys"] = Texts(result.SelectNodes(".//x:cma_key", Namespaces(result.OwnerDocument)));
@@ -200,6 +206,61 @@ static class XWebClient
         return given;
     }
 
+    // GetQuery's XmlNode: the <XxxObjects> list, each <XxxObject> a record of its columns' texts.
+    static void Query(netForumXML client, string objectName, string columns, string where, string order,
+                      IDictionary<string, object> output)
+    {
+        XmlElement list = ObjectList(client.GetQuery(objectName, columns, where, order));
+        output["objects_name"] = list.LocalName;
+        output["record_return"] = list.GetAttribute("recordReturn");
+        var read = new List<object>();
+        foreach (XmlNode record in list.ChildNodes) {
+            if (!(record is XmlElement)) continue;
+            var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+            foreach (XmlNode column in record.ChildNodes)
+                if (column is XmlElement) view[column.LocalName] = column.InnerText;
+            read.Add(view);
+        }
+        output["records"] = read;
+    }
+
+    // GetQueryDefinition's typed result, as the proxy deserialized it (XWeb.Object: `Object` alone would be
+    // ambiguous with System.Object).
+    static IDictionary<string, object> Definition(XWeb.Object definition)
+    {
+        var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        view["obj_key"] = definition.obj_key;
+        view["obj_name"] = definition.obj_name;
+        view["obj_description"] = definition.obj_description;
+        view["lst_mdt_name"] = definition.ListTable.lst_mdt_name;
+        view["lst_select_distinct"] = definition.ListTable.lst_select_distinct;
+        view["mdt_description"] = definition.ListTable.mdt_description;
+        var tables = new List<object>();
+        foreach (ListFromTable table in definition.ListTable.ListFromTables) {
+            var tableView = new SortedDictionary<string, object>(StringComparer.Ordinal);
+            tableView["lsf_from_table"] = table.lsf_from_table;
+            tableView["lsf_from_alias"] = table.lsf_from_alias;
+            tableView["lsf_from_join_type"] = table.lsf_from_join_type;
+            tableView["lsf_from_join"] = table.lsf_from_join;
+            var columns = new List<object>();
+            foreach (Column column in table.Columns) {
+                var columnView = new SortedDictionary<string, object>(StringComparer.Ordinal);
+                columnView["mdc_name"] = column.mdc_name;
+                columnView["mdc_description"] = column.mdc_description;
+                columnView["mdc_data_type"] = column.mdc_data_type;
+                columnView["mdc_ext"] = column.mdc_ext;
+                columnView["mdc_nullable"] = column.mdc_nullable;
+                columnView["mdc_table_name"] = column.mdc_table_name;
+                columnView["mdc_width_max"] = column.mdc_width_max;
+                columns.Add(columnView);
+            }
+            tableView["Columns"] = columns;
+            tables.Add(tableView);
+        }
+        view["ListFromTables"] = tables;
+        return view;
+    }
+
     static void BadToken(netForumXML client, string token, IDictionary<string, object> output)
     {
         client.AuthorizationTokenValue = new AuthorizationToken();
@@ -294,6 +355,13 @@ static class XWebClient
         var names = new XmlNamespaceManager(document == null ? new NameTable() : document.NameTable);
         names.AddNamespace("x", Xweb);
         return names;
+    }
+
+    // The XmlNode the proxy hands back for a facade result: Mono's serializer gives the element inside <XxxResult>
+    // (the <XxxObjects> list); a client that wants the list either way looks one level down when given the wrapper.
+    static XmlElement ObjectList(XmlNode result)
+    {
+        return result.LocalName.EndsWith("Objects") ? (XmlElement) result : FirstElement(result);
     }
 
     static XmlElement FirstElement(XmlNode node)
