@@ -24,6 +24,7 @@ from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_
     query_definition, render_row, update_record
 from xweb_emulator.xweb.query import build_query
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
+from xweb_emulator.xweb.sections import Sections, TypedObject
 
 Params = Mapping[str, Any]
 SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
@@ -138,14 +139,25 @@ def _facade_records(object_name: str, onode: Any) -> list[dict[str, str | None]]
     return [_record(record, f"{object_name}Object") for record in _as_list(inner[0])]
 
 
-def _phone_sections(params: Params) -> phones.Sections:
+def _sections(params: Params, typed: TypedObject) -> Sections:
+    """oFacadeObject's CurrentKey and the sections the emulator keeps, each a record. The vendor's other sections are
+    accepted and left out; an element the vendor's type does not have is refused. Names are matched without regard
+    to case, as JSON.NET binds them (and as columns are)."""
     facade = params.get("oFacadeObject")
     if not isinstance(facade, Mapping):
         raise InvalidInput("oFacadeObject is required.")
-    sections: phones.Sections = {"CurrentKey": _text(facade, "CurrentKey")}
-    for name in ("Phone_XRef", "Customer", "Phone", "Country"):
-        if facade.get(name) is not None:
-            sections[name] = _record(facade[name], name)
+    names = {name.lower(): name for name in ("CurrentKey", *typed.sections)}
+    sections: Sections = {"CurrentKey": None}
+    for sent_name, value in facade.items():
+        if sent_name.startswith(("@", "#")):
+            continue
+        name = names.get(sent_name.lower())
+        if name is None:
+            raise InvalidInput(f"{typed.name} has no element {sent_name}.")
+        if name == "CurrentKey":
+            sections[name] = _text(facade, sent_name)
+        elif typed.sections[name] is not None and value is not None:
+            sections[name] = _record(value, name)
     return sections
 
 
@@ -257,8 +269,8 @@ def facade_result(object_name: str, records: list[dict]) -> dict:
     return {f"{object_name}Objects": objects}
 
 
-def _phones_by_customer(call: Call, params: Params) -> dict:
-    records = phones.phones_by_customer(call.session, _text(params, "CustomerKey"))
+def _results(records: list[dict]) -> dict:
+    """<Results recordReturn="N"><Result>…</Result>…</Results>: a WEB* list of records."""
     results: dict[str, Any] = {"@recordReturn": str(len(records))}
     if records:
         results["Result"] = records
@@ -314,13 +326,16 @@ OPERATIONS: dict[str, XWebOperation] = {
         XWebOperation(name="GetSubscriptionMailingTypes", parameters="", returns="ArrayOfMailingList",
                       run=_mailing_types(SUBSCRIPTION)),
         XWebOperation(name="WEBPhoneUpdate", parameters="CustomerPhoneType oFacadeObject", returns="Boolean",
-                      run=lambda call, params: phones.update_phone(call.session, _actor(call), _phone_sections(params))),
+                      run=lambda call, params: phones.update_phone(
+                          call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),
         XWebOperation(name="WEBPhoneGet", parameters="Guid key", returns="CustomerPhoneType",
                       run=lambda call, params: phones.get_phone(call.session, _text(params, "key"))),
         XWebOperation(name="WEBPhoneInsert", parameters="CustomerPhoneType oFacadeObject", returns="CustomerPhoneType",
-                      run=lambda call, params: phones.insert_phone(call.session, _actor(call), _phone_sections(params))),
+                      run=lambda call, params: phones.insert_phone(
+                          call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),
         XWebOperation(name="WEBPhoneGetPhonesByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
-                      run=_phones_by_customer),
+                      run=lambda call, params: _results(phones.phones_by_customer(
+                          call.session, _text(params, "CustomerKey")))),
     )
 }
 
