@@ -18,7 +18,7 @@ from sqlalchemy import text
 from xweb_emulator import __version__
 from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
-from xweb_emulator.xweb import auth, phones, preferences
+from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, stack_trace
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
     query_definition, render_row, update_record
@@ -325,6 +325,14 @@ OPERATIONS: dict[str, XWebOperation] = {
                       run=_mailing_types(PROMOTIONAL)),
         XWebOperation(name="GetSubscriptionMailingTypes", parameters="", returns="ArrayOfMailingList",
                       run=_mailing_types(SUBSCRIPTION)),
+        XWebOperation(name="WEBIndividualGet", parameters="Guid key", returns="IndividualType",
+                      run=lambda call, params: individuals.get_individual(call.connection, _text(params, "key"))),
+        XWebOperation(name="WEBIndividualUpdate", parameters="IndividualType oFacadeObject", returns="Boolean",
+                      run=lambda call, params: individuals.update_individual(
+                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
+        XWebOperation(name="WEBIndividualInsert", parameters="IndividualType oFacadeObject", returns="IndividualType",
+                      run=lambda call, params: individuals.insert_individual(
+                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
         XWebOperation(name="WEBPhoneUpdate", parameters="CustomerPhoneType oFacadeObject", returns="Boolean",
                       run=lambda call, params: phones.update_phone(
                           call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),
@@ -336,6 +344,17 @@ OPERATIONS: dict[str, XWebOperation] = {
         XWebOperation(name="WEBPhoneGetPhonesByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
                       run=lambda call, params: _results(phones.phones_by_customer(
                           call.session, _text(params, "CustomerKey")))),
+        XWebOperation(name="WEBEmailGet", parameters="Guid key", returns="CustomerEmailType",
+                      run=lambda call, params: emails.get_email(call.connection, _text(params, "key"))),
+        XWebOperation(name="WEBEmailUpdate", parameters="CustomerEmailType oFacadeObject", returns="Boolean",
+                      run=lambda call, params: emails.update_email(
+                          call.connection, _actor(call), _sections(params, emails.CUSTOMER_EMAIL_TYPE))),
+        XWebOperation(name="WEBEmailInsert", parameters="CustomerEmailType oFacadeObject", returns="CustomerEmailType",
+                      run=lambda call, params: emails.insert_email(
+                          call.connection, _actor(call), _sections(params, emails.CUSTOMER_EMAIL_TYPE))),
+        XWebOperation(name="WEBEmailGetEmailsByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
+                      run=lambda call, params: _results(emails.emails_by_customer(
+                          call.connection, _text(params, "CustomerKey")))),
     )
 }
 
