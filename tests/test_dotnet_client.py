@@ -12,6 +12,8 @@ The seed flows, as the client sees them and as the emulator stored them:
 5. a bad token's SoapException and the Detail XmlNode a client inspects;
 6. a proxy generated from the bare service address, which relies on ASMX discovery (issue 11 part 3);
 7. the read side: GetQueryDefinition's typed Object as the proxy deserializes it, GetQuery's XmlNode records.
+8. WEBIndividualInsert → a sparse WEBIndividualUpdate → WEBIndividualGet, then WEBEmailInsert of a primary
+   e-mail and WEBEmailGetEmailsByCustomer (issue 10 part 5).
 
 Mono, mcs and wsdl come with Debian's mono-devel (scripts/ensure-mono installs it; make test runs that). Where they
 are missing these tests skip, unless XWEB_EMULATOR_TEST_REQUIRE_DOTNET=1 (CI) makes that a failure.
@@ -421,3 +423,38 @@ def test_get_query_answers_records_the_proxy_reads_from_its_xml_node(dotnet, emu
     assert [(etree.QName(child).localname, child.text) for child in sent] == [
         ("szObjectName", "Individual"), ("szColumnList", "ind_last_name, eml_address"),
         ("szWhereClause", f"ind_cst_key = '{SAMPLE_CUSTOMER}'"), ("szOrderBy", None)]
+
+
+# ------------------------------------------------------------------------------------- 8. WEBIndividual*, WEBEmail*
+
+
+def test_individual_insert_update_get_and_a_new_primary_email(dotnet, emulator):
+    answer = dotnet.run("individuals", "Grace", "Hopper", "grace@example.org", "hopper@example.org",
+                        "admiral@example.org")
+
+    inserted, got, added = answer["inserted"], answer["got"], answer["email_inserted"]
+    key = inserted["CurrentKey"]
+    assert inserted["ind_cst_key"] == inserted["cst_key"] == key
+    assert (inserted["cst_name_cp"], inserted["eml_address"], inserted["eml_type"]) == (
+        "Grace Hopper", "grace@example.org", "business")
+    assert inserted["cst_eml_key"] == inserted["eml_key"] and inserted["business_address_read"] is True
+
+    # The sparse update changed the designation and the primary e-mail's address, nothing else.
+    assert answer["updated"] is True
+    assert (got["ind_first_name"], got["ind_last_name"], got["ind_designation"]) == ("Grace", "Hopper", "RADM")
+    assert (got["eml_key"], got["eml_address"], got["cst_eml_address_dn"]) == (
+        inserted["eml_key"], "hopper@example.org", "hopper@example.org")
+    assert got["ind_change_user"] == emulator.settings.xweb_user
+    update = journaled(emulator, "WEBIndividualUpdate").find(
+        f"{SOAP_BODY}/{q('WEBIndividualUpdate')}/{q('oFacadeObject')}")
+    assert [etree.QName(child).localname for child in update] == ["CurrentKey", "Individual", "Email"]
+    individual = {etree.QName(child).localname: child for child in update.find(q("Individual"))}
+    assert individual["ind_designation"].text == "RADM"
+    assert individual["ind_first_name"].get(XSI_NIL) == "true"
+
+    # WEBEmailInsert with eml_primary=1: the customer's primary follows.
+    assert added["eml_primary"] == "1"
+    assert (added["cst_eml_key"], added["cst_eml_address_dn"]) == (added["eml_key"], "admiral@example.org")
+    assert answer["listed_record_return"] == "2"
+    assert answer["listed"] == ["admiral@example.org", "hopper@example.org"]
+    assert one(emulator, "Email", eml_key=inserted["eml_key"])["eml_primary"] == 0

@@ -44,10 +44,17 @@ OPERATIONS = [
     "GetAllCustomerCommunicationPreferences",
     "GetPromotionalMailingTypes",
     "GetSubscriptionMailingTypes",
+    "WEBIndividualGet",
+    "WEBIndividualUpdate",
+    "WEBIndividualInsert",
     "WEBPhoneUpdate",
     "WEBPhoneGet",
     "WEBPhoneInsert",
     "WEBPhoneGetPhonesByCustomer",
+    "WEBEmailGet",
+    "WEBEmailUpdate",
+    "WEBEmailInsert",
+    "WEBEmailGetEmailsByCustomer",
 ]
 # Operations that exist in the vendor's 2010 WSDL (the other five are 2013.01+).
 VENDOR_OPERATIONS = [
@@ -62,10 +69,17 @@ VENDOR_OPERATIONS = [
     "GetQueryDefinition",
     "GetFacadeObjectList",
     "GetIndividualInformation",
+    "WEBIndividualGet",
+    "WEBIndividualUpdate",
+    "WEBIndividualInsert",
     "WEBPhoneUpdate",
     "WEBPhoneGet",
     "WEBPhoneInsert",
     "WEBPhoneGetPhonesByCustomer",
+    "WEBEmailGet",
+    "WEBEmailUpdate",
+    "WEBEmailInsert",
+    "WEBEmailGetEmailsByCustomer",
 ]
 # (AuthorizationToken header on input, on output), as the vendor declares it.
 HEADER_RULE = {op: (True, True) for op in OPERATIONS}
@@ -147,6 +161,34 @@ SIGNATURES = {
     "WEBPhoneGetPhonesByCustomer": (
         [("CustomerKey", f"{{{MS_TYPES}}}guid")],
         [("WEBPhoneGetPhonesByCustomerResult", _ANON)],
+    ),
+    "WEBIndividualGet": (
+        [("key", f"{{{MS_TYPES}}}guid")],
+        [("WEBIndividualGetResult", f"{{{TNS}}}IndividualType")],
+    ),
+    "WEBIndividualUpdate": (
+        [("oFacadeObject", f"{{{TNS}}}IndividualType")],
+        [("WEBIndividualUpdateResult", f"{{{XSD}}}boolean")],
+    ),
+    "WEBIndividualInsert": (
+        [("oFacadeObject", f"{{{TNS}}}IndividualType")],
+        [("WEBIndividualInsertResult", f"{{{TNS}}}IndividualType")],
+    ),
+    "WEBEmailGet": (
+        [("key", f"{{{MS_TYPES}}}guid")],
+        [("WEBEmailGetResult", f"{{{TNS}}}CustomerEmailType")],
+    ),
+    "WEBEmailUpdate": (
+        [("oFacadeObject", f"{{{TNS}}}CustomerEmailType")],
+        [("WEBEmailUpdateResult", f"{{{XSD}}}boolean")],
+    ),
+    "WEBEmailInsert": (
+        [("oFacadeObject", f"{{{TNS}}}CustomerEmailType")],
+        [("WEBEmailInsertResult", f"{{{TNS}}}CustomerEmailType")],
+    ),
+    "WEBEmailGetEmailsByCustomer": (
+        [("CustomerKey", f"{{{MS_TYPES}}}guid")],
+        [("WEBEmailGetEmailsByCustomerResult", _ANON)],
     ),
 }
 

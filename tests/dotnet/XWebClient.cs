@@ -16,6 +16,11 @@
 //   bad-token TOKEN                           WEBPhoneGet with a token the emulator never issued
 //   query-definition OBJECT                   GetQueryDefinition: the typed Object, down to each table's columns
 //   query OBJECT COLUMNS WHERE ORDER          GetQuery: the XmlNode's records
+//   individuals FIRST LAST EMAIL NEW_EMAIL SECOND_EMAIL
+//                                             WEBIndividualInsert (the names and the e-mail), a sparse
+//                                             WEBIndividualUpdate (the designation and the e-mail's address on new
+//                                             proxy objects), WEBIndividualGet, WEBEmailInsert of a second, primary
+//                                             e-mail, WEBEmailGetEmailsByCustomer
 //
 // It prints one JSON object: what the proxy handed back, as the client sees it. A SoapException the flow does not
 // expect is printed too (fault) and the exit status is 3.
@@ -81,6 +86,9 @@ static class XWebClient
                 break;
             case "query":
                 Query(client, rest[0], rest[1], rest[2], rest[3], output);
+                break;
+            case "individuals":
+                Individuals(client, rest, output);
                 break;
             default:
                 Console.Error.WriteLine("unknown flow " + flow);
@@ -194,6 +202,48 @@ static class XWebClient
         update.Phone = new IndividualPhone_Phone_DataObjectType();
         update.Phone.phn_number = number;
         return client.WEBPhoneUpdate(update);
+    }
+
+    static void Individuals(netForumXML client, string[] arguments, IDictionary<string, object> output)
+    {
+        var insert = new IndividualType();
+        insert.Individual = new Individual_Individual_DataObjectType();
+        insert.Individual.ind_first_name = arguments[0];
+        insert.Individual.ind_last_name = arguments[1];
+        insert.Email = new Individual_Email_DataObjectType();
+        insert.Email.eml_address = arguments[2];
+        IndividualType inserted = client.WEBIndividualInsert(insert);
+        output["inserted"] = IndividualView(inserted);
+
+        // The sparse update: new objects with only what changes set; every other member null (sent xsi:nil).
+        var update = new IndividualType();
+        update.CurrentKey = inserted.CurrentKey;
+        update.Individual = new Individual_Individual_DataObjectType();
+        update.Individual.ind_designation = "RADM";
+        update.Email = new Individual_Email_DataObjectType();
+        update.Email.eml_address = arguments[3];
+        output["updated"] = client.WEBIndividualUpdate(update);
+        output["got"] = IndividualView(client.WEBIndividualGet(new Guid(inserted.CurrentKey)));
+
+        var email = new CustomerEmailType();
+        email.Email = new IndividualEmail_Email_DataObjectType();
+        email.Email.eml_cst_key = inserted.CurrentKey;
+        email.Email.eml_address = arguments[4];
+        email.Email.eml_primary = 1;
+        email.Email.eml_primarySpecified = true;
+        CustomerEmailType added = client.WEBEmailInsert(email);
+        var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        view["CurrentKey"] = added.CurrentKey;
+        view["eml_key"] = added.Email.eml_key;
+        view["eml_primary"] = Flag(added.Email.eml_primarySpecified, added.Email.eml_primary);
+        view["cst_eml_key"] = added.Customer.cst_eml_key;
+        view["cst_eml_address_dn"] = added.Customer.cst_eml_address_dn;
+        output["email_inserted"] = view;
+
+        XmlNode listed = client.WEBEmailGetEmailsByCustomer(new Guid(inserted.CurrentKey));
+        XmlElement results = listed.LocalName == "Results" ? (XmlElement) listed : FirstElement(listed);
+        output["listed_record_return"] = results.GetAttribute("recordReturn");
+        output["listed"] = Texts(results.SelectNodes("x:Result/x:eml_address", Namespaces(results.OwnerDocument)));
     }
 
     static IDictionary<string, string> Fields(string[] arguments, int start)
@@ -342,6 +392,30 @@ static class XWebClient
         }
         view["cst_key"] = phone.Customer == null ? null : phone.Customer.cst_key;
         view["cty_key"] = phone.Country == null ? null : phone.Country.cty_key;
+        return view;
+    }
+
+    static IDictionary<string, object> IndividualView(IndividualType individual)
+    {
+        var view = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        view["CurrentKey"] = individual.CurrentKey;
+        var i = individual.Individual;
+        view["ind_cst_key"] = i.ind_cst_key;
+        view["ind_first_name"] = i.ind_first_name;
+        view["ind_last_name"] = i.ind_last_name;
+        view["ind_designation"] = i.ind_designation;
+        view["ind_change_user"] = i.ind_change_user;
+        var c = individual.Customer;
+        view["cst_key"] = c.cst_key;
+        view["cst_name_cp"] = c.cst_name_cp;
+        view["cst_eml_key"] = c.cst_eml_key;
+        view["cst_eml_address_dn"] = c.cst_eml_address_dn;
+        var e = individual.Email;
+        view["eml_key"] = e == null ? null : e.eml_key;
+        view["eml_address"] = e == null ? null : e.eml_address;
+        view["eml_type"] = e == null ? null : e.eml_type;
+        // A section the emulator does not keep: an empty object, not null.
+        view["business_address_read"] = individual.Business_Address != null;
         return view;
     }
 

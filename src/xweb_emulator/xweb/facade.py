@@ -8,7 +8,7 @@ declared beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -30,6 +30,7 @@ from sqlalchemy import (
     bindparam,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -168,27 +169,20 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
-    key_column = facade.key_column
-    own_table = facade.model.__table__
-    taken = _exists(Customer.__table__.c.cst_key if facade.customer_type else own_table.c[key_column])
     confirmed: set[tuple[Table, object]] = set()
-    rows: dict[Table, list[dict[str, object]]] = {}
-    keys: dict[uuid.UUID, None] = {}  # in the records' order
+    new_objects: list[dict[Table, dict[str, object]]] = []
+    keys: dict[uuid.UUID, None] = {}  # in the records' order; a dict, as a list would make a big call quadratic
     for position, record in enumerate(records, start=1):
         try:
-            new_rows = _new_rows(connection, facade, record, confirmed)
-            key = new_rows[own_table][key_column]
-            if key in keys or connection.execute(taken, {"key": key}).first() is not None:
-                raise InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
+            rows = _new_rows(connection, facade, record, confirmed)
+            key = rows[facade.model.__table__][facade.key_column]
+            check_new_key(connection, facade, key, keys)
         except InvalidInput as error:
             where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
             raise InvalidInput(f"{where}: {error.message}") from None
         keys[key] = None
-        for table, values in new_rows.items():
-            rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
-    # In the order the rows refer to each other: a customer object's customer record before its own and its e-mail.
-    for table, table_rows in rows.items():
-        connection.execute(_insert(table), _with_defaults(table, table_rows))
+        new_objects.append(rows)
+    insert_rows(connection, actor, new_objects)
     return list(keys)
 
 
@@ -201,26 +195,45 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
         raise InvalidInput(f"szObjectKey: no {facade.name} record has {facade.key_column} {key}.")
     if facade.customer_type is None:
         values = parse_record(facade, record, unmodelled_columns_allowed=False)
-        _check_key_kept(values, facade.key_column, key)
-        _check_required(facade, values, only_sent=True)
+        check_key_kept(values, facade.key_column, key)
+        check_required(facade, values, only_sent=True)
         check_references(connection, facade.model, values)
         if values:
-            _update(connection, own_table, key, values, actor)
+            update_row(connection, actor, own_table, key, values)
         return key
     own, customer, email_address = _customer_parts(facade, record)
-    _check_key_kept(own, facade.key_column, key)
-    _check_key_kept(customer, "cst_key", key)
+    check_key_kept(own, facade.key_column, key)
+    check_key_kept(customer, "cst_key", key)
     if not (own or customer or email_address is not _NOT_SENT):
         return key
-    current = connection.execute(select(own_table).where(own_table.c[facade.key_column] == key)).mappings().one()
-    if _NAME_PARTS & own.keys():
-        customer = {**_derived_names(facade, {**current, **own}), **customer}
+    update_customer_object(connection, actor, facade, key, own, customer)
     if email_address is not _NOT_SENT:
-        customer.update(_set_primary_email(connection, actor, key, email_address))
-    # The object changed as a whole: both of its records say so, whichever of them holds the columns sent.
-    _update(connection, own_table, key, own, actor)
-    _update(connection, Customer.__table__, key, customer, actor)
+        address = parse_value(Email.__table__.c.eml_address, email_address)  # type: ignore[arg-type]
+        if address is None:
+            set_primary_email(connection, actor, key, None)
+        else:
+            write_customer_email(connection, actor, key, {"eml_address": address})
     return key
+
+
+def check_new_key(connection: Connection, facade: FacadeObject, key: object,
+                  taken_in_call: Container[object] = ()) -> None:
+    """A new record's key must be free (a customer object's, among all customers) and not taken twice in one call."""
+    column = Customer.__table__.c.cst_key if facade.customer_type else facade.model.__table__.c[facade.key_column]
+    if key in taken_in_call or connection.execute(_exists(column), {"key": key}).first() is not None:
+        raise InvalidInput(f"Cannot insert duplicate key: {facade.key_column} {key} already exists.")
+
+
+def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapping[Table, dict[str, object]]]) -> None:
+    """New records' rows, each table's in one statement, their audit columns filled. Tables are written in the order
+    the objects name them, which is the order their rows refer to each other (a customer record before its own and
+    its e-mail)."""
+    rows: dict[Table, list[dict[str, object]]] = {}
+    for new_object in new_objects:
+        for table, values in new_object.items():
+            rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
+    for table, table_rows in rows.items():
+        connection.execute(_insert(table), _with_defaults(table, table_rows))
 
 
 # The own columns a customer object's derived names (_derived_names) follow.
@@ -231,28 +244,54 @@ _NOT_SENT = object()
 def _new_rows(connection: Connection, facade: FacadeObject, record: Record,
               confirmed: set[tuple[Table, object]]) -> dict[Table, dict[str, object]]:
     """A record's rows by table, its key filled in (a new GUID where the client sent none)."""
-    own_table = facade.model.__table__
     if facade.customer_type is None:
         values = _column_values(connection, facade, record, confirmed)
         if values.get(facade.key_column) is None:
             values[facade.key_column] = uuid.uuid4()
-        return {own_table: values}
+        return {facade.model.__table__: values}
     own, customer, email_address = _customer_parts(facade, record)
-    _check_required(facade, own, only_sent=False)
+    email = None if email_address is _NOT_SENT else {
+        "eml_address": parse_value(Email.__table__.c.eml_address, email_address)}  # type: ignore[arg-type]
+    return customer_object_rows(connection, facade, own, customer, email, confirmed)
+
+
+def customer_object_rows(connection: Connection, facade: FacadeObject, own: dict[str, object],
+                         customer: dict[str, object], email: dict[str, object] | None,
+                         confirmed: set[tuple[Table, object]] | None = None) -> dict[Table, dict[str, object]]:
+    """A new customer object's rows: its customer record (its type, and the names derived from its own columns), its
+    own, and its primary e-mail when `email` has an address. Its key is the one sent (in its own columns or the
+    customer's), else a new GUID."""
+    check_required(facade, own, only_sent=False)
     check_references(connection, facade.model, {name: value for name, value in own.items()
                                                 if name != facade.key_column}, confirmed)
+    _check_customer_type(facade, customer)
     key = own.get(facade.key_column) or customer.get("cst_key") or uuid.uuid4()
-    _check_key_kept(own, facade.key_column, key)
-    _check_key_kept(customer, "cst_key", key)
+    check_key_kept(own, facade.key_column, key)
+    check_key_kept(customer, "cst_key", key)
     own[facade.key_column] = key
     customer = {**_derived_names(facade, own), **customer, "cst_key": key, "cst_type": facade.customer_type}
-    rows = {Customer.__table__: customer, own_table: own}
-    address = None if email_address is _NOT_SENT else parse_value(Email.__table__.c.eml_address, email_address)
-    if address is not None:
-        email = _primary_email(key, address)
+    rows = {Customer.__table__: customer, facade.model.__table__: own}
+    if email is not None and email.get("eml_address") is not None:
+        email = _new_email(connection, key, email)
+        email["eml_primary"] = 1
         rows[Email.__table__] = email
-        customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=address)
+        customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=email["eml_address"])
     return rows
+
+
+def update_customer_object(connection: Connection, actor: Actor, facade: FacadeObject, key: uuid.UUID,
+                           own: dict[str, object], customer: dict[str, object]) -> None:
+    """Change a customer object's own columns and its customer record's (the names derived from its own follow
+    them). The object changed as a whole: both of its records say so, whichever of them holds the columns sent."""
+    check_key_kept(own, facade.key_column, key)
+    check_key_kept(customer, "cst_key", key)
+    _check_customer_type(facade, customer)
+    own_table = facade.model.__table__
+    if _NAME_PARTS & own.keys():
+        current = connection.execute(select(own_table).where(own_table.c[facade.key_column] == key)).mappings().one()
+        customer = {**_derived_names(facade, {**current, **own}), **customer}
+    update_row(connection, actor, own_table, key, own)
+    update_row(connection, actor, Customer.__table__, key, customer)
 
 
 def _customer_parts(facade: FacadeObject, record: Record) -> tuple[dict[str, object], dict[str, object], object]:
@@ -270,9 +309,12 @@ def _customer_parts(facade: FacadeObject, record: Record) -> tuple[dict[str, obj
         else:
             own[name] = text
     customer_values = parse_record(FACADE_OBJECTS["customer"], customer, unmodelled_columns_allowed=False)
-    if customer_values.get("cst_type", facade.customer_type) != facade.customer_type:
-        raise InvalidInput(f"cst_type of an {facade.name} is {facade.customer_type}.")
     return parse_record(facade, own, unmodelled_columns_allowed=False), customer_values, email_address
+
+
+def _check_customer_type(facade: FacadeObject, customer: Mapping[str, object]) -> None:
+    if customer.get("cst_type", facade.customer_type) != facade.customer_type:
+        raise InvalidInput(f"cst_type of an {facade.name} is {facade.customer_type}.")
 
 
 def _derived_names(facade: FacadeObject, own: Mapping[str, object]) -> dict[str, object]:
@@ -288,26 +330,96 @@ def _derived_names(facade: FacadeObject, own: Mapping[str, object]) -> dict[str,
             "cst_ind_full_name_dn": full or None}
 
 
-def _primary_email(customer_key: uuid.UUID, address: str) -> dict[str, object]:
-    return {"eml_key": uuid.uuid4(), "eml_cst_key": customer_key, "eml_address": address, "eml_primary": 1}
+# ---------------------------------------------------------------------------------------------------- e-mails
+# A customer has e-mails (co_email), one of them its primary: the one cst_eml_key names, whose address
+# cst_eml_address_dn repeats and whose eml_primary is 1 (0 on the others). Every write below keeps that so.
 
 
-def _set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
-                       text: object) -> dict[str, object]:
-    """A customer's primary e-mail address changed (its co_email row, or a new one), cleared when sent empty; answers
-    the customer record's columns that follow it."""
-    address = parse_value(Email.__table__.c.eml_address, text)  # type: ignore[arg-type]
-    if address is None:
-        return {"cst_eml_key": None, "cst_eml_address_dn": None}
-    customers, emails = Customer.__table__, Email.__table__
-    email_key = connection.execute(select(customers.c.cst_eml_key).where(customers.c.cst_key == customer_key)).scalar()
-    if email_key is not None and connection.execute(_exists(emails.c.eml_key), {"key": email_key}).first():
-        _update(connection, emails, email_key, {"eml_address": address}, actor)
-        return {"cst_eml_address_dn": address}
-    email = _primary_email(customer_key, address)
-    row = {**email, **audit_values(emails, actor, added=True)}
-    connection.execute(_insert(emails), _with_defaults(emails, [row]))
-    return {"cst_eml_key": email["eml_key"], "cst_eml_address_dn": address}
+def add_email(connection: Connection, actor: Actor, values: dict[str, object]) -> uuid.UUID:
+    """A new e-mail for the customer eml_cst_key names; eml_primary=1 makes it the customer's primary."""
+    email_facade = FACADE_OBJECTS["email"]
+    check_required(email_facade, values, only_sent=False)
+    check_references(connection, Email, values)
+    email = _new_email(connection, values["eml_cst_key"], values)
+    insert_rows(connection, actor, [{Email.__table__: email}])
+    if email.get("eml_primary"):
+        set_primary_email(connection, actor, email["eml_cst_key"], email["eml_key"])
+    return email["eml_key"]
+
+
+def change_email(connection: Connection, actor: Actor, email_key: uuid.UUID, values: dict[str, object]) -> None:
+    """Change the columns of an e-mail sent. eml_primary=1 makes it its customer's primary and 0 stops it being so;
+    the customer's cst_eml_address_dn follows its primary's address. An e-mail stays its customer's."""
+    emails, customers = Email.__table__, Customer.__table__
+    customer_key = connection.execute(select(emails.c.eml_cst_key).where(emails.c.eml_key == email_key)).scalar_one()
+    check_key_kept(values, "eml_key", email_key)
+    check_key_kept(values, "eml_cst_key", customer_key)
+    check_required(FACADE_OBJECTS["email"], values, only_sent=True)
+    primary = values.pop("eml_primary", None)
+    if values:
+        update_row(connection, actor, emails, email_key, values)
+    is_primary = email_key == connection.execute(
+        select(customers.c.cst_eml_key).where(customers.c.cst_key == customer_key)).scalar()
+    if primary is not None and bool(primary) != is_primary:
+        set_primary_email(connection, actor, customer_key, email_key if primary else None)
+    elif is_primary and "eml_address" in values:
+        set_primary_email(connection, actor, customer_key, email_key)
+
+
+def write_customer_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
+                         values: dict[str, object]) -> None:
+    """A customer object's e-mail, as its Email section or eml_address column sends it: the e-mail eml_key names
+    (one of the customer's own), else the customer's primary; a new primary e-mail when the customer has none."""
+    emails, customers = Email.__table__, Customer.__table__
+    email_key = values.get("eml_key")
+    if email_key is None:
+        email_key = connection.execute(
+            select(emails.c.eml_key).join_from(customers, emails, emails.c.eml_key == customers.c.cst_eml_key)
+            .where(customers.c.cst_key == customer_key)).scalar()
+    if email_key is None:
+        check_key_kept(values, "eml_cst_key", customer_key)
+        add_email(connection, actor, {**values, "eml_cst_key": customer_key, "eml_primary": 1})
+        return
+    owner = connection.execute(select(emails.c.eml_cst_key).where(emails.c.eml_key == email_key)).first()
+    if owner is None:
+        raise InvalidInput(f"eml_key: no co_email record has eml_key {email_key}.")
+    if owner.eml_cst_key != customer_key:
+        raise InvalidInput(f"eml_key: e-mail {email_key} is not customer {customer_key}'s.")
+    change_email(connection, actor, email_key, values)
+
+
+def set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
+                      email_key: uuid.UUID | None) -> None:
+    """Make one of a customer's e-mails its primary (None: none). Only the rows that change are written, so that
+    their change columns say so only then."""
+    emails, customers = Email.__table__, Customer.__table__
+    address = None if email_key is None else connection.execute(
+        select(emails.c.eml_address).where(emails.c.eml_key == email_key)).scalar_one()
+    others = emails.c.eml_cst_key == customer_key
+    if email_key is not None:
+        others &= emails.c.eml_key != email_key
+        connection.execute(update(emails).where(emails.c.eml_key == email_key, emails.c.eml_primary != 1)
+                           .values(eml_primary=1, **audit_values(emails, actor, added=False)))
+    connection.execute(update(emails).where(others, emails.c.eml_primary != 0)
+                       .values(eml_primary=0, **audit_values(emails, actor, added=False)))
+    connection.execute(
+        update(customers)
+        .where(customers.c.cst_key == customer_key, or_(customers.c.cst_eml_key.is_distinct_from(email_key),
+                                                        customers.c.cst_eml_address_dn.is_distinct_from(address)))
+        .values(cst_eml_key=email_key, cst_eml_address_dn=address, **audit_values(customers, actor, added=False)))
+
+
+def _new_email(connection: Connection, customer_key: object, values: Mapping[str, object]) -> dict[str, object]:
+    """A new e-mail row of the customer's: its key the one sent, if free, else a new GUID."""
+    email = dict(values)
+    check_key_kept(email, "eml_cst_key", customer_key)
+    key = email.get("eml_key")
+    if key is not None:
+        check_new_key(connection, FACADE_OBJECTS["email"], key)
+    return {**email, "eml_key": key or uuid.uuid4(), "eml_cst_key": customer_key}
+
+
+# ------------------------------------------------------------------------------------------------------- rows
 
 
 def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
@@ -318,19 +430,21 @@ def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object
     return {f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now, **changed} if added else changed
 
 
-def _update(connection: Connection, table: Table, key: object, values: dict[str, object], actor: Actor) -> None:
+def update_row(connection: Connection, actor: Actor, table: Table, key: object, values: Mapping[str, object]) -> None:
+    """Change a row's columns given; its change columns say who and when."""
     (key_column,) = table.primary_key.columns
-    changed = {**values, **audit_values(table, actor, added=False)}
-    connection.execute(update(table).where(key_column == key).values(**changed))
+    changed = audit_values(table, actor, added=False)
+    connection.execute(update(table).where(key_column == key).values(**values, **changed))
 
 
-def _check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:
+def check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:
+    """A record's key may be sent, but not changed; it is taken out of the values to write."""
     if values.get(key_column, key) not in (None, key):
-        raise InvalidInput(f"{key_column} cannot be changed: the record's key is {key}.")
+        raise InvalidInput(f"{key_column} cannot be changed: it is {key}.")
     values.pop(key_column, None)
 
 
-def _check_required(facade: FacadeObject, values: dict[str, object], *, only_sent: bool) -> None:
+def check_required(facade: FacadeObject, values: dict[str, object], *, only_sent: bool) -> None:
     """Required columns must have a value; an update checks only those it was sent."""
     for name in facade.required:
         if values.get(name) is None and (name in values or not only_sent):
@@ -413,7 +527,7 @@ def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_all
 def _column_values(connection: Connection, facade: FacadeObject, record: Record,
                    confirmed: set[tuple[Table, object]]) -> dict[str, object]:
     values = parse_record(facade, record, unmodelled_columns_allowed=False)
-    _check_required(facade, values, only_sent=False)
+    check_required(facade, values, only_sent=False)
     for group in facade.required_one_of:
         if all(values.get(name) is None for name in group):
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
@@ -459,12 +573,16 @@ def _references(table: Table) -> tuple[tuple[str, Column], ...]:
     return tuple((column.name, foreign_key.column) for column in table.columns for foreign_key in column.foreign_keys)
 
 
-def require_record(session: Session, model: type[Base], key: object, field: str) -> Base:
-    """The record `field` refers to, or the error a client gets for a key that names nothing."""
-    row = session.get(model, key)
+def require_record(session: Session | Connection, model: type[Base], key: object, field: str) -> Any:
+    """The record `field` refers to (through a session, the ORM's; through a connection, its row), or the error a
+    client gets for a key that names nothing."""
+    table = model.__table__
+    (key_column,) = table.primary_key.columns
+    if isinstance(session, Session):
+        row = session.get(model, key)
+    else:
+        row = session.execute(select(table).where(key_column == key)).first()
     if row is None:
-        table = model.__table__
-        (key_column,) = table.primary_key.columns
         raise InvalidInput(f"{field}: no {table.name} record has {key_column.name} {key}.")
     return row
 

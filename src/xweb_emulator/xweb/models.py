@@ -114,7 +114,8 @@ class Email(audited("eml"), Base):
     eml_key: Mapped[uuid.UUID] = _key()
     eml_cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key"), index=True)
     eml_address: Mapped[str] = mapped_column(String(80))
-    eml_type: Mapped[str | None] = mapped_column(String(20))
+    # The vendor's default (its WSDL: eml_type "has a default value of 'business'").
+    eml_type: Mapped[str | None] = mapped_column(String(20), default="business")
     eml_primary: Mapped[int] = mapped_column(SmallInteger, default=0)
     eml_invalid_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
     eml_invalid_reason: Mapped[str | None] = mapped_column(String(50))

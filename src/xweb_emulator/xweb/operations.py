@@ -18,12 +18,13 @@ from sqlalchemy import text
 from xweb_emulator import __version__, jsonnet
 from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
-from xweb_emulator.xweb import auth, phones, preferences
+from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, NotEmulated, stack_trace
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
     query_definition, render_row, update_record
 from xweb_emulator.xweb.query import build_query
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
+from xweb_emulator.xweb.sections import Sections, TypedObject
 
 Params = Mapping[str, Any]
 SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
@@ -141,14 +142,25 @@ def _facade_records(object_name: str, onode: Any) -> list[dict[str, str | None]]
     return [_record(record, f"{object_name}Object") for record in _as_list(inner[0])]
 
 
-def _phone_sections(params: Params) -> phones.Sections:
+def _sections(params: Params, typed: TypedObject) -> Sections:
+    """oFacadeObject's CurrentKey and the sections the emulator keeps, each a record. The vendor's other sections are
+    accepted and left out; an element the vendor's type does not have is refused. Names are matched without regard
+    to case, as JSON.NET binds them (and as columns are)."""
     facade = params.get("oFacadeObject")
     if not isinstance(facade, Mapping):
         raise InvalidInput("oFacadeObject is required.")
-    sections: phones.Sections = {"CurrentKey": _text(facade, "CurrentKey")}
-    for name in ("Phone_XRef", "Customer", "Phone", "Country"):
-        if facade.get(name) is not None:
-            sections[name] = _record(facade[name], name)
+    names = {name.lower(): name for name in ("CurrentKey", *typed.sections)}
+    sections: Sections = {"CurrentKey": None}
+    for sent_name, value in facade.items():
+        if sent_name.startswith(("@", "#")):
+            continue
+        name = names.get(sent_name.lower())
+        if name is None:
+            raise InvalidInput(f"{typed.name} has no element {sent_name}.")
+        if name == "CurrentKey":
+            sections[name] = _text(facade, sent_name)
+        elif typed.sections[name] is not None and value is not None:
+            sections[name] = _record(value, name)
     return sections
 
 
@@ -261,8 +273,8 @@ def facade_result(object_name: str, records: list[dict] | jsonnet.Streamed) -> d
     }}
 
 
-def _phones_by_customer(call: Call, params: Params) -> dict:
-    records = phones.phones_by_customer(call.session, _text(params, "CustomerKey"))
+def _results(records: list[dict]) -> dict:
+    """<Results recordReturn="N"><Result>…</Result>…</Results>: a WEB* list of records."""
     results: dict[str, Any] = {"@recordReturn": str(len(records))}
     if records:
         results["Result"] = records
@@ -317,14 +329,36 @@ OPERATIONS: dict[str, XWebOperation] = {
                       run=_mailing_types(PROMOTIONAL)),
         XWebOperation(name="GetSubscriptionMailingTypes", parameters="", returns="ArrayOfMailingList",
                       run=_mailing_types(SUBSCRIPTION)),
+        XWebOperation(name="WEBIndividualGet", parameters="Guid key", returns="IndividualType",
+                      run=lambda call, params: individuals.get_individual(call.connection, _text(params, "key"))),
+        XWebOperation(name="WEBIndividualUpdate", parameters="IndividualType oFacadeObject", returns="Boolean",
+                      run=lambda call, params: individuals.update_individual(
+                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
+        XWebOperation(name="WEBIndividualInsert", parameters="IndividualType oFacadeObject", returns="IndividualType",
+                      run=lambda call, params: individuals.insert_individual(
+                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
         XWebOperation(name="WEBPhoneUpdate", parameters="CustomerPhoneType oFacadeObject", returns="Boolean",
-                      run=lambda call, params: phones.update_phone(call.session, _actor(call), _phone_sections(params))),
+                      run=lambda call, params: phones.update_phone(
+                          call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),
         XWebOperation(name="WEBPhoneGet", parameters="Guid key", returns="CustomerPhoneType",
                       run=lambda call, params: phones.get_phone(call.session, _text(params, "key"))),
         XWebOperation(name="WEBPhoneInsert", parameters="CustomerPhoneType oFacadeObject", returns="CustomerPhoneType",
-                      run=lambda call, params: phones.insert_phone(call.session, _actor(call), _phone_sections(params))),
+                      run=lambda call, params: phones.insert_phone(
+                          call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),
         XWebOperation(name="WEBPhoneGetPhonesByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
-                      run=_phones_by_customer),
+                      run=lambda call, params: _results(phones.phones_by_customer(
+                          call.session, _text(params, "CustomerKey")))),
+        XWebOperation(name="WEBEmailGet", parameters="Guid key", returns="CustomerEmailType",
+                      run=lambda call, params: emails.get_email(call.connection, _text(params, "key"))),
+        XWebOperation(name="WEBEmailUpdate", parameters="CustomerEmailType oFacadeObject", returns="Boolean",
+                      run=lambda call, params: emails.update_email(
+                          call.connection, _actor(call), _sections(params, emails.CUSTOMER_EMAIL_TYPE))),
+        XWebOperation(name="WEBEmailInsert", parameters="CustomerEmailType oFacadeObject", returns="CustomerEmailType",
+                      run=lambda call, params: emails.insert_email(
+                          call.connection, _actor(call), _sections(params, emails.CUSTOMER_EMAIL_TYPE))),
+        XWebOperation(name="WEBEmailGetEmailsByCustomer", parameters="Guid CustomerKey", returns="XmlNode",
+                      run=lambda call, params: _results(emails.emails_by_customer(
+                          call.connection, _text(params, "CustomerKey")))),
     )
 }
 

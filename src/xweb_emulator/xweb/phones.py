@@ -6,7 +6,7 @@ columns. Customer and Country are read-only context (the vendor documents Custom
 
 from __future__ import annotations
 
-from sqlalchemy import Uuid, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.xweb.errors import InvalidInput
@@ -14,38 +14,32 @@ from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
     Actor,
     Record,
+    audit_values,
+    check_key_kept,
+    check_new_key,
     check_references,
-    parse_record,
-    render_record,
     require_record,
+    update_row,
 )
 from xweb_emulator.xweb.models import DEFAULT_PHONE_TYPE_KEY, Country, Customer, CustomerPhone, Phone, PhoneType
-from xweb_emulator.xweb.values import format_guid, parse_guid
+from xweb_emulator.xweb.sections import CUSTOMER, Section, Sections, TypedObject
+from xweb_emulator.xweb.values import parse_guid
 
-Sections = dict[str, Record | None]
-
-# Section → (facade object, the modelled columns in the order of the vendor's *_DataObjectType sequences).
-_SECTIONS = {
-    "Phone_XRef": ("customerphone", (
-        "cph_key", "cph_cst_key", "cph_phn_key", "cph_pht_key", "cph_add_user", "cph_add_date", "cph_change_user",
-        "cph_change_date", "cph_delete_flag", "cph_unlisted_flag", "cph_phn_number_complete", "cph_extension",
-        "cph_primary",
-    )),
-    "Customer": ("customer", (
-        "cst_key", "cst_type", "cst_name_cp", "cst_sort_name_dn", "cst_ind_full_name_dn", "cst_add_date",
-        "cst_add_user", "cst_change_date", "cst_change_user", "cst_delete_flag", "cst_recno", "cst_id",
-        "cst_no_email_flag", "cst_eml_address_dn", "cst_eml_key", "cst_no_phone_flag", "cst_phn_number_complete_dn",
-        "cst_cph_key", "cst_member_flag",
-    )),
-    "Phone": ("phone", (
-        "phn_key", "phn_cst_key_owner", "phn_number", "phn_number_display", "phn_cty_key", "phn_add_user",
-        "phn_add_date", "phn_change_user", "phn_change_date", "phn_delete_flag",
-    )),
-    "Country": ("country", (
-        "cty_code", "cty_add_date", "cty_add_user", "cty_change_date", "cty_change_user", "cty_delete_flag",
-        "cty_key", "cty_idd_code", "cty_iso_2", "cty_iso_3",
-    )),
-}
+XREF = Section(FACADE_OBJECTS["customerphone"], (
+    "cph_key", "cph_cst_key", "cph_phn_key", "cph_pht_key", "cph_add_user", "cph_add_date", "cph_change_user",
+    "cph_change_date", "cph_delete_flag", "cph_unlisted_flag", "cph_phn_number_complete", "cph_extension",
+    "cph_primary",
+))
+PHONE = Section(FACADE_OBJECTS["phone"], (
+    "phn_key", "phn_cst_key_owner", "phn_number", "phn_number_display", "phn_cty_key", "phn_add_user",
+    "phn_add_date", "phn_change_user", "phn_change_date", "phn_delete_flag",
+))
+COUNTRY = Section(FACADE_OBJECTS["country"], (
+    "cty_code", "cty_add_date", "cty_add_user", "cty_change_date", "cty_change_user", "cty_delete_flag",
+    "cty_key", "cty_idd_code", "cty_iso_2", "cty_iso_3",
+))
+CUSTOMER_PHONE_TYPE = TypedObject("CustomerPhoneType", key=("Phone_XRef", "cph_key"), sections={
+    "Phone_XRef": XREF, "Customer": CUSTOMER, "Phone": PHONE, "Country": COUNTRY})
 
 
 def get_phone(session: Session, key_text: str | None, field: str = "key") -> Sections:
@@ -63,24 +57,23 @@ def phones_by_customer(session: Session, customer_key: str | None) -> list[Recor
         .where(CustomerPhone.cph_cst_key == customer.cst_key, CustomerPhone.cph_delete_flag == 0)
         .order_by(CustomerPhone.cph_primary.desc(), CustomerPhone.cph_add_date)
     )
-    return [
-        {**_section(xref, "Phone_XRef"), **_section(phone, "Phone"), "pht_code": phone_type.pht_code}
-        for xref, phone, phone_type in rows
-    ]
+    return [{**XREF.render(xref), **PHONE.render(phone), "pht_code": phone_type.pht_code}
+            for xref, phone, phone_type in rows]
 
 
 def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections:
-    xref_values = _values(session, sections, "Phone_XRef")
-    phone_values = _values(session, sections, "Phone")
+    connection = session.connection()
+    xref_values = XREF.values(connection, sections, "Phone_XRef")
+    phone_values = PHONE.values(connection, sections, "Phone")
     if xref_values.get("cph_cst_key") is None:
         raise InvalidInput("Phone_XRef/cph_cst_key is required.")
     if phone_values.get("phn_number") is None:
         raise InvalidInput("Phone/phn_number is required.")
-    for model, values, key in ((Phone, phone_values, "phn_key"), (CustomerPhone, xref_values, "cph_key")):
-        if values.get(key) is not None and session.get(model, values[key]) is not None:
-            raise InvalidInput(f"{key} {values[key]} already exists.")
+    for section, values in ((PHONE, phone_values), (XREF, xref_values)):
+        if values.get(section.facade.key_column) is not None:
+            check_new_key(connection, section.facade, values[section.facade.key_column])
     phone_values.setdefault("phn_cst_key_owner", xref_values["cph_cst_key"])
-    phone = Phone(**phone_values, phn_add_user=actor.user_name, phn_add_date=actor.now)
+    phone = Phone(**phone_values, **audit_values(Phone.__table__, actor, added=True))
     session.add(phone)
     session.flush()
     if xref_values.get("cph_phn_key") not in (None, phone.phn_key):
@@ -88,8 +81,8 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
     xref_values["cph_phn_key"] = phone.phn_key
     if xref_values.get("cph_pht_key") is None:
         xref_values["cph_pht_key"] = DEFAULT_PHONE_TYPE_KEY
-        check_references(session, CustomerPhone, xref_values)
-    xref = CustomerPhone(**xref_values, cph_add_user=actor.user_name, cph_add_date=actor.now)
+        check_references(connection, CustomerPhone, xref_values)
+    xref = CustomerPhone(**xref_values, **audit_values(CustomerPhone.__table__, actor, added=True))
     session.add(xref)
     session.flush()
     return _view(session, xref)
@@ -97,58 +90,24 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
 
 def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
     """Change only the elements sent, on the cross-reference named by CurrentKey (or Phone_XRef/cph_key)."""
-    key_text = sections.get("CurrentKey") or (sections.get("Phone_XRef") or {}).get("cph_key")
-    if not key_text:
-        raise InvalidInput("CurrentKey (or Phone_XRef/cph_key) is required to update a phone.")
+    connection = session.connection()
+    key_text = CUSTOMER_PHONE_TYPE.current_key(sections)
     xref = require_record(session, CustomerPhone, parse_guid(key_text, "CurrentKey"), "CurrentKey")
-    xref_values = _values(session, sections, "Phone_XRef")
-    phone_values = _values(session, sections, "Phone")
-    for values, key_name, current in (
-        (xref_values, "cph_key", xref.cph_key),
-        (xref_values, "cph_phn_key", xref.cph_phn_key),
-        (phone_values, "phn_key", xref.cph_phn_key),
-    ):
-        if values.pop(key_name, current) not in (None, current):
-            raise InvalidInput(f"{key_name} does not match the phone being updated ({current}).")
-    phone = session.get(Phone, xref.cph_phn_key)
-    for row, values, prefix in ((xref, xref_values, "cph"), (phone, phone_values, "phn")):
-        if not values:
-            continue
-        for name, value in values.items():
-            setattr(row, name, value)
-        setattr(row, f"{prefix}_change_user", actor.user_name)
-        setattr(row, f"{prefix}_change_date", actor.now)
-    session.flush()
+    xref_values = XREF.values(connection, sections, "Phone_XRef")
+    phone_values = PHONE.values(connection, sections, "Phone")
+    check_key_kept(xref_values, "cph_key", xref.cph_key)
+    check_key_kept(xref_values, "cph_phn_key", xref.cph_phn_key)
+    check_key_kept(phone_values, "phn_key", xref.cph_phn_key)
+    for table, key, values in ((CustomerPhone.__table__, xref.cph_key, xref_values),
+                               (Phone.__table__, xref.cph_phn_key, phone_values)):
+        if values:
+            update_row(connection, actor, table, key, values)
     return True
-
-
-def _values(session: Session, sections: Sections, section: str) -> dict[str, object]:
-    """The writable columns a section sets, parsed and checked; the audit columns are netFORUM's to fill."""
-    facade = FACADE_OBJECTS[_SECTIONS[section][0]]
-    try:
-        values = parse_record(facade, sections.get(section) or {}, unmodelled_columns_allowed=True)
-    except InvalidInput as error:
-        raise InvalidInput(f"{section}: {error.message}") from None
-    # A sent element with no value clears a column, except keys (GUID columns: av_key_Type in the vendor's WSDL),
-    # which an empty element leaves as they are. A member not sent (nil) is not in the section at all.
-    keys = {name for name, column in facade.writable_columns.items() if isinstance(column.type, Uuid)}
-    values = {name: value for name, value in values.items() if value is not None or name not in keys}
-    check_references(session, facade.model, values)
-    return values
 
 
 def _view(session: Session, xref: CustomerPhone) -> Sections:
     phone = session.get(Phone, xref.cph_phn_key)
     country = session.get(Country, phone.phn_cty_key) if phone.phn_cty_key else None
-    rows = {"Phone_XRef": xref, "Customer": session.get(Customer, xref.cph_cst_key), "Phone": phone,
-            "Country": country}
-    view: Sections = {"CurrentKey": format_guid(xref.cph_key)}
-    for section, row in rows.items():
-        view[section] = None if row is None else _section(row, section)
-    return view
-
-
-def _section(row, section: str) -> Record:
-    facade_name, order = _SECTIONS[section]
-    record = render_record(FACADE_OBJECTS[facade_name], row)
-    return {name: record[name] for name in order}
+    customer = session.get(Customer, xref.cph_cst_key)
+    return CUSTOMER_PHONE_TYPE.view(xref.cph_key, {"Phone_XRef": xref, "Customer": customer, "Phone": phone,
+                                                   "Country": country})
