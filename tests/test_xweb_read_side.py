@@ -337,6 +337,19 @@ def test_the_json_twin_answers_the_read_side(emulator):
     assert [table["lsf_from_table"] for table in tables] == ["co_individual", "co_customer", "co_email"]
     assert "ind_first_name" in [column["mdc_name"] for column in tables[0]["Columns"]]
 
+    listed = post("GetFacadeObjectList", {}).json()["ObjectObjects"]
+    assert int(listed["@recordReturn"]) == len(listed["ObjectObject"]) >= 10
+
+    information = post("GetIndividualInformation", {"IndividualKey": SAMPLE_CUSTOMER}).json()
+    assert information["IndividualObjects"]["IndividualObject"]["ind_last_name"] == "Somewhere"
+
+    updated = post("UpdateFacadeObject", {
+        "szObjectName": "Individual", "szObjectKey": SAMPLE_CUSTOMER,
+        "oNode": {"IndividualObjects": {"IndividualObject": {"ind_badge_name": "Some"}}}}).json()
+    record = updated["IndividualObjects"]["IndividualObject"]
+    assert (record["ind_badge_name"], record["ind_last_name"], record["ind_change_user"]) == (
+        "Some", "Somewhere", emulator.settings.xweb_user)
+
     refused = post("GetQuery", {"szObjectName": "Individual", "szColumnList": "*"})
     assert refused.status_code == 500
     assert refused.json()["SystemExceptionInfo"]["XWebException"]["Message"] == (
