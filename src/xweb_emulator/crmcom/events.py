@@ -127,9 +127,9 @@ class Finder:
         return self.session.get(RewardsParticipant, token.rewards_participant_id)
 
     def _only(self, kind: Identified, field: str, value: Any) -> Any:
-        column = kind.model.__table__.columns[field]
         key = (kind.model, field, value)
         if key not in self._matches:
+            column = kind.model.__table__.columns[field]
             wanted = _stored_integer(value) if isinstance(column.type, Integer) else value
             self._matches[key] = [] if wanted is None else list(
                 self.session.scalars(select(kind.model).where(column == wanted).limit(2)))
@@ -218,18 +218,22 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
         update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
         .values(last_value=NumberSequence.last_value + len(checked)).returning(NumberSequence.last_value)
     ).scalar_one()
-    # Every row names every column (one statement inserts them all); Core, not the ORM: a bulk call makes a thousand.
-    blank = dict.fromkeys(column.name for column in WebCustomerEvent.__table__.columns)
     rows = [
-        {**blank, **columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
+        {**columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
          "created_date": actor.now, "created_by_user": actor.username}
         for position, columns in enumerate(checked, start=1)
     ]
-    session.connection().execute(_INSERT_EVENTS, rows)
+    # Core, not the ORM: a bulk call makes a thousand. Every row names the same columns (one statement inserts them
+    # all): those some event gives a value, and those with a default (which a null given must not turn into the
+    # default). The others are null in every row and left out: null all the same, they would be most of the 30
+    # parameters of each row (the udf_ columns, as a rule).
+    named = {name for row in rows for name, value in row.items() if value is not None} | _DEFAULTED
+    session.connection().execute(_INSERT_EVENTS, [{name: row.get(name) for name in named} for row in rows])
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
 _INSERT_EVENTS = insert(WebCustomerEvent)
+_DEFAULTED = {column.name for column in WebCustomerEvent.__table__.columns if column.default is not None}
 
 
 def ensure_numbering(session: Session) -> None:
