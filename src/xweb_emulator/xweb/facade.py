@@ -248,7 +248,7 @@ def value_reader(column: Column) -> ValueReader:
         return ValueReader(column.name, parse_date)
     if isinstance(column.type, (Integer, SmallInteger)):
         return ValueReader(column.name, parse_int)
-    return ValueReader(column.name, length=column.type.length if isinstance(column.type, String) else None)
+    return ValueReader(column.name, length=(column.type.length or None) if isinstance(column.type, String) else None)
 
 
 def check_references(session: Session | Connection, model: type[Base], values: dict[str, object],
