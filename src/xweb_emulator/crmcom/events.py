@@ -171,7 +171,8 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 
 
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
-    """The columns of the web customer event `item` describes, every reference resolved; nothing is written."""
+    """The columns of the web customer event `item` describes, every reference resolved; nothing is written. A
+    column it leaves out is null."""
     if not isinstance(item, Mapping):
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
@@ -198,9 +199,10 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
         "external_system": values.text(item, "external_system"),
         "external_system_reference_number": values.text(item, "external_system_reference_number"),
     }
-    columns.update({name: values.text(item, name) for name in UDF_STRINGS})
-    columns.update({name: values.floating(item, name) for name in UDF_FLOATS})
-    columns.update({name: values.date(item, name) for name in UDF_DATES})
+    # The user-defined fields the event gives (those it leaves out are null: insert_events leaves them out too).
+    columns.update({name: values.text(item, name) for name in UDF_STRINGS if name in item})
+    columns.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
+    columns.update({name: values.date(item, name) for name in UDF_DATES if name in item})
     return columns
 
 
@@ -224,9 +226,9 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
         for position, columns in enumerate(checked, start=1)
     ]
     # Core, not the ORM: a bulk call makes a thousand. Every row names the same columns (one statement inserts them
-    # all): those some event gives a value, and those with a default (which a null given must not turn into the
-    # default). The others are null in every row and left out: null all the same, they would be most of the 30
-    # parameters of each row (the udf_ columns, as a rule).
+    # all): those some event gives a value, and those with a default (a null given must not become the default).
+    # The others, null in every event, are left out: null all the same, they would be most of each row's 30
+    # parameters (the udf_ columns, as a rule).
     named = {name for row in rows for name, value in row.items() if value is not None} | _DEFAULTED
     session.connection().execute(_INSERT_EVENTS, [{name: row.get(name) for name in named} for row in rows])
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
