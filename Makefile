@@ -11,7 +11,7 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test bench bench-harness bench-fuzz postgresql mono chromium wrk clean
+.PHONY: serve test bench bench-harness bench-profile bench-fuzz postgresql mono chromium wrk clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
@@ -26,6 +26,10 @@ bench: $(VENV)/.installed-test postgresql wrk
 
 bench-harness: $(VENV)/.installed-test
 	$(BIN)/python bench/harness.py $(ARGS)
+
+# Where a call's CPU time goes, in process: make bench-profile ARGS="xweb --profile" (bench/cpu_profile.py --help).
+bench-profile: $(VENV)/.installed-test
+	$(BIN)/python bench/cpu_profile.py $(ARGS)
 
 bench-fuzz: $(VENV)/.installed-test
 	$(BIN)/python bench/fuzz.py $(ARGS)

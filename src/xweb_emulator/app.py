@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from xweb_emulator.control.routes import ControlPlane
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.pipeline import Pipeline
@@ -24,4 +26,19 @@ def prepare_database(settings: Settings) -> Emulator:
 
 def wsgi_app() -> Pipeline:
     """The factory server workers call: settings from the environment the `serve` command set."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    collect_as_a_server()
+    return app
+
+
+def collect_as_a_server() -> None:
+    """The garbage collector as a serving process wants it, once its application is built (bench/cpu_profile.py
+    measures with it too)."""
+    # What the process holds now (the modules, the application) lives as long as it does: out of the collector's
+    # sight, a full collection no longer walks it. Measured in-process on 10 bulk calls of 1000 records: 0.42 s of
+    # collections fall to 0.10 s (xWeb), 2.7 s to 0.6 s (SAP).
+    gc.freeze()
+    # A bulk call holds tens of thousands of objects until it ends; collected every 700 allocations, they were walked
+    # again and again on their way to the oldest generation. Every 10,000, most are freed (by reference counting)
+    # before a collection sees them: 10 SAP bulk calls spent 0.24 s in collections, 0.12 s now.
+    gc.set_threshold(10_000)

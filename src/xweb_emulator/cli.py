@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from pydantic import ValidationError
 
 from xweb_emulator import __version__
@@ -113,6 +112,8 @@ def seed(file: Path, database_url: str | None) -> None:
     "sap": {…}, "crmcom": {…}} (see the README)."""
     from xweb_emulator.app import prepare_database
     from xweb_emulator.vendor import SeedError
+
+    import yaml  # only here: the other commands need no YAML
 
     settings = _settings(database_url=database_url)
     try:

@@ -56,7 +56,10 @@ def read_json(body: bytes, loads: Callable[[str], Any] = json.loads, max_depth: 
 
 
 def _check(value: Any, text: str, max_depth: int) -> None:
-    """Depth and Unicode of a parsed document, without recursion."""
+    """Depth and Unicode of a parsed document, without recursion. Text decoded from UTF-8 holds no lone surrogate:
+    only a \\u escape can make one, so a document without any has only its depth checked (a bulk call's thousand
+    events hold some ten thousand strings)."""
+    escapes = "\\u" in text
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
@@ -64,10 +67,11 @@ def _check(value: Any, text: str, max_depth: int) -> None:
             if depth > max_depth:
                 raise UnreadableJson(DEPTH, 1, _deep_position(text, max_depth))
             for key, member in item.items():
-                _check_text(key, text)
+                if escapes:
+                    _check_text(key, text)
                 if isinstance(member, (dict, list)):
                     pending.append((member, depth + 1))
-                elif isinstance(member, str):
+                elif escapes and isinstance(member, str):
                     _check_text(member, text)
         elif isinstance(item, list):
             if depth > max_depth:
@@ -75,9 +79,9 @@ def _check(value: Any, text: str, max_depth: int) -> None:
             for member in item:
                 if isinstance(member, (dict, list)):
                     pending.append((member, depth + 1))
-                elif isinstance(member, str):
+                elif escapes and isinstance(member, str):
                     _check_text(member, text)
-        elif isinstance(item, str):
+        elif escapes and isinstance(item, str):
             _check_text(item, text)
 
 

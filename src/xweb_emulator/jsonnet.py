@@ -51,24 +51,42 @@ class _Count:
 
 def element_value(element: etree._Element) -> Any:
     """The neutral form of an element's content (not including the element's own name)."""
-    attrib = element.attrib
-    attributes = {f"@{_attribute_name(name)}": value for name, value in attrib.items() if name != _NIL} if attrib else {}
-    children = [child for child in element if isinstance(child.tag, str)]  # not comments, not processing instructions
-    if not children:
-        if attrib and attrib.get(_NIL) in ("true", "1"):
-            return None
-        text = element.text or ""
-        if attributes:
-            return {**attributes, "#text": text} if text else attributes
-        return text if text.strip() else None
-    value: dict[str, Any] = attributes
+    value = _content(element)
+    return None if value is _NOT_SENT else value
+
+
+_NOT_SENT = object()
+"""What _content makes of an element sent xsi:nil="true" with no content of its own: a member that was not sent,
+which its parent leaves out."""
+
+
+def _content(element: etree._Element) -> Any:
+    # Most elements are leaves with no attribute (a request of a thousand records holds some ten thousand): they take
+    # the first return.
+    childless = not len(element)  # any child: elements, comments, processing instructions
+    attributes_sent = element.items()
+    if childless and not attributes_sent:
+        text = element.text
+        return text if text and not text.isspace() else None
+    nil = False
+    attributes: dict[str, Any] = {}
+    for name, attribute in attributes_sent:
+        if name == _NIL:
+            nil = attribute in ("true", "1")
+        else:
+            attributes[f"@{_attribute_name(name)}"] = attribute
+    value = attributes
     repeated: set[str] = set()  # the names already turned into lists
-    for child in children:
-        if is_nil(child):
-            continue  # not sent
+    leaf = True
+    for child in element:
         tag = child.tag
+        if not isinstance(tag, str):
+            continue  # not comments, not processing instructions
+        leaf = False
+        child_value = _content(child)
+        if child_value is _NOT_SENT:
+            continue
         name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag  # the local name, as etree.QName gives it
-        child_value = element_value(child)
         if name not in value:
             value[name] = child_value
         elif name in repeated:
@@ -76,12 +94,14 @@ def element_value(element: etree._Element) -> Any:
         else:
             value[name] = [value[name], child_value]
             repeated.add(name)
-    return value
-
-
-def is_nil(element: etree._Element) -> bool:
-    """xsi:nil="true" on an element with no content of its own: a member that was not sent."""
-    return element.get(f"{{{XSI}}}nil") in ("true", "1") and len(element) == 0 and not (element.text or "").strip()
+    if not leaf:
+        return value
+    text = element.text or ""
+    if nil:
+        return _NOT_SENT if childless and not text.strip() else None
+    if attributes:
+        return {**attributes, "#text": text} if text else attributes
+    return text if text.strip() else None
 
 
 def without_nulls(value: Any) -> Any:

@@ -130,10 +130,10 @@ class AsmxSoap11(Soap11):
 
 
 def asmx_document(envelope: etree._Element, namespace: str) -> bytes:
-    """spyne's answer envelope rewritten as ASMX writes it: `<?xml version="1.0" encoding="utf-8"?>`, then
-    `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each header block, the body's element and a fault
-    detail's element carrying `xmlns="<namespace>"` with every element below it unprefixed; empty elements as
-    `<x />` (XmlTextWriter's space before the slash); no indentation."""
+    """spyne's answer envelope rewritten as ASMX writes it (its content moved into the answer):
+    `<?xml version="1.0" encoding="utf-8"?>`, then `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each
+    header block, the body's element and a fault detail's element carrying `xmlns="<namespace>"` with every element
+    below it unprefixed; empty elements as `<x />` (XmlTextWriter's space before the slash); no indentation."""
     out = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap": SOAP11_ENV, "xsi": XSI, "xsd": XSD})
     for part in envelope:
         if not isinstance(part.tag, str):
@@ -145,7 +145,7 @@ def asmx_document(envelope: etree._Element, namespace: str) -> bytes:
             if block.tag == f"{{{SOAP11_ENV}}}Fault":
                 _copy_fault(out_part, block, namespace)
             else:
-                _copy(out_part, block, namespace, top=True)
+                _move_block(out_part, block, namespace)
     text = etree.tostring(out, encoding="utf-8")
     return b'<?xml version="1.0" encoding="utf-8"?>' + _EMPTY_ELEMENT.sub(rb"\1 />", text)
 
@@ -159,24 +159,21 @@ def _copy_fault(parent: etree._Element, fault: etree._Element, namespace: str) -
             detail = etree.SubElement(out, child.tag)
             for item in child:
                 if isinstance(item.tag, str):
-                    _copy(detail, item, namespace, top=True)
+                    _move_block(detail, item, namespace)
         else:
             etree.SubElement(out, child.tag).text = child.text
 
 
-def _copy(parent: etree._Element, element: etree._Element, namespace: str, top: bool = False) -> None:
-    """`element` and what is below it, the service's namespace the default one from the top element down. Only the
-    top element is made anew: its children are moved under it, and lxml writes them under the nearest declaration of
-    their namespace, the new default one (a copy element by element cost as much again as building the answer)."""
-    nsmap = {None: namespace} if top and etree.QName(element).namespace == namespace else None
+def _move_block(parent: etree._Element, element: etree._Element, namespace: str) -> None:
+    """`element` written anew under `parent`, the service's namespace the default one from it down, and what is
+    below it moved there, not copied (lxml refers the moved elements to that default namespace): spyne's envelope is
+    thrown away after, and an answer of a thousand records holds thousands of elements."""
+    nsmap = {None: namespace} if etree.QName(element).namespace == namespace else None
     out = etree.SubElement(parent, element.tag, nsmap=nsmap)
     for name, value in element.attrib.items():
         out.set(name, value)
     out.text = element.text
-    for child in list(element):
-        if isinstance(child.tag, str):
-            child.tail = None
-            out.append(child)
+    out.extend([child for child in element if isinstance(child.tag, str)])
 
 
 class SoapServer(ServerBase):

@@ -127,9 +127,9 @@ class Finder:
         return self.session.get(RewardsParticipant, token.rewards_participant_id)
 
     def _only(self, kind: Identified, field: str, value: Any) -> Any:
-        column = kind.model.__table__.columns[field]
         key = (kind.model, field, value)
         if key not in self._matches:
+            column = kind.model.__table__.columns[field]
             wanted = _stored_integer(value) if isinstance(column.type, Integer) else value
             self._matches[key] = [] if wanted is None else list(
                 self.session.scalars(select(kind.model).where(column == wanted).limit(2)))
@@ -171,7 +171,8 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 
 
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
-    """The columns of the web customer event `item` describes, every reference resolved; nothing is written."""
+    """The columns of the web customer event `item` describes, every reference resolved; nothing is written. A
+    column it leaves out is null."""
     if not isinstance(item, Mapping):
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
@@ -198,9 +199,10 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
         "external_system": values.text(item, "external_system"),
         "external_system_reference_number": values.text(item, "external_system_reference_number"),
     }
-    columns.update({name: values.text(item, name) for name in UDF_STRINGS})
-    columns.update({name: values.floating(item, name) for name in UDF_FLOATS})
-    columns.update({name: values.date(item, name) for name in UDF_DATES})
+    # The user-defined fields the event gives (those it leaves out are null: insert_events leaves them out too).
+    columns.update({name: values.text(item, name) for name in UDF_STRINGS if name in item})
+    columns.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
+    columns.update({name: values.date(item, name) for name in UDF_DATES if name in item})
     return columns
 
 
@@ -218,18 +220,22 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
         update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
         .values(last_value=NumberSequence.last_value + len(checked)).returning(NumberSequence.last_value)
     ).scalar_one()
-    # Every row names every column (one statement inserts them all); Core, not the ORM: a bulk call makes a thousand.
-    blank = dict.fromkeys(column.name for column in WebCustomerEvent.__table__.columns)
     rows = [
-        {**blank, **columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
+        {**columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
          "created_date": actor.now, "created_by_user": actor.username}
         for position, columns in enumerate(checked, start=1)
     ]
-    session.connection().execute(_INSERT_EVENTS, rows)
+    # Core, not the ORM: a bulk call makes a thousand. Every row names the same columns (one statement inserts them
+    # all): those some event gives a value, and those with a default (a null given must not become the default).
+    # The others, null in every event, are left out: null all the same, they would be most of each row's 30
+    # parameters (the udf_ columns, as a rule).
+    named = {name for row in rows for name, value in row.items() if value is not None} | _DEFAULTED
+    session.connection().execute(_INSERT_EVENTS, [{name: row.get(name) for name in named} for row in rows])
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
 _INSERT_EVENTS = insert(WebCustomerEvent)
+_DEFAULTED = {column.name for column in WebCustomerEvent.__table__.columns if column.default is not None}
 
 
 def ensure_numbering(session: Session) -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import Boolean, DateTime, String, bindparam, func, update
+
 from xweb_emulator.sap import log
-from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, UPDATE, Bundle, CampaignScope, Change
+from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, UPDATE, Bundle, CampaignScope, Change, Outbound
 from xweb_emulator.sap.models import CampaignOutbound
 from xweb_emulator.sap.request import OutboundNode, read_outbound
 
@@ -64,16 +66,27 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
     return lambda: _record_bounce(scope, outbound, code, node)
 
 
-def _record_bounce(scope: CampaignScope, outbound: CampaignOutbound, code: str, node: OutboundNode) -> None:
+def _record_bounce(scope: CampaignScope, outbound: Outbound, code: str, node: OutboundNode) -> None:
     effect = bounce_effect(code, node.communication_data_usage_denied_indicator)
-    outbound.mail_system_error_code = code
-    if effect.communication_data_usage_denied_indicator is not None:
-        outbound.communication_data_usage_denied_indicator = effect.communication_data_usage_denied_indicator
-    if effect.outbound_communication_status_code is not None:
-        outbound.outbound_communication_status_code = effect.outbound_communication_status_code
-    if node.failed_delivery_status_date_time is not None:
-        outbound.failed_delivery_status_date_time = node.failed_delivery_status_date_time
-    outbound.changed_at = scope.now
+    scope.write(_RECORD_BOUNCE, {
+        "outbound": outbound.uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
+        "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
+        "changed_at": scope.now})
+
+
+_OUTBOUNDS = CampaignOutbound.__table__
+# One statement for every bounce of a campaign (a bundle of a thousand bounces is one execution): where a bounce
+# leaves a column as it is (None), the column keeps its own value.
+_RECORD_BOUNCE = update(_OUTBOUNDS).where(_OUTBOUNDS.c.uuid == bindparam("outbound")).values(
+    mail_system_error_code=bindparam("code"),
+    communication_data_usage_denied_indicator=func.coalesce(
+        bindparam("denied", type_=Boolean), _OUTBOUNDS.c.communication_data_usage_denied_indicator),
+    outbound_communication_status_code=func.coalesce(
+        bindparam("status", type_=String), _OUTBOUNDS.c.outbound_communication_status_code),
+    failed_delivery_status_date_time=func.coalesce(
+        bindparam("failed_at", type_=DateTime), _OUTBOUNDS.c.failed_delivery_status_date_time),
+    changed_at=bindparam("changed_at"),
+)
 
 
 FAILED_DELIVERY_STATUS = Bundle("FailedDeliveryStatus", "bounces", "Outbound", read_outbound,

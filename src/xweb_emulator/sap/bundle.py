@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Executable, Row, select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.sap import log
@@ -32,13 +32,20 @@ FILE_EXPORT_OR_EXTERNAL_EXECUTION = ("1", "2", "3", "4", EXTERNAL_EXECUTION)
 Change = Callable[[], None]
 """What a checked node will write, run only once every node of its campaign passed."""
 
+Account = Row
+"""An account a request names, as the Directory reads it: uuid, internal_id."""
+AccountContact = Row
+"""A contact person a request names, as the Directory reads it: uuid, internal_id, customer_uuid."""
+Outbound = Row
+"""A campaign outbound, as CampaignScope.outbound reads it: uuid, customer_uuid, contact_person_uuid."""
+
 NodeT = TypeVar("NodeT", bound=Node)
 
 
 @dataclass(frozen=True)
 class Addressee:
-    customer: Customer
-    contact_person: ContactPerson | None
+    customer: Account
+    contact_person: AccountContact | None
 
     @property
     def contact_person_uuid(self) -> uuid.UUID | None:
@@ -52,34 +59,37 @@ class Addressee:
 
 class Directory:
     """The accounts and contact persons a request names, each kind read in one query per 500 identifiers before any
-    node is checked (a bundle of a thousand outbounds would otherwise look each one up on its own)."""
+    node is checked (a bundle of a thousand outbounds would otherwise look each one up on its own). Only the columns
+    the checks need are read, as rows: a thousand ORM objects cost several times as much to load."""
 
     _CHUNK = 500
+    _COLUMNS = {Customer: (Customer.uuid, Customer.internal_id),
+                ContactPerson: (ContactPerson.uuid, ContactPerson.internal_id, ContactPerson.customer_uuid)}
 
     def __init__(self, session: Session, parties: list[Party]) -> None:
         self.session = session
-        self._by_uuid: dict[type, dict[uuid.UUID, Customer | ContactPerson]] = {}
-        self._by_internal_id: dict[type, dict[str, Customer | ContactPerson]] = {}
+        self._by_uuid: dict[type, dict[uuid.UUID, Account | AccountContact]] = {}
+        self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {}
         for model, keys, internal_ids in (
             (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
             (ContactPerson, {p.contact_person_uuid for p in parties}, {p.contact_person_internal_id for p in parties}),
         ):
-            rows = self._read(model, model.uuid, keys) + self._read(model, model.internal_id, internal_ids)
-            self._by_uuid[model] = {row.uuid: row for row in rows}
-            # The first row of an internal ID wins, as a query's .first() would take it.
-            self._by_internal_id[model] = {}
-            for row in rows:
-                self._by_internal_id[model].setdefault(row.internal_id, row)
+            # One row per record, whichever of its two keys found it: the checks compare records by identity.
+            by_uuid = self._by_uuid[model] = {}
+            for row in self._read(model, model.uuid, keys) + self._read(model, model.internal_id, internal_ids):
+                by_uuid.setdefault(row.uuid, row)
+            self._by_internal_id[model] = {row.internal_id: row for row in by_uuid.values()}
 
-    def _read(self, model: type, column, wanted: set) -> list:
+    def _read(self, model: type, column, wanted: set) -> list[Row]:
         wanted = sorted(value for value in wanted if value is not None)
+        statement = select(*self._COLUMNS[model])
         return [row for start in range(0, len(wanted), self._CHUNK)
-                for row in self.session.scalars(select(model).where(column.in_(wanted[start:start + self._CHUNK])))]
+                for row in self.session.execute(statement.where(column.in_(wanted[start:start + self._CHUNK])))]
 
-    def by_uuid(self, model: type, key: uuid.UUID) -> Customer | ContactPerson | None:
+    def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
         return self._by_uuid[model].get(key)
 
-    def by_internal_id(self, model: type, internal_id: str) -> Customer | ContactPerson | None:
+    def by_internal_id(self, model: type, internal_id: str) -> Account | AccountContact | None:
         return self._by_internal_id[model].get(internal_id)
 
 
@@ -92,7 +102,9 @@ class CampaignScope:
     campaign: Campaign
     directory: Directory
     items: list[LogItem] = field(default_factory=list)
-    _outbounds: dict[tuple[uuid.UUID, uuid.UUID | None], CampaignOutbound] | None = None
+    writes: dict[Executable, list[dict[str, object]]] = field(default_factory=dict)
+    """What the campaign's changes write, by statement (see `write`)."""
+    _outbounds: dict[tuple[uuid.UUID, uuid.UUID | None], Outbound] | None = None
 
     def error(self, message: Message, reference: str | None, **values: object) -> None:
         self.items.append(message.item(reference, **values))
@@ -107,13 +119,19 @@ class CampaignScope:
         self.items.extend(items)
         return addressee
 
-    def outbound(self, addressee: Addressee) -> CampaignOutbound | None:
+    def outbound(self, addressee: Addressee) -> Outbound | None:
         if self._outbounds is None:  # the campaign's outbounds, read once
             self._outbounds = {}
-            for outbound in self.session.scalars(select(CampaignOutbound).where(
-                    CampaignOutbound.campaign_uuid == self.campaign.uuid)):
+            for outbound in self.session.execute(
+                    select(CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid)
+                    .where(CampaignOutbound.campaign_uuid == self.campaign.uuid)):
                 self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
         return self._outbounds.get((addressee.customer.uuid, addressee.contact_person_uuid))
+
+    def write(self, statement: Executable, parameters: dict[str, object]) -> None:
+        """Have `statement` run with `parameters` once the campaign's changes are made: the parameters of every
+        change that writes with the same statement go in one execution (executemany), in the changes' order."""
+        self.writes.setdefault(statement, []).append(parameters)
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,8 @@ def run(session: Session, now: datetime, bundle: Bundle, campaigns: list[Campaig
             continue
         for change in changes:
             change()
+        for statement, parameters in scope.writes.items():
+            session.execute(statement, parameters)
         if changes:
             campaign.change_state_id = change_state_id(now)
         confirmation.campaigns.append(
@@ -218,7 +238,7 @@ def find_addressee(directory: Directory, party: Party, reference: str | None) ->
 
 def _find(directory: Directory, model: type[Customer] | type[ContactPerson], key: uuid.UUID | None,
           internal_id: str | None, reference: str | None, items: list[LogItem], missing: Message,
-          disagree: Message) -> Customer | ContactPerson | None:
+          disagree: Message) -> Account | AccountContact | None:
     by_uuid = by_internal_id = None
     if key is not None:
         by_uuid = directory.by_uuid(model, key)
