@@ -397,6 +397,9 @@ BAD_SEEDS = {
     ),
     "unknown vendor": ({"xweb": SEED["xweb"], "salesforce": {"Contact": []}}, "salesforce"),
     "not an object": (["Customer"], "a seed is an object"),
+    "a NUL": ({"xweb": {"Customer": [{"cst_key": SEED_CUSTOMER, "cst_type": "Individual", "cst_name_cp": "Ada"}],
+                        "Email": [{"eml_cst_key": SEED_CUSTOMER, "eml_address": "ada@example.org\x00"}]}},
+              "holds the character \\u0000, which no database stores"),
 }
 
 
