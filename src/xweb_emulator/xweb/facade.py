@@ -16,7 +16,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Insert,
     Integer,
     Select,
     SmallInteger,
@@ -24,13 +23,12 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
-    insert,
     literal,
     select,
 )
 from sqlalchemy.orm import Session
 
-from xweb_emulator.db import Base
+from xweb_emulator.db import Base, insert_new
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.models import (
     Country,
@@ -130,15 +128,27 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
             key = values.get(key_column)
             if key is None:
                 key = values[key_column] = uuid.uuid4()
-            elif key in keys or connection.execute(_exists(table.c[key_column]), {"key": key}).first() is not None:
-                raise InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
+            elif key in keys:
+                raise _duplicate_key(key_column, key)
             keys.add(key)
         except InvalidInput as error:
-            where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
-            raise InvalidInput(f"{where}: {error.message}") from None
+            raise InvalidInput(f"{_where(facade, records, position)}: {error.message}") from None
         rows.append({**values, **audit})
-    connection.execute(_insert(table), _with_defaults(table, rows))
+    # A key the client chose may be stored already, or be inserted by a concurrent call: the database tells.
+    taken = insert_new(connection, table, _with_defaults(table, rows))
+    if taken:
+        key = taken[0][key_column]
+        position = [row[key_column] for row in rows].index(key) + 1
+        raise InvalidInput(f"{_where(facade, records, position)}: {_duplicate_key(key_column, key).message}")
     return [row[key_column] for row in rows]
+
+
+def _duplicate_key(key_column: str, key: object) -> InvalidInput:
+    return InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
+
+
+def _where(facade: FacadeObject, records: list[Record], position: int) -> str:
+    return f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
 
 
 def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -150,11 +160,6 @@ def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str
         default = table.c[name].default
         defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
     return [{**defaults, **row} for row in rows]
-
-
-@cache
-def _insert(table: Table) -> Insert:
-    return insert(table)
 
 
 @cache

@@ -6,9 +6,12 @@ columns. Customer and Country are read-only context (the vendor documents Custom
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import Uuid, select
 from sqlalchemy.orm import Session
 
+from xweb_emulator.db import Base, insert_new
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
@@ -76,23 +79,16 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
         raise InvalidInput("Phone_XRef/cph_cst_key is required.")
     if phone_values.get("phn_number") is None:
         raise InvalidInput("Phone/phn_number is required.")
-    for model, values, key in ((Phone, phone_values, "phn_key"), (CustomerPhone, xref_values, "cph_key")):
-        if values.get(key) is not None and session.get(model, values[key]) is not None:
-            raise InvalidInput(f"{key} {values[key]} already exists.")
     phone_values.setdefault("phn_cst_key_owner", xref_values["cph_cst_key"])
-    phone = Phone(**phone_values, phn_add_user=actor.user_name, phn_add_date=actor.now)
-    session.add(phone)
-    session.flush()
-    if xref_values.get("cph_phn_key") not in (None, phone.phn_key):
+    phone_key = _insert(session, Phone, phone_values, "phn_key", actor)
+    if xref_values.get("cph_phn_key") not in (None, phone_key):
         raise InvalidInput("Phone_XRef/cph_phn_key must be the inserted phone's phn_key.")
-    xref_values["cph_phn_key"] = phone.phn_key
+    xref_values["cph_phn_key"] = phone_key
     if xref_values.get("cph_pht_key") is None:
         xref_values["cph_pht_key"] = DEFAULT_PHONE_TYPE_KEY
         check_references(session, CustomerPhone, xref_values)
-    xref = CustomerPhone(**xref_values, cph_add_user=actor.user_name, cph_add_date=actor.now)
-    session.add(xref)
-    session.flush()
-    return _view(session, xref)
+    xref_key = _insert(session, CustomerPhone, xref_values, "cph_key", actor)
+    return _view(session, session.get(CustomerPhone, xref_key))
 
 
 def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
@@ -120,6 +116,17 @@ def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
         setattr(row, f"{prefix}_change_date", actor.now)
     session.flush()
     return True
+
+
+def _insert(session: Session, model: type[Base], values: dict[str, object], key: str, actor: Actor) -> uuid.UUID:
+    """Insert a row under the key the client chose, or a new one: a key stored already, or inserted by a concurrent
+    call, is refused (the database's own uniqueness tells)."""
+    prefix = key.split("_", 1)[0]
+    row = {**values, f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now}
+    row.setdefault(key, uuid.uuid4())
+    if insert_new(session, model.__table__, [row]):
+        raise InvalidInput(f"{key} {row[key]} already exists.")
+    return row[key]
 
 
 def _values(session: Session, sections: Sections, section: str) -> dict[str, object]:
