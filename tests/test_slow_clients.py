@@ -1,7 +1,7 @@
 """Slow and half-open clients (issue 13, defect 4): each connection that sent its headers and part of a body held a
 request thread with no time limit, so that as many of them as --threads stalled every other call. Bodies are now
-read by threads apart from those that run calls, against a deadline (--body-read-timeout: HTTP 408) on the
-in-process server. Raw sockets,
+read apart from the threads that run calls (under `xweb-emulator serve` by granian's event loop, behind RSGI; on the
+in-process server by threads of their own, against a deadline: --body-read-timeout, HTTP 408). Raw sockets,
 127.0.0.1 only, bounded in number and time; under the in-process server and under `xweb-emulator serve` (granian)."""
 
 from __future__ import annotations
@@ -83,4 +83,6 @@ def test_slow_clients_cannot_starve_the_served_emulator(tmp_path):
                  "--database-url", sqlite_url(tmp_path / "slow.db")) as server:
         # granian gives no way to time out a WSGI body read (README): the slow clients hold threads of their own
         # until they go, and the calls go on beside them.
+        # granian gives no way to time out a body read: the slow clients wait in its event loop until they go, and
+        # the calls go on beside them.
         _check(server.url, deadline_enforced=False)
