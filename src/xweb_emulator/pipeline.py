@@ -1,7 +1,7 @@
 """The one call pipeline: every request, whichever the vendor and the wire, goes down these steps, in this order.
 
-    1. the request body is read, bounded (413 past --max-request-bytes; on the in-process      Pipeline.__call__
-       server, 408 past --body-read-timeout; under `serve` the event loop has read it: rsgi.py)
+    1. the request body is read, bounded (413 past --max-request-bytes, 408 past              Pipeline.__call__
+       --body-read-timeout; under `serve` the event loop has read it: rsgi.py)
     2. admitted: at most --threads requests run at once, each only once its body is in
     3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
        help page); a vendor's call
@@ -66,7 +66,7 @@ class Pipeline:
         # Only requests whose body is in are let in, `threads` at a time, so that clients trickling their bodies
         # cannot starve the calls. On the in-process server (werkzeug: a thread per connection) bodies are read by
         # threads of their own against the deadline, and cut off with 408 there; under `serve` the worker's event
-        # loop reads them (rsgi.py).
+        # loop reads them (rsgi.py), and hands the pipeline bodies that are in, or late.
         self._readers = ThreadPoolExecutor(max_workers=_reader_threads(settings.threads), thread_name_prefix="body")
         self._admitted = threading.BoundedSemaphore(settings.threads)
 
@@ -112,7 +112,7 @@ class Pipeline:
             return b""
         connection = environ.get("werkzeug.socket")
         if connection is None:
-            # Behind RSGI (rsgi.py) the body is in already.
+            # Behind RSGI (rsgi.py) the body is in already, or is a stream that raises BodyReadTimeout.
             return _bounded_body(environ, settings.max_request_bytes)
         reading = self._readers.submit(_bounded_body, environ, settings.max_request_bytes)
         try:

@@ -1,11 +1,14 @@
 """The pipeline as `xweb-emulator serve` runs it: behind granian's RSGI interface, so that no client trickling its
-body holds a thread.
+body holds a thread, and a body that does not arrive in time is cut off.
 
 granian's WSGI interface calls the application as soon as a request's headers are in and hands it the body as a
 stream: each slow or half-open client held a thread until it went, so the server ran 4 × --threads + 16 of them,
 and granian warns at start-up of a WSGI server allowed more than 2 × cores + 1 threads (granian/server/mp.py,
-MPServer.serve). Behind RSGI each body is read by the worker's event loop; only then does the call take one of the
---threads threads that run the pipeline (unchanged: the WSGI application the in-process server runs too). One past
+MPServer.serve). Nor can that stream be timed out: granian has no body-read timeout (its HTTP/1 settings time out
+headers only; granian issue #728, "No slow body read timeout", closed as wontfix). Behind RSGI each body is read by
+the worker's event loop, against --body-read-timeout; only then does the call take one of the --threads threads
+that run the pipeline (unchanged: the WSGI application the in-process server runs too). A body not in by the
+deadline reaches the pipeline as a stream that says so, and the pipeline answers its 408; one past
 --max-request-bytes is read no further, and the pipeline answers its 413.
 """
 
@@ -18,17 +21,19 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from xweb_emulator.pipeline import BodyReadTimeout
 from xweb_emulator.settings import Settings
 
 WsgiApplication = Callable[[dict, Callable], Iterable[bytes]]
 
 
 class RsgiApplication:
-    """An RSGI application over a WSGI one: bodies read by the event loop, calls run on `settings.threads` threads."""
+    """An RSGI application over a WSGI one: bodies read asynchronously, calls run on `settings.threads` threads."""
 
     def __init__(self, application: WsgiApplication, settings: Settings) -> None:
         self._application = application
         self._calls = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="call")
+        self._deadline = settings.body_read_timeout_seconds
         self._limit = settings.max_request_bytes
         self._multiprocess = settings.workers > 1
 
@@ -46,10 +51,14 @@ class RsgiApplication:
 
     async def _body(self, protocol: Any) -> io.RawIOBase:
         received = bytearray()
-        async for chunk in protocol:
-            received.extend(chunk)
-            if len(received) > self._limit:
-                break  # enough for the pipeline to refuse it
+        try:
+            async with asyncio.timeout(self._deadline):
+                async for chunk in protocol:
+                    received.extend(chunk)
+                    if len(received) > self._limit:
+                        break  # enough for the pipeline to refuse it
+        except TimeoutError:
+            return _LateBody()
         return io.BytesIO(received)
 
     def _environ(self, scope: Any, body: io.RawIOBase) -> dict[str, Any]:
@@ -81,6 +90,16 @@ class RsgiApplication:
                 key = "HTTP_" + key
             environ[key] = f"{environ[key]},{value}" if key in environ else value
         return environ
+
+
+class _LateBody(io.RawIOBase):
+    """The body of a client that did not send it all within the deadline."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise BodyReadTimeout()
 
 
 def _respond(application: WsgiApplication, environ: dict) -> tuple[int, list[tuple[str, str]], bytes | None]:

@@ -40,8 +40,9 @@ def serve(settings: Settings) -> None:
         factory=True,
         address=settings.host,
         port=port,
-        # Bodies are read by each worker's event loop, calls run on --threads threads of the application's own
-        # (rsgi.py): granian runs the one Python thread of the loop, and no thread waits on a slow client.
+        # Bodies are read by each worker's event loop against --body-read-timeout, calls run on --threads threads of
+        # the application's own (rsgi.py): granian runs the one Python thread of the loop, and no thread waits on a
+        # slow client.
         interface=Interfaces.RSGI,
         websockets=False,
         workers=settings.workers,
