@@ -200,7 +200,7 @@ def wait_until_answering(server: Server, probe: str, interval: float = 0.01,
                 pass
             finally:
                 connection.close()
-        if answered and len(re.findall(r"Started worker-\d+", output)) >= server.workers:
+        if answered and len(set(re.findall(r"Started worker-(\d+)$", output, re.MULTILINE))) >= server.workers:
             return
         time.sleep(interval)
     raise BenchError(f"{server.name} did not answer within {STARTUP_SECONDS}s (address: {server.url or 'none'}):\n"

@@ -97,8 +97,9 @@ def _mutations(rng: random.Random) -> list[Callable[[bytes], bytes]]:
     return [truncate, flip, insert, delete, duplicate, nest, replace_all]
 
 
-_FRAGMENTS = [b"\\udfff", b"\\ud800\\u0041", b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x00", b"&#0;", b"&#xD800;",
-              b"&unknown;", b"<!DOCTYPE a [<!ENTITY e 'x'>]>", b"<![CDATA[", b"]]>", b"<", b">", b"&", b'"', b"'",
+_FRAGMENTS = [b"\\udfff", b"\\u0000", b"\\ud800\\u0041", b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x00", b"&#0;",
+              b"&#xD800;", b"&unknown;", b"<!DOCTYPE a [<!ENTITY e 'x'>]>", b"<![CDATA[", b"]]>", b"<", b">", b"&",
+              b'"', b"'",
               b"{", b"}", b"[", b"]", b",", b":", b"null", b"1e400", b"-0", b"NaN", b"99999999999999999999999",
               b"\xef\xbb\xbf", b"\r\n", b"\t", "\u00a0".encode(), "\u2028".encode(), b"<x:Foo/>", b"</soap:Body>",
               b'xmlns:q="urn:q"', b"<?xml version='1.0' encoding='nope'?>", b"\\", b"\\u12", b'"\\x41"']

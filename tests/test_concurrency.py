@@ -1,6 +1,7 @@
 """Concurrent first calls on every find-or-create path (issue 13, defect 2): 8 at once, on both backends, end as a
 serial run would. On PostgreSQL they used to fail on the unique key (check then insert), and 8 parallel wrong
-passwords got more than the configured fail count checked."""
+passwords got more than the configured fail count checked. Inserts of one key a client chose: one lands, the others
+are refused as the duplicates they are."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 import sap_support
 from support import Emulator, fault
 from test_sap_rules import PERMISSION, campaign, outbound, seed
-from test_xweb_rules import ACCREDITATION, PREFERENCES_CUSTOMER, elements
+from test_xweb_rules import ACCREDITATION, PREFERENCES_CUSTOMER, SAMPLE_CUSTOMER, activity, elements, insert_body
 from xweb_emulator.sap.models import Customer, MailingPermission
-from xweb_emulator.xweb.models import CustomerMailingPreference
+from xweb_emulator.xweb.models import CustomerMailingPreference, CustomerMessagingActivity, CustomerPhone, Phone
 
 PARALLEL = 8
 
@@ -43,6 +45,48 @@ def test_concurrent_first_preferences_of_one_customer_all_land(emulator: Emulato
     assert [response.status_code for response in responses] == [200] * PARALLEL, [r.text for r in responses]
     rows = emulator.rows(CustomerMailingPreference, cmp_cst_key=customer, cmp_mlt_key=uuid.UUID(ACCREDITATION))
     assert len(rows) == 1 and rows[0].cmp_status in ("OptIn", "OptOut")
+
+
+def one_landed(responses: list[requests.Response], refusal: str) -> None:
+    """One call succeeded; every other one is xWeb's refusal of a duplicate key, not an internal error."""
+    assert sorted(response.status_code for response in responses) == [200] + [500] * (PARALLEL - 1), \
+        [response.text for response in responses]
+    for response in responses:
+        if response.status_code == 500:
+            refused = fault(response)
+            assert refused["kind"] == "SystemExceptionInfo" and refused["message"] == refusal, refused
+
+
+@pytest.mark.parametrize("section, key", [("Phone", "phn_key"), ("Phone_XRef", "cph_key")])
+def test_concurrent_phone_inserts_of_one_client_key_insert_it_once(emulator: Emulator, section, key):
+    tokens = [emulator.authenticate() for _ in range(PARALLEL)]
+    chosen = str(uuid.uuid4())
+
+    def insert(n: int) -> requests.Response:
+        sections = {"Phone_XRef": {"cph_cst_key": SAMPLE_CUSTOMER}, "Phone": {"phn_number": f"800-555-01{n:02}"}}
+        sections[section][key] = chosen
+        body = "".join(f"<ns:{name}>{elements(values)}</ns:{name}>" for name, values in sections.items())
+        return emulator.soap("WEBPhoneInsert", f"<ns:oFacadeObject>{body}</ns:oFacadeObject>", tokens[n])
+
+    before = len(emulator.rows(Phone))
+    one_landed(at_once(insert), f"Cannot insert duplicate key: {key} {chosen} already exists.")
+    # The one phone of the call that landed, and its cross-reference: nothing of the refused calls.
+    assert len(emulator.rows(Phone)) == before + 1
+    model = Phone if section == "Phone" else CustomerPhone
+    assert len(emulator.rows(model, **{key: uuid.UUID(chosen)})) == 1
+
+
+def test_concurrent_facade_inserts_of_one_client_key_insert_it_once(emulator: Emulator):
+    tokens = [emulator.authenticate() for _ in range(PARALLEL)]
+    chosen = str(uuid.uuid4())
+
+    def insert(n: int) -> requests.Response:
+        return emulator.soap("InsertFacadeObject", insert_body([activity(cma_key=chosen, cma_activity_code=f"C{n}")]),
+                             tokens[n])
+
+    one_landed(at_once(insert), f"CustomerMessagingActivityObject: Cannot insert duplicate key: cma_key {chosen} "
+                                "already exists.")
+    assert len(emulator.rows(CustomerMessagingActivity, cma_key=uuid.UUID(chosen))) == 1
 
 
 def test_concurrent_first_mailing_permissions_of_one_person_all_land(emulator: Emulator):

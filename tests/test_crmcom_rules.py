@@ -325,10 +325,6 @@ def test_each_value_has_its_type(emulator, token, field, value, kind):
     refused_event(emulator, token, WRONG_TYPE, f"Parameter ({field}) Is Not {kind}.", **{field: value})
 
 
-def test_a_string_holding_a_nul_character_is_refused(emulator, token):
-    refused_event(emulator, token, INVALID, "Parameter (udf_string_2) Holds A NUL Character.", udf_string_2="a\x00b")
-
-
 def test_numbers_are_taken_where_strings_are_expected(emulator, token):
     stored = created(emulator, token, request_unique_identifier=6, udf_string_1=42, website=7)
     assert (stored["udf_string_1"], stored["website"]) == ("42", "7")

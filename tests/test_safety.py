@@ -10,7 +10,7 @@ import requests
 
 from control_support import journal, json_call
 from crmcom_support import event, login, nothing_written, refused
-from support import Emulator, fault
+from support import SAMPLE_CUSTOMER, SOAP_ENV, XWEB, Emulator, fault
 
 BULK = "customer_events/bulk/web/create"
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -211,3 +211,137 @@ def test_unreadable_xml_is_refused_in_dotnets_words(emulator: Emulator, body):
     assert not any(phrase in text.replace("soap:Client", "") for phrase in INTERNAL_WORDING), text
     (entry,) = journal(emulator, vendor="xweb")
     assert entry["status"] == 500 and entry["outcome"] != "HTTP 500"
+
+
+# ------------------------------------------------------------------ NUL, which no PostgreSQL text holds
+
+NUL_ACTIVITY = {"szObjectName": "CustomerMessagingActivity", "oNode": {"CustomerMessagingActivityObjects": {
+    "CustomerMessagingActivityObject": {"cma_cst_key": SAMPLE_CUSTOMER, "cma_activity_code": "Op\u0000ened",
+                                        "cma_eml_address": "someone@somewhere.com",
+                                        "cma_activity_date": "03/12/2012 14:44:55"}}}}
+
+
+def _failure_counts(emulator: Emulator) -> list[dict]:
+    return emulator.state("xweb", "AuthenticationFailures")
+
+
+@pytest.mark.parametrize("method, params", [
+    ("Authenticate", {"userName": "demo\u0000", "password": "demo"}),
+    ("InsertFacadeObject", NUL_ACTIVITY),
+    ("GetVersion", {"x\u0000": 1}),
+], ids=["Authenticate", "InsertFacadeObject", "a member's name"])
+def test_xweb_json_refuses_a_nul_as_unreadable_and_writes_nothing(emulator: Emulator, method, params):
+    with emulator.nothing_written():
+        response = json_call(emulator, method, params)
+    assert response.status_code == 400, response.text
+    message = response.json()["SystemExceptionInfo"]["XWebException"]["Message"]
+    assert message.startswith("Bad JSON escape sequence: \\u0000. Path '', line 1, position "), message
+    assert _failure_counts(emulator) == []
+    (entry,) = journal(emulator, vendor="xweb")
+    assert entry["status"] == 400
+
+
+@pytest.mark.parametrize("where", ["event", "token"])
+def test_crmcom_refuses_a_nul_as_unreadable_and_writes_nothing(emulator: Emulator, where):
+    token = login(emulator)
+    body = {"token": token + "\u0000" if where == "token" else token,
+            "web_customer_events_set": [event(website="www.crm.com\u0000" if where == "event" else "www.crm.com")]}
+    with nothing_written(emulator):
+        response = requests.post(emulator.crmcom_url(BULK), json=body, timeout=30)
+    refused(response, "InvalidJSONException", "Invalid Unicode Escape")
+    (entry,) = journal(emulator, vendor="crmcom", operation=BULK)
+    assert entry["outcome"] == "InvalidJSONException"
+
+
+@pytest.mark.parametrize("path, body", [
+    ("faults", {"vendor": "xweb", "action": "throttle", "operation": "GetVersion\u0000"}),
+    ("seed", {"crmcom": {"AccountsReceivable": [{"number": "ACR\u0000", "name": "x"}]}}),
+])
+def test_the_control_plane_refuses_a_nul_in_json(emulator: Emulator, path, body):
+    before = emulator.state("crmcom", "AccountsReceivable")
+    response = requests.post(f"{emulator.base_url}/_emulator/{path}", json=body, timeout=30)
+    assert response.status_code == 400, response.text
+    assert "\\u0000" in response.json()["error"], response.text
+    assert emulator.fault_rules() == []
+    assert emulator.state("crmcom", "AccountsReceivable") == before
+
+
+@pytest.mark.parametrize("nul", [b"&#0;", b"&#x0;", b"\x00"], ids=["decimal reference", "hex reference", "raw"])
+def test_a_nul_in_xml_is_refused_in_dotnets_words(emulator: Emulator, nul):
+    envelope = (f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:x="{XWEB}"><soap:Body><x:Authenticate>'
+                "<x:userName>demo").encode() + nul + b"</x:userName><x:password>demo</x:password></x:Authenticate>" \
+        b"</soap:Body></soap:Envelope>"
+    with emulator.nothing_written():
+        response = emulator.post_soap("Authenticate", envelope)
+    text = fault(response)["faultstring"]
+    assert "Server was unable to read request. ---> There is an error in XML document (1, " in text, text
+    assert "---> '.', hexadecimal value 0x00, is an invalid character. Line 1, position " in text, text
+    assert not any(phrase in text for phrase in INTERNAL_WORDING), text
+    assert _failure_counts(emulator) == []
+
+
+def test_a_nul_in_sap_xml_is_a_client_fault_in_the_same_words(emulator: Emulator):
+    body = (f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><x>&#0;</x></soapenv:Body>'
+            "</soapenv:Envelope>")
+    response = requests.post(emulator.sap_url, data=body, auth=(emulator.settings.sap_user,
+                                                                emulator.settings.sap_password),
+                             headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=30)
+    assert response.status_code == 500, response.text
+    text = response.text
+    assert "The request could not be read: There is an error in XML document (1, " in text, text
+    assert "'.', hexadecimal value 0x00, is an invalid character." in text, text
+    assert (journal(emulator, vendor="sap")[0]["outcome"]) == "SOAPFault"
+
+
+# Values that come in no document: a query string, a form, HTTP Basic.
+
+def test_xweb_json_refuses_a_nul_in_a_query_string_or_basic_credentials(emulator: Emulator):
+    settings = emulator.settings
+    with emulator.nothing_written():
+        by_query = requests.get(emulator.json_url("Authenticate"), timeout=30,
+                                params={"userName": settings.xweb_user + "\x00", "password": settings.xweb_password})
+        by_basic = requests.post(emulator.json_url("GetVersion"), json={"GetVersion": {}}, timeout=30,
+                                 auth=(settings.xweb_user + "\x00", settings.xweb_password))
+    for response, name in ((by_query, "userName"), (by_basic, "Authorization")):
+        assert response.status_code == 400, response.text
+        message = response.json()["SystemExceptionInfo"]["XWebException"]["Message"]
+        assert message == f"Invalid value for {name}: it holds a NUL character (\\u0000).", message
+    assert _failure_counts(emulator) == []
+    assert [entry["status"] for entry in journal(emulator, vendor="xweb")] == [400, 400]
+
+
+@pytest.mark.parametrize("verb", ["GET", "POST"])
+def test_xweb_http_bindings_refuse_a_nul(emulator: Emulator, verb):
+    settings = emulator.settings
+    params = {"userName": settings.xweb_user + "\x00", "password": settings.xweb_password}
+    url = f"{emulator.soap_url}/Authenticate"
+    with emulator.nothing_written():
+        response = (requests.get(url, params=params, timeout=30) if verb == "GET"
+                    else requests.post(url, data=params, timeout=30))
+    assert response.status_code == 500, response.text
+    assert response.text.startswith("System.InvalidOperationException: Invalid value for userName: it holds a NUL "
+                                    "character (\\u0000).\r\n"), response.text
+    assert _failure_counts(emulator) == []
+
+
+@pytest.mark.parametrize("params", [{"customer_event_identifier": "number=1\x00"}, {"token\x00": ""}, {}],
+                         ids=["value", "name", "token"])
+def test_crmcom_refuses_a_nul_in_a_query_string(emulator: Emulator, params):
+    token = login(emulator)
+    query = {"token": token + "\x00" if not params else token, "customer_event_identifier": "number=1", **params}
+    response = requests.get(emulator.crmcom_url("customer_events/web/show"), params=query, timeout=30)
+    name = next(name for name, value in query.items() if "\x00" in name + value).replace("\x00", "\\u0000")
+    refused(response, "InvalidAPIValueException", f"Parameter ({name}) Holds A NUL Character.")
+
+
+@pytest.mark.parametrize("path, params", [
+    ("state/xweb/Customer", {"cst_name_cp": "a\x00"}),
+    ("requests", {"operation": "a\x00"}),
+    ("ui/records/xweb/Customer", {"cst_name_cp": "a\x00"}),
+    ("ui/calls", {"operation": "a\x00"}),
+])
+def test_the_control_plane_and_the_dashboard_refuse_a_nul_in_a_query_string(emulator: Emulator, path, params):
+    response = requests.get(f"{emulator.base_url}/_emulator/{path}", params=params, timeout=30)
+    assert response.status_code == 400, response.text
+    assert "holds a NUL character (\\u0000)" in (response.text if "ui/" in path else response.json()["error"]), \
+        response.text

@@ -1,4 +1,5 @@
-"""The WSGI application: the call pipeline over an `Emulator`, with the control plane when it is on."""
+"""The WSGI application: the call pipeline over an `Emulator`, with the control plane when it is on; and the same
+behind RSGI, as `xweb-emulator serve` runs it (rsgi.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gc
 from xweb_emulator.control.routes import ControlPlane
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.pipeline import Pipeline
+from xweb_emulator.rsgi import RsgiApplication
 from xweb_emulator.settings import Settings
 
 
@@ -24,9 +26,10 @@ def prepare_database(settings: Settings) -> Emulator:
     return emulator
 
 
-def wsgi_app() -> Pipeline:
-    """The factory server workers call: settings from the environment the `serve` command set."""
-    app = create_app(Settings())
+def rsgi_app() -> RsgiApplication:
+    """The factory granian's workers call: settings from the environment the `serve` command set."""
+    settings = Settings()
+    app = RsgiApplication(create_app(settings), settings)
     collect_as_a_server()
     return app
 

@@ -40,7 +40,8 @@ def main() -> None:
 @click.option("--port", type=int, help="Port to listen on (0: any free port). Default: 8080")
 @_database_url
 @click.option("--workers", type=int, help="Server worker processes. Default: 1")
-@click.option("--threads", type=int, help="Request threads per worker. Default: 8")
+@click.option("--threads", type=int,
+              help="Calls run at once per worker, each on a thread once its body is in. Default: 8")
 @click.option("--xweb-user", help="The xWeb user name. Default: demo")
 @click.option("--xweb-password", help="The xWeb user's password. Default: demo")
 @click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),
@@ -70,7 +71,7 @@ def main() -> None:
               help='A fault rule in force from start-up and after every reset, repeatable: '
                    '\'{"vendor": "xweb", "action": "throttle", "probability": 0.2, "seed": 1}\'')
 def serve(**flags: Any) -> None:
-    """Serve the emulator on a production WSGI server (granian)."""
+    """Serve the emulator on a production server (granian)."""
     from xweb_emulator.server import serve as run_server
 
     flags["faults"] = [_json_flag("--fault", text) for text in flags["faults"]] or None

@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,8 +182,31 @@ def upsert(bind: Connection | Session, table: Table | type[Base]):
     """An INSERT that can go on to ON CONFLICT DO NOTHING / DO UPDATE (on_conflict_do_nothing, on_conflict_do_update)
     in the bind's dialect: find-or-create rows in one atomic statement, never a check then an insert that concurrent
     calls both pass."""
-    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return _insert_in(_dialect(bind))(table)
+
+
+def insert_new(bind: Connection | Session, table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Insert each row whose primary key (every row names it) no stored row holds: the rows whose key was taken are
+    answered, for the caller to refuse. The database's own uniqueness decides (ON CONFLICT DO NOTHING), never a check
+    then an insert that concurrent calls both pass: on PostgreSQL a call inserting a key another one has inserted and
+    not yet committed waits for it, and finds the key taken once it commits (free again if it rolls back)."""
+    inserted = set(bind.execute(_insert_new(_dialect(bind), table), rows).scalars())
+    (key,) = table.primary_key.columns
+    return [row for row in rows if row[key.name] not in inserted]
+
+
+@cache
+def _insert_new(dialect: str, table: Table):
+    (key,) = table.primary_key.columns
+    return _insert_in(dialect)(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
+
+
+def _dialect(bind: Connection | Session) -> str:
+    return (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+
+
+def _insert_in(dialect: str):
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def alembic_config() -> Config:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, delete, select
 from sqlalchemy.orm import Session
 
-from xweb_emulator import clock, faults
+from xweb_emulator import clock, faults, inputs
 from xweb_emulator.db import Base, Database
 from xweb_emulator.faults import FaultSpec, InvalidFaultRule
 from xweb_emulator.models import FaultRule
@@ -83,6 +83,9 @@ class Emulator:
         """Load a seed document, {"<vendor>": {…}, …}, in one transaction; answer the keys created."""
         if not isinstance(document, Mapping) or not document:
             raise SeedError('a seed is an object of vendors, e.g. {"xweb": {"Customer": [...]}}')
+        unfit = inputs.unfit_for_a_database(document)
+        if unfit is not None:
+            raise SeedError(f"the seed cannot be stored: {unfit}")
         unknown = sorted(set(document) - set(self.vendors))
         if unknown:
             raise SeedError(f"unknown vendor {unknown[0]!r}: this emulator seeds {', '.join(map(repr, self.vendors))}")

@@ -1,19 +1,33 @@
-"""Reading a client's JSON safely, for every JSON wire: bytes that are no UTF-8, lone surrogates (which no answer or
-database could hold), nesting deeper than a real stack reads, and syntax errors all end in `UnreadableJson`, which
-says what was wrong and where, so that each wire words the refusal as its vendor does. Nothing of Python's own
-wording reaches a client: `UnreadableJson.json_net` is JSON.NET's phrase for it.
+"""Reading what a client sends safely, for every wire: whatever reaches an operation is text every database stores.
+
+A JSON body (`read_json`, every JSON wire): bytes that are no UTF-8, escapes of characters no database stores (a lone
+surrogate, which no encoding writes; NUL, which PostgreSQL's text refuses), nesting deeper than a real stack reads,
+and syntax errors all end in `UnreadableJson`, which says what was wrong and where, so that each wire words the
+refusal as its vendor does. Nothing of Python's own wording reaches a client: `UnreadableJson.json_net` is JSON.NET's
+phrase for it.
+
+Values sent in no document (`read_values`, `read_value`: a query string, a form, HTTP Basic credentials): one holding
+a NUL ends in `UnreadableValue`, which names it. (werkzeug keeps bytes that are no UTF-8 percent-escaped, and reads
+no HTTP Basic credentials that are not UTF-8: a lone surrogate cannot arrive this way.)
+
+XML cannot carry either: an XML 1.0 document holds no NUL, and lxml refuses one (soap.unreadable_xml words it). A
+document that came in no request (a seed file) is checked by `unfit_for_a_database`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 MAX_DEPTH = 64
 """JSON.NET's default JsonReader.MaxDepth (Json.NET 13): deeper documents are refused."""
 
-SYNTAX, END, DEPTH, ENCODING, SURROGATE = "syntax", "end", "depth", "encoding", "surrogate"
+SYNTAX, END, DEPTH, ENCODING, ESCAPE = "syntax", "end", "depth", "encoding", "escape"
+
+# What no database stores: NUL (PostgreSQL's text refuses it) and lone surrogates (no encoding writes them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class UnreadableJson(ValueError):
@@ -31,7 +45,7 @@ class UnreadableJson(ValueError):
             return f"Unexpected end when reading JSON. {where}"
         if self.kind == DEPTH:
             return f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded. {where}"
-        if self.kind == SURROGATE:
+        if self.kind == ESCAPE:
             return f"Bad JSON escape sequence: {self.character}. {where}"
         return f"Unexpected character encountered while parsing value: {self.character}. {where}"
 
@@ -55,47 +69,95 @@ def read_json(body: bytes, loads: Callable[[str], Any] = json.loads, max_depth: 
     return value
 
 
-def _check(value: Any, text: str, max_depth: int) -> None:
-    """Depth and Unicode of a parsed document, without recursion. Text decoded from UTF-8 holds no lone surrogate:
-    only a \\u escape can make one, so a document without any has only its depth checked (a bulk call's thousand
-    events hold some ten thousand strings)."""
-    escapes = "\\u" in text
-    pending = [(value, 1)]
+def unfit_for_a_database(document: Any, max_depth: int = MAX_DEPTH) -> str | None:
+    """What keeps a parsed document that came in no request (a seed file's) out of a database, or None: a character
+    no database stores, or nesting deeper than `max_depth`."""
+    try:
+        for text in _texts(document, max_depth):
+            found = _unstorable(text)
+            if found is not None:
+                return f"it holds the character {_escape(found)}, which no database stores"
+    except _TooDeep:
+        return f"it is nested deeper than {max_depth} levels"
+    return None
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _texts(document: Any, max_depth: int) -> Iterator[str]:
+    """Every string of a parsed document, names included, without recursion; _TooDeep past `max_depth` levels."""
+    pending = [(document, 1)]
     while pending:
         item, depth = pending.pop()
+        if isinstance(item, str):
+            yield item
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth > max_depth:
+            raise _TooDeep
         if isinstance(item, dict):
-            if depth > max_depth:
-                raise UnreadableJson(DEPTH, 1, _deep_position(text, max_depth))
-            for key, member in item.items():
-                if escapes:
-                    _check_text(key, text)
-                if isinstance(member, (dict, list)):
-                    pending.append((member, depth + 1))
-                elif escapes and isinstance(member, str):
-                    _check_text(member, text)
-        elif isinstance(item, list):
-            if depth > max_depth:
-                raise UnreadableJson(DEPTH, 1, _deep_position(text, max_depth))
-            for member in item:
-                if isinstance(member, (dict, list)):
-                    pending.append((member, depth + 1))
-                elif escapes and isinstance(member, str):
-                    _check_text(member, text)
-        elif escapes and isinstance(item, str):
-            _check_text(item, text)
+            for name in item:
+                if isinstance(name, str):
+                    yield name
+            item = item.values()
+        for member in item:
+            if isinstance(member, str):
+                yield member
+            elif isinstance(member, (dict, list)):
+                pending.append((member, depth + 1))
 
 
-def _check_text(value: str, text: str) -> None:
-    if value.isascii():
-        return
+def _unstorable(text: str) -> str | None:
+    if "\x00" not in text and text.isascii():
+        return None
+    found = _UNSTORABLE.search(text)
+    return None if found is None else found.group()
+
+
+def _escape(character: str) -> str:
+    return f"\\u{ord(character):04x}"
+
+
+def _check(value: Any, text: str, max_depth: int) -> None:
+    """Depth and Unicode of a parsed JSON document. Text decoded from UTF-8 holds no lone surrogate and JSON no raw
+    NUL: only a \\u escape can make one, so a document without any has only its depth checked (a bulk call's
+    thousand events hold some ten thousand strings)."""
+    escapes = "\\u" in text
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as error:
-        surrogate = value[error.start]
-        escape = f"\\u{ord(surrogate):04x}"
-        found = text.lower().find(escape)
-        line, column = _line_column(text[:found], found) if found >= 0 else (1, 1)
-        raise UnreadableJson(SURROGATE, line, column + 1, escape) from None
+        for item in _texts(value, max_depth):
+            found = _unstorable(item) if escapes else None
+            if found is not None:
+                # JSON holds such a character only as an escape: the refusal points at it.
+                escape = _escape(found)
+                position = text.lower().find(escape)
+                line, column = _line_column(text[:position], position) if position >= 0 else (1, 1)
+                raise UnreadableJson(ESCAPE, line, column + 1, escape)
+    except _TooDeep:
+        raise UnreadableJson(DEPTH, 1, _deep_position(text, max_depth)) from None
+
+
+class UnreadableValue(ValueError):
+    """A value sent in no document (a query string, a form, HTTP Basic) that holds a NUL, which no PostgreSQL text
+    holds: `name` is the value's name as a client reads it (a NUL in it escaped)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name.replace("\x00", "\\u0000")
+        super().__init__(f"the value of {self.name} holds a NUL")
+
+
+def read_value(name: str, value: str) -> str:
+    """`value`, sent as `name` in no document; UnreadableValue if either holds a NUL."""
+    if "\x00" in value or "\x00" in name:
+        raise UnreadableValue(name)
+    return value
+
+
+def read_values(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Name and value pairs as a query string or a form carries them; UnreadableValue for the first holding a NUL."""
+    return [(name, read_value(name, value)) for name, value in pairs]
 
 
 def _line_column(before: str, position: int) -> tuple[int, int]:

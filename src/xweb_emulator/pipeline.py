@@ -1,7 +1,7 @@
 """The one call pipeline: every request, whichever the vendor and the wire, goes down these steps, in this order.
 
-    1. the request body is read, bounded (413 past --max-request-bytes; on the in-process      Pipeline.__call__
-       server, 408 past --body-read-timeout)
+    1. the request body is read, bounded (413 past --max-request-bytes, 408 past              Pipeline.__call__
+       --body-read-timeout; under `serve` the event loop has read it: rsgi.py)
     2. admitted: at most --threads requests run at once, each only once its body is in
     3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
        help page); a vendor's call
@@ -63,10 +63,11 @@ class Pipeline:
         self.emulator = emulator
         self._control_plane = control_plane
         settings = emulator.settings
-        # Only requests whose body is in are let in, `threads` at a time: the server runs more threads than that
-        # (server.py), so that clients trickling their bodies cannot starve the calls. On the in-process server
-        # (werkzeug) bodies are read by threads of their own against the deadline, and cut off with 408 there.
-        self._readers = ThreadPoolExecutor(max_workers=reader_threads(settings.threads), thread_name_prefix="body")
+        # Only requests whose body is in are let in, `threads` at a time, so that clients trickling their bodies
+        # cannot starve the calls. On the in-process server (werkzeug: a thread per connection) bodies are read by
+        # threads of their own against the deadline, and cut off with 408 there; under `serve` the worker's event
+        # loop reads them (rsgi.py), and hands the pipeline bodies that are in, or late.
+        self._readers = ThreadPoolExecutor(max_workers=_reader_threads(settings.threads), thread_name_prefix="body")
         self._admitted = threading.BoundedSemaphore(settings.threads)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -111,10 +112,7 @@ class Pipeline:
             return b""
         connection = environ.get("werkzeug.socket")
         if connection is None:
-            # granian: its WSGI body is read by the thread it called the application on, or not at all (read from
-            # another thread, it stalls the interpreter until the body is in: measured on granian 2.8), and it has
-            # no body-read timeout of its own. The slow client holds one of the server's extra threads (server.py),
-            # never a slot of the calls, until its body is in or it goes away.
+            # Behind RSGI (rsgi.py) the body is in already, or is a stream that raises BodyReadTimeout.
             return _bounded_body(environ, settings.max_request_bytes)
         reading = self._readers.submit(_bounded_body, environ, settings.max_request_bytes)
         try:
@@ -263,9 +261,9 @@ class BodyReadTimeout(Exception):
     """The client did not send its whole body within the deadline."""
 
 
-def reader_threads(threads: int) -> int:
-    """Threads that may be reading request bodies at once (and request threads the server runs): room for slow
-    clients beyond the `threads` calls that run at once."""
+def _reader_threads(threads: int) -> int:
+    """Threads that may be reading request bodies at once on the in-process server: room for slow clients beyond
+    the `threads` calls that run at once."""
     return threads * 4 + 16
 
 

@@ -1,4 +1,5 @@
-"""Serving the WSGI application on granian (measured faster than gunicorn on this spyne stack: see bench/)."""
+"""Serving the application on granian (measured faster than gunicorn on this spyne stack: see bench/), behind its RSGI
+interface (rsgi.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from granian import Granian
 from granian.constants import Interfaces
 
 from xweb_emulator.app import prepare_database
-from xweb_emulator.pipeline import CONTROL_PREFIX, reader_threads
+from xweb_emulator.pipeline import CONTROL_PREFIX
 from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
@@ -35,15 +36,16 @@ def serve(settings: Settings) -> None:
     if warning:
         click.secho(f"WARNING: {warning}", err=True, fg="yellow")
     Granian(
-        "xweb_emulator.app:wsgi_app",
+        "xweb_emulator.app:rsgi_app",
         factory=True,
         address=settings.host,
         port=port,
-        interface=Interfaces.WSGI,
+        # Bodies are read by each worker's event loop against --body-read-timeout, calls run on --threads threads of
+        # the application's own (rsgi.py): granian runs the one Python thread of the loop, and no thread waits on a
+        # slow client.
+        interface=Interfaces.RSGI,
+        websockets=False,
         workers=settings.workers,
-        # More threads than calls run at once (the pipeline admits `threads`): a client trickling its body holds
-        # one of the others until the body-read deadline, not a slot of the calls.
-        blocking_threads=reader_threads(settings.threads),
         log_access=False,
     ).serve()
 

@@ -218,6 +218,8 @@ class SoapServer(ServerBase):
 
 
 _LIBXML2_POSITION = re.compile(r"line (\d+), column (\d+)")
+# libxml2 on a NUL, written raw or as a character reference (an XML 1.0 document holds none).
+_LIBXML2_NUL = re.compile(r"invalid xmlChar value 0\b|Char 0x0 out of allowed range")
 _PYTHON_WORDING = re.compile(r"\w+Error\(|\w+Error:|Traceback|<string>|XML_PARSE")
 
 
@@ -243,6 +245,10 @@ def unreadable_xml(body: bytes, error: BaseException) -> str:
     line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
     if found is None and not _PYTHON_WORDING.search(text) and text.endswith("."):
         return text  # spyne's own phrase that names no internals ("No {…}Envelope element was found!")
+    if _LIBXML2_NUL.search(text):
+        # XmlReader's XmlException, which shows NUL as '.'.
+        return (f"There is an error in XML document ({line}, {column}). ---> '.', hexadecimal value 0x00, is an "
+                f"invalid character. Line {line}, position {column}.")
     return f"There is an error in XML document ({line}, {column})."
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from xweb_emulator import __version__, clock, faults, journal
 from xweb_emulator.db import Base
 from xweb_emulator.emulator import Emulator
+from xweb_emulator.inputs import UnreadableValue, read_value
 from xweb_emulator.models import FaultRule, JournalEntry
 from xweb_emulator.vendor import SeedError
 
@@ -145,7 +146,7 @@ def state_filters(emulator: Emulator, vendor_name: str, object_name: str,
             raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
         if name in MASKED:
             raise BadRequest(f"{object_name} cannot be filtered on its {name}")
-        filters[name] = value
+        filters[name] = _filter_value(name, value)
     return filters, paging
 
 
@@ -189,7 +190,14 @@ def _state_query(model: type[Base], object_name: str, filters: Mapping[str, str]
 
 def journal_filters(arguments: Mapping[str, str]) -> dict[str, str]:
     """The journal's filters (vendor, operation, outcome) among request arguments."""
-    return {name: arguments[name] for name in journal.FILTERS if name in arguments}
+    return {name: _filter_value(name, arguments[name]) for name in journal.FILTERS if name in arguments}
+
+
+def _filter_value(name: str, value: str) -> str:
+    try:
+        return read_value(name, value)
+    except UnreadableValue as error:
+        raise BadRequest(f"the value of {error.name} holds a NUL character (\\u0000)") from None
 
 
 def journal_entries(emulator: Emulator, filters: Mapping[str, str] | None = None, *, after_id: int | None = None,

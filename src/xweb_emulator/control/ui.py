@@ -121,6 +121,9 @@ class Dashboard:
         except NotFound as error:
             response = self._render(request, "error.html", {"title": "Not found", "code": 404,
                                                              "message": str(error)}, 404)
+        except BadRequest as error:
+            response = self._render(request, "error.html", {"title": "Bad request", "code": 400,
+                                                             "message": str(error)}, 400)
         if response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = CSP
             response.headers["Cache-Control"] = "no-store"

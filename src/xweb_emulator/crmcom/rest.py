@@ -17,9 +17,9 @@ from werkzeug.routing import Map, Rule
 
 from xweb_emulator import inputs
 from xweb_emulator.call import Answer, Call
-from xweb_emulator.crmcom.errors import CrmComError, InvalidJson, MethodNotAllowed, UnknownMethod
+from xweb_emulator.crmcom.errors import CrmComError, InvalidJson, InvalidValue, MethodNotAllowed, UnknownMethod
 from xweb_emulator.crmcom.operations import OPERATIONS, Method
-from xweb_emulator.inputs import UnreadableJson, read_json
+from xweb_emulator.inputs import UnreadableJson, UnreadableValue, read_json, read_values
 from xweb_emulator.vendor import Incoming, Wire
 
 PREFIX = "/crmapi/rest/v2/"
@@ -31,7 +31,7 @@ _UNREADABLE = {
     inputs.END: "The Request Body Is Not Valid JSON: It Ends Too Soon (Line {line}, Column {column}).",
     inputs.DEPTH: f"The Request Body Is Not Valid JSON: It Is Nested Deeper Than {inputs.MAX_DEPTH} Levels.",
     inputs.ENCODING: "The Request Body Is Not Valid JSON: It Is Not UTF-8 (Line {line}, Column {column}).",
-    inputs.SURROGATE: "The Request Body Is Not Valid JSON: Invalid Unicode Escape (Line {line}, Column {column}).",
+    inputs.ESCAPE: "The Request Body Is Not Valid JSON: Invalid Unicode Escape (Line {line}, Column {column}).",
 }
 _OK = {"code": "OK", "description": "", "message": ""}
 
@@ -73,7 +73,10 @@ class RestWire(Wire):
 
 def _params(call: Call, method: Method) -> Mapping[str, Any]:
     if method.verb == "GET":
-        return {name: _query_value(name, value) for name, value in call.request.args.items()}
+        try:
+            return {name: _query_value(name, value) for name, value in read_values(call.request.args.items())}
+        except UnreadableValue as error:
+            raise InvalidValue(f"Parameter ({error.name}) Holds A NUL Character.") from None
     body = call.body
     try:
         params = read_json(body) if body.strip() else {}

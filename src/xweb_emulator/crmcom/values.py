@@ -32,8 +32,6 @@ def text(params: Params, name: str) -> str | None:
         return "true" if value else "false"
     if not isinstance(value, (str, int, float)):
         raise InvalidValueType(f"Parameter ({name}) Is Not A String.")
-    if isinstance(value, str) and "\x00" in value:
-        raise InvalidValue(f"Parameter ({name}) Holds A NUL Character.")  # PostgreSQL stores no NUL in text
     return str(value)
 
 

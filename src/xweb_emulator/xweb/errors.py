@@ -79,6 +79,12 @@ def injected(kind: str) -> XWebError:
     return _KINDS[kind](_INJECTED_MESSAGES[kind])
 
 
+def holds_nul(name: str) -> str:
+    """The refusal of a value that holds a NUL (a query string's, a form's, HTTP Basic's), which netFORUM would store
+    but no PostgreSQL text holds: ours."""
+    return f"Invalid value for {name}: it holds a NUL character (\\u0000)."
+
+
 def stack_trace(operation_name: str | None, parameters: str) -> str:
     """The .NET stack trace a fault shows: the vendor's method and its signature."""
     return f"   at {VENDOR_CLASS}.{operation_name}({parameters})" if operation_name else ""

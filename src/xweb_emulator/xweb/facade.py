@@ -8,7 +8,7 @@ declared beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -19,7 +19,6 @@ from sqlalchemy import (
     Connection,
     DateTime,
     FromClause,
-    Insert,
     Join,
     Integer,
     Select,
@@ -28,7 +27,6 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
-    insert,
     literal,
     or_,
     select,
@@ -37,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base
+from xweb_emulator.db import Base, insert_new
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.models import (
     Country,
@@ -181,14 +179,20 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
         try:
             rows = _new_rows(connection, facade, record, confirmed)
             key = rows[facade.model.__table__][facade.key_column]
-            check_new_key(connection, facade, key, keys)
+            if key in keys:
+                raise _duplicate_key(facade.key_column, key)
         except InvalidInput as error:
-            where = f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
-            raise InvalidInput(f"{where}: {error.message}") from None
+            raise InvalidInput(f"{_where(facade, records, position)}: {error.message}") from None
         keys[key] = None
         new_objects.append(rows)
-    insert_rows(connection, actor, new_objects)
+    taken = insert_rows(connection, actor, new_objects)
+    if taken is not None:
+        column, key = taken
+        position = list(keys).index(key) + 1 if key in keys else 1
+        name = facade.key_column if key in keys else column
+        raise InvalidInput(f"{_where(facade, records, position)}: {_duplicate_key(name, key).message}")
     return list(keys)
+
 
 
 def update_record(connection: Connection, actor: Actor, facade: FacadeObject, key_text: str | None,
@@ -221,24 +225,32 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
     return key
 
 
-def check_new_key(connection: Connection, facade: FacadeObject, key: object,
-                  taken_in_call: Container[object] = ()) -> None:
-    """A new record's key must be free (a customer object's, among all customers) and not taken twice in one call."""
-    column = Customer.__table__.c.cst_key if facade.customer_type else facade.model.__table__.c[facade.key_column]
-    if key in taken_in_call or connection.execute(_exists(column), {"key": key}).first() is not None:
-        raise InvalidInput(f"Cannot insert duplicate key: {facade.key_column} {key} already exists.")
-
-
-def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapping[Table, dict[str, object]]]) -> None:
-    """New records' rows, each table's in one statement, their audit columns filled. Tables are written in the order
-    the objects name them, which is the order their rows refer to each other (a customer record before its own and
-    its e-mail)."""
+def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapping[Table, dict[str, object]]]
+                ) -> tuple[str, object] | None:
+    """New records' rows (each naming its key), each table's in one statement, their audit columns filled. Tables are
+    written in the order the objects name them, which is the order their rows refer to each other (a customer record
+    before its own and its e-mail). A key the client chose may be stored already, or be inserted by a concurrent
+    call: the database's own uniqueness tells (db.insert_new), never a check then an insert that concurrent calls
+    both pass. Answers the first key found taken, with its column, for the caller to refuse (its call is rolled
+    back); None when every row went in."""
     rows: dict[Table, list[dict[str, object]]] = {}
     for new_object in new_objects:
         for table, values in new_object.items():
             rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
     for table, table_rows in rows.items():
-        connection.execute(_insert(table), _with_defaults(table, table_rows))
+        taken = insert_new(connection, table, _with_defaults(table, table_rows))
+        if taken:
+            (key,) = table.primary_key.columns
+            return key.name, taken[0][key.name]
+    return None
+
+
+def insert_or_refuse(connection: Connection, actor: Actor,
+                     new_objects: Iterable[Mapping[Table, dict[str, object]]]) -> None:
+    """insert_rows, a taken key refused with the vendor's duplicate-key fault."""
+    taken = insert_rows(connection, actor, new_objects)
+    if taken is not None:
+        raise _duplicate_key(*taken)
 
 
 # The own columns a customer object's derived names (_derived_names) follow.
@@ -277,7 +289,7 @@ def customer_object_rows(connection: Connection, facade: FacadeObject, own: dict
     customer = {**_derived_names(facade, own), **customer, "cst_key": key, "cst_type": facade.customer_type}
     rows = {Customer.__table__: customer, facade.model.__table__: own}
     if email is not None and email.get("eml_address") is not None:
-        email = _new_email(connection, key, email)
+        email = _new_email(key, email)
         email["eml_primary"] = 1
         rows[Email.__table__] = email
         customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=email["eml_address"])
@@ -345,8 +357,8 @@ def add_email(connection: Connection, actor: Actor, values: dict[str, object]) -
     email_facade = FACADE_OBJECTS["email"]
     check_required(email_facade, values, only_sent=False)
     check_references(connection, Email, values)
-    email = _new_email(connection, values["eml_cst_key"], values)
-    insert_rows(connection, actor, [{Email.__table__: email}])
+    email = _new_email(values["eml_cst_key"], values)
+    insert_or_refuse(connection, actor, [{Email.__table__: email}])
     if email.get("eml_primary"):
         set_primary_email(connection, actor, email["eml_cst_key"], email["eml_key"])
     return email["eml_key"]
@@ -414,14 +426,12 @@ def set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.U
         .values(cst_eml_key=email_key, cst_eml_address_dn=address, **audit_values(customers, actor, added=False)))
 
 
-def _new_email(connection: Connection, customer_key: object, values: Mapping[str, object]) -> dict[str, object]:
-    """A new e-mail row of the customer's: its key the one sent, if free, else a new GUID."""
+def _new_email(customer_key: object, values: Mapping[str, object]) -> dict[str, object]:
+    """A new e-mail row of the customer's: its key the one sent (inserting it finds whether it is free), else a new
+    GUID."""
     email = dict(values)
     check_key_kept(email, "eml_cst_key", customer_key)
-    key = email.get("eml_key")
-    if key is not None:
-        check_new_key(connection, FACADE_OBJECTS["email"], key)
-    return {**email, "eml_key": key or uuid.uuid4(), "eml_cst_key": customer_key}
+    return {**email, "eml_key": email.get("eml_key") or uuid.uuid4(), "eml_cst_key": customer_key}
 
 
 # ------------------------------------------------------------------------------------------------------- rows
@@ -456,6 +466,14 @@ def check_required(facade: FacadeObject, values: dict[str, object], *, only_sent
             raise InvalidInput(f"{name} is required.")
 
 
+def _duplicate_key(key_column: str, key: object) -> InvalidInput:
+    return InvalidInput(f"Cannot insert duplicate key: {key_column} {key} already exists.")
+
+
+def _where(facade: FacadeObject, records: list[Record], position: int) -> str:
+    return f"{facade.name}Object {position}" if len(records) > 1 else f"{facade.name}Object"
+
+
 def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
     """Rows that all name the same columns (one statement inserts them all): what a row leaves out is the column's
     default, as an ORM insert would give it."""
@@ -465,11 +483,6 @@ def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str
         default = table.c[name].default
         defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
     return [{**defaults, **row} for row in rows]
-
-
-@cache
-def _insert(table: Table) -> Insert:
-    return insert(table)
 
 
 @cache

@@ -22,10 +22,11 @@ from lxml import etree
 
 from xweb_emulator import jsonnet
 from xweb_emulator.call import Answer, Call
+from xweb_emulator.inputs import UnreadableValue, read_values
 from xweb_emulator.soap import XSD, XSI
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
-from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, XWebError, fault_string
+from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, XWebError, fault_string, holds_nul
 from xweb_emulator.xweb.operations import Reply, Result, XWebOperation, operation_named
 
 _XML = [("Content-Type", "text/xml; charset=utf-8")]
@@ -66,8 +67,11 @@ class HttpBindingsWire(Wire):
                 "   at System.Web.Services.Protocols.WebServiceHandlerFactory.CoreGetHandler(Type type, "
                 "HttpContext context, HttpRequest request, HttpResponse response)"))
         # The pipeline has read the body: a form is decoded from it.
-        values = (request.args.items(multi=True) if request.method == "GET"
-                  else parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True))
+        try:
+            values = read_values(request.args.items(multi=True) if request.method == "GET"
+                                 else parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True))
+        except UnreadableValue as error:
+            return Incoming(operation, unreadable=RequestRefused(holds_nul(error.name)))
         given: dict[str, str] = {}
         for key, value in values:
             given.setdefault(key.lower(), value)

@@ -17,9 +17,8 @@ from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
     Actor,
     check_key_kept,
-    check_new_key,
     customer_object_rows,
-    insert_rows,
+    insert_or_refuse,
     require_record,
     update_customer_object,
     write_customer_email,
@@ -67,8 +66,7 @@ def insert_individual(connection: Connection, actor: Actor, sections: Sections) 
         raise InvalidInput("Email/eml_address is required to give the individual an e-mail.")
     rows = customer_object_rows(connection, INDIVIDUAL_OBJECT, own, customer, email or None)
     key: uuid.UUID = rows[Customer.__table__]["cst_key"]  # type: ignore[assignment]
-    check_new_key(connection, INDIVIDUAL_OBJECT, key)
-    insert_rows(connection, actor, [rows])
+    insert_or_refuse(connection, actor, [rows])
     return get_individual(connection, str(key))
 
 

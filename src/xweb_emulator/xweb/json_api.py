@@ -17,10 +17,10 @@ from werkzeug import Request
 
 from xweb_emulator import jsonnet
 from xweb_emulator.call import Answer, Call
-from xweb_emulator.inputs import UnreadableJson, read_json
+from xweb_emulator.inputs import UnreadableJson, UnreadableValue, read_json, read_value, read_values
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
-from xweb_emulator.xweb.errors import XWebError, fault_detail
+from xweb_emulator.xweb.errors import XWebError, fault_detail, holds_nul
 from xweb_emulator.xweb.operations import Reply, Result, XWebOperation, operation_named
 
 _JSON = [("Content-Type", "application/json; charset=utf-8")]
@@ -43,21 +43,27 @@ class JsonWire(Wire):
         if operation is None:
             return Incoming(None, unreadable=JsonRequestError(404, f"Unknown web method {method_name}."))
         if not operation.emulated:  # its parameters are not known: whatever the request holds, it is refused
-            return Incoming(operation, credentials=_credentials(request, operation))
-        if request.method == "GET" and operation.simple_parameters:
-            params: Any = request.args.to_dict()
-        elif request.method == "POST":
             try:
-                params = _params(operation, read_json(call.body, loads) if call.body.strip() else {})
-            except UnreadableJson as error:
-                return Incoming(operation, unreadable=JsonRequestError(400, error.json_net))
-        else:
+                return Incoming(operation, credentials=_credentials(request, operation))
+            except UnreadableValue as error:
+                return Incoming(operation, unreadable=JsonRequestError(400, holds_nul(error.name)))
+        if request.method not in ("GET", "POST") or (request.method == "GET" and not operation.simple_parameters):
             verbs = "POST or GET" if operation.simple_parameters else "POST"
             return Incoming(operation, unreadable=JsonRequestError(405, f"{operation.name} accepts {verbs}."))
+        try:
+            if request.method == "GET":
+                params: Any = dict(read_values(request.args.items()))
+            else:
+                params = _params(operation, read_json(call.body, loads) if call.body.strip() else {})
+            credentials = _credentials(request, operation)
+        except UnreadableJson as error:
+            return Incoming(operation, unreadable=JsonRequestError(400, error.json_net))
+        except UnreadableValue as error:
+            return Incoming(operation, unreadable=JsonRequestError(400, holds_nul(error.name)))
         if not isinstance(params, Mapping):
             return Incoming(operation, unreadable=JsonRequestError(
                 400, f'The request body must be an object: {{"{operation.name}": {{…parameters…}}}}.'))
-        return Incoming(operation, _named(operation, params), _credentials(request, operation))
+        return Incoming(operation, _named(operation, params), credentials)
 
     def write(self, call: Call, incoming: Incoming, reply: Reply) -> Answer:
         operation: XWebOperation = incoming.operation
@@ -111,7 +117,9 @@ def _credentials(request: Request, operation: XWebOperation) -> auth.Credentials
     required = not operation.issues_token
     authorization = request.authorization
     if authorization is not None and authorization.type == "basic":
-        return auth.Credentials(basic=(authorization.username or "", authorization.password or ""), required=required)
+        basic = (read_value("Authorization", authorization.username or ""),
+                 read_value("Authorization", authorization.password or ""))
+        return auth.Credentials(basic=basic, required=required)
     if authorization is not None and authorization.type == "bearer":
         return auth.Credentials(token=authorization.token, required=required)
     return auth.Credentials(required=required)

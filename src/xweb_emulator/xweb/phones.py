@@ -6,6 +6,8 @@ columns. Customer and Country are read-only context (the vendor documents Custom
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,10 +16,9 @@ from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
     Actor,
     Record,
-    audit_values,
     check_key_kept,
-    check_new_key,
     check_references,
+    insert_or_refuse,
     require_record,
     update_row,
 )
@@ -69,23 +70,18 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
         raise InvalidInput("Phone_XRef/cph_cst_key is required.")
     if phone_values.get("phn_number") is None:
         raise InvalidInput("Phone/phn_number is required.")
-    for section, values in ((PHONE, phone_values), (XREF, xref_values)):
-        if values.get(section.facade.key_column) is not None:
-            check_new_key(connection, section.facade, values[section.facade.key_column])
     phone_values.setdefault("phn_cst_key_owner", xref_values["cph_cst_key"])
-    phone = Phone(**phone_values, **audit_values(Phone.__table__, actor, added=True))
-    session.add(phone)
-    session.flush()
-    if xref_values.get("cph_phn_key") not in (None, phone.phn_key):
+    phone_key = phone_values["phn_key"] = phone_values.get("phn_key") or uuid.uuid4()
+    if xref_values.get("cph_phn_key") not in (None, phone_key):
         raise InvalidInput("Phone_XRef/cph_phn_key must be the inserted phone's phn_key.")
-    xref_values["cph_phn_key"] = phone.phn_key
+    xref_values["cph_phn_key"] = phone_key
     if xref_values.get("cph_pht_key") is None:
         xref_values["cph_pht_key"] = DEFAULT_PHONE_TYPE_KEY
         check_references(connection, CustomerPhone, xref_values)
-    xref = CustomerPhone(**xref_values, **audit_values(CustomerPhone.__table__, actor, added=True))
-    session.add(xref)
-    session.flush()
-    return _view(session, xref)
+    xref_key = xref_values["cph_key"] = xref_values.get("cph_key") or uuid.uuid4()
+    # Keys the client chose are refused when taken, by the database's own uniqueness (concurrent calls included).
+    insert_or_refuse(connection, actor, [{Phone.__table__: phone_values, CustomerPhone.__table__: xref_values}])
+    return _view(session, session.get(CustomerPhone, xref_key))
 
 
 def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
