@@ -245,12 +245,16 @@ def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapp
     return None
 
 
-def insert_or_refuse(connection: Connection, actor: Actor,
-                     new_objects: Iterable[Mapping[Table, dict[str, object]]]) -> None:
-    """insert_rows, a taken key refused with the vendor's duplicate-key fault."""
+def insert_or_refuse(connection: Connection, actor: Actor, new_objects: Iterable[Mapping[Table, dict[str, object]]],
+                     facade: FacadeObject | None = None) -> None:
+    """insert_rows, a taken key refused with the vendor's duplicate-key fault, named as `facade` names its key (a
+    customer object's is its customer record's)."""
     taken = insert_rows(connection, actor, new_objects)
     if taken is not None:
-        raise _duplicate_key(*taken)
+        column, key = taken
+        if facade is not None and facade.customer_type and column == "cst_key":
+            column = facade.key_column
+        raise _duplicate_key(column, key)
 
 
 # The own columns a customer object's derived names (_derived_names) follow.

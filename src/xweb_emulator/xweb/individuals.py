@@ -66,7 +66,7 @@ def insert_individual(connection: Connection, actor: Actor, sections: Sections) 
         raise InvalidInput("Email/eml_address is required to give the individual an e-mail.")
     rows = customer_object_rows(connection, INDIVIDUAL_OBJECT, own, customer, email or None)
     key: uuid.UUID = rows[Customer.__table__]["cst_key"]  # type: ignore[assignment]
-    insert_or_refuse(connection, actor, [rows])
+    insert_or_refuse(connection, actor, [rows], INDIVIDUAL_OBJECT)
     return get_individual(connection, str(key))
 
 

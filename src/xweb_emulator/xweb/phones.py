@@ -74,10 +74,10 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
     phone_key = phone_values["phn_key"] = phone_values.get("phn_key") or uuid.uuid4()
     if xref_values.get("cph_phn_key") not in (None, phone_key):
         raise InvalidInput("Phone_XRef/cph_phn_key must be the inserted phone's phn_key.")
-    xref_values["cph_phn_key"] = phone_key
     if xref_values.get("cph_pht_key") is None:
         xref_values["cph_pht_key"] = DEFAULT_PHONE_TYPE_KEY
-        check_references(connection, CustomerPhone, xref_values)
+        check_references(connection, CustomerPhone, {"cph_pht_key": DEFAULT_PHONE_TYPE_KEY})
+    xref_values["cph_phn_key"] = phone_key
     xref_key = xref_values["cph_key"] = xref_values.get("cph_key") or uuid.uuid4()
     # Keys the client chose are refused when taken, by the database's own uniqueness (concurrent calls included).
     insert_or_refuse(connection, actor, [{Phone.__table__: phone_values, CustomerPhone.__table__: xref_values}])
