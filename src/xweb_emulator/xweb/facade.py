@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -49,8 +49,10 @@ from xweb_emulator.xweb.models import (
     Phone,
     PhoneType,
 )
-from xweb_emulator.xweb.query import QueryableObject
 from xweb_emulator.xweb.values import format_date, format_guid, parse_date, parse_guid, parse_int
+
+if TYPE_CHECKING:  # GetQuery's module imports sqlglot, 0.2 s of a worker's start: it is imported when first needed
+    from xweb_emulator.xweb.query import QueryableObject
 
 Value = str | None
 Record = dict[str, Value]
@@ -103,6 +105,8 @@ class FacadeObject:
     @cached_property
     def queryable(self) -> QueryableObject:
         """What GetQuery, GetFacadeObject and GetQueryDefinition read: every column clients may name, in order."""
+        from xweb_emulator.xweb.query import QueryableObject
+
         table = self.model.__table__
         if self.customer_type is None:
             return QueryableObject.of_table(self.name, table, self.list_columns or tuple(table.columns.keys()))

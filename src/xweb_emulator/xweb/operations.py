@@ -22,7 +22,6 @@ from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, NotEmulated, stack_trace
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
     query_definition, render_row, update_record
-from xweb_emulator.xweb.query import build_query
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 from xweb_emulator.xweb.sections import Sections, TypedObject
 
@@ -222,6 +221,8 @@ def _update_facade_object(call: Call, params: Params) -> dict:
 
 
 def _get_query(call: Call, params: Params) -> dict:
+    from xweb_emulator.xweb.query import build_query  # sqlglot: imported by the first GetQuery, not at start
+
     query = build_query(lambda name: facade_object(name).queryable, _text(params, "szObjectName"),
                         _text(params, "szColumnList"), _text(params, "szWhereClause"), _text(params, "szOrderBy"),
                         default_row_cap=call.settings.xweb_query_row_cap, now=call.now)
