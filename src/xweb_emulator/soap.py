@@ -172,14 +172,18 @@ def _copy_block(parent: etree._Element, element: etree._Element, namespace: str)
 def _copy(parent: etree._Element, element: etree._Element, nsmap: dict | None = None) -> None:
     # Copied element by element: moving the subtree instead (lxml then refers every moved element to the new default
     # namespace) takes time quadratic in its size, 0.45 s for 10,000 records of four columns and 8.7 s for 40,000,
-    # where this copy takes 0.14 s and 0.72 s.
+    # where this copy takes 0.14 s and 0.72 s. Each child is taken out of spyne's envelope once copied, and lxml frees
+    # it: a large answer (GetQuery @TOP -1) is not held twice.
     out = etree.SubElement(parent, element.tag, nsmap=nsmap)
     for name, value in element.attrib.items():
         out.set(name, value)
     out.text = element.text
-    for child in element:
+    child = next(iter(element), None)
+    while child is not None:
         if isinstance(child.tag, str):
             _copy(out, child)
+        element.remove(child)
+        child = next(iter(element), None)
 
 
 class SoapServer(ServerBase):
