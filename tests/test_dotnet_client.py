@@ -331,8 +331,6 @@ def test_phone_insert_with_unset_members_gets_the_default_owner(dotnet, emulator
     assert one(emulator, "Phone", phn_key=inserted["phn_key"])["phn_cst_key_owner"] == PREFERENCES_CUSTOMER
 
 
-
-
 def test_sparse_phone_update_changes_only_the_type_and_the_number(dotnet, emulator):
     emulator.seed({"xweb": {"Phone": [FULL_PHONE], "CustomerPhone": [FULL_XREF]}})
     before = {"phone": one(emulator, "Phone", phn_key=FULL_PHONE["phn_key"]),

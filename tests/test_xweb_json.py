@@ -76,7 +76,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-
 def activity_params(*records: dict) -> dict:
     """InsertFacadeObject's parameters for CustomerMessagingActivity records, as JSON.NET reads the XmlNode."""
     objects = records[0] if len(records) == 1 else list(records)

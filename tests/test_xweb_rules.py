@@ -45,8 +45,6 @@ SOAP_EXCEPTION = "System.Web.Services.Protocols.SoapException: "
 # ------------------------------------------------------------------------------------------------------- helpers
 
 
-
-
 def refused(response: requests.Response, message: str) -> dict:
     """An xWeb fault (SystemExceptionInfo) whose message contains `message`."""
     found = fault(response)

@@ -148,7 +148,6 @@ def with_password(body: str, password: str) -> str:
     return _PASSWORD_MEMBER.sub(lambda match: match.group(1) + json.dumps(password).encode(), body.encode()).decode()
 
 
-
 def _capped(body: bytes, limit: int) -> tuple[str, bool]:
     # As text every database stores: what is no UTF-8, and NUL (which PostgreSQL's text refuses), shown as U+FFFD.
     return body[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"), len(body) > limit

@@ -193,10 +193,9 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     if taken is not None:
         column, key = taken
         position = list(keys).index(key) + 1 if key in keys else 1
-        name = facade.key_column if key in keys else column
-        raise InvalidInput(f"{_where(facade, records, position)}: {_duplicate_key(name, key).message}")
+        refusal = _duplicate_key(_key_name(facade, column), key)
+        raise InvalidInput(f"{_where(facade, records, position)}: {refusal.message}")
     return list(keys)
-
 
 
 def update_record(connection: Connection, actor: Actor, facade: FacadeObject, key_text: str | None,
@@ -256,9 +255,12 @@ def insert_or_refuse(connection: Connection, actor: Actor, new_objects: Iterable
     taken = insert_rows(connection, actor, new_objects)
     if taken is not None:
         column, key = taken
-        if facade is not None and facade.customer_type and column == "cst_key":
-            column = facade.key_column
-        raise _duplicate_key(column, key)
+        raise _duplicate_key(column if facade is None else _key_name(facade, column), key)
+
+
+def _key_name(facade: FacadeObject, column: str) -> str:
+    """A taken key's column as the object names it: a customer object's key is its customer record's."""
+    return facade.key_column if facade.customer_type and column == "cst_key" else column
 
 
 # The own columns a customer object's derived names (_derived_names) follow.
