@@ -3,9 +3,11 @@
     make bench-profile ARGS=xweb                 # InsertFacadeObject of 1000 records: CPU ms per call
     make bench-profile ARGS="sap --profile"      # ... and the functions that took the most CPU
     make bench-profile ARGS="sample --calls 2000"
+    make bench-profile ARGS="page --items 100000 --calls 300"
 
 Kinds: xweb, sap, crmcom (the calls of `make bench`'s bulk benchmark, built by bench/run.py), sample (the vendor's
-sample InsertFacadeObject). The reference machine is shared: a process's CPU time moves far less with the load than
+sample InsertFacadeObject), page (the paging benchmark's GetQuery `Individual @TOP 100` from a random key on, over
+--items Individuals seeded first). The reference machine is shared: a process's CPU time moves far less with the load than
 its wall time does, so this is what to compare from one change to the next (interleave the two versions' runs all the
 same). The collector is set as a server worker sets it (app.collect_as_a_server), and its time is reported on its
 own; --profile runs cProfile on the CPU clock, which slows Python code several times over: read its shares, not its
@@ -23,6 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +33,7 @@ import common
 import run
 from common import AUTHENTICATE_HEADERS, CRMCOM_PATH, INSERT_HEADERS, SAP_PATH, XWEB_PATH, BenchError
 
-KINDS = ("xweb", "sap", "crmcom", "sample")
+KINDS = ("xweb", "sap", "crmcom", "sample", "page")
 
 Request = tuple[str, bytes, dict[str, str]]
 
@@ -43,7 +46,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="then profile as many calls again (cProfile)")
     parser.add_argument("--top", type=int, default=30, help="functions listed by --profile (30)")
     args = parser.parse_args()
-    calls = args.calls or (1000 if args.kind == "sample" else 15)
+    calls = args.calls or {"sample": 1000, "page": 300}.get(args.kind, 15)
 
     from xweb_emulator.app import collect_as_a_server, create_app, prepare_database
     from xweb_emulator.settings import Settings
@@ -57,7 +60,7 @@ def main() -> int:
             next_request = _requests(app, args.kind, args.items)
             _post(app, *next_request())  # warm-up: caches, the first writes
             cpu, collected = _measure(app, next_request, calls)
-            items = 1 if args.kind == "sample" else args.items
+            items = args.items if args.kind in ("xweb", "sap", "crmcom") else 1
             per_call = statistics.median(cpu)
             print(f"{args.kind}: {calls} calls, CPU per call median {per_call * 1000:.1f} ms, minimum "
                   f"{min(cpu) * 1000:.1f} ms ({items / per_call:,.0f} items per CPU second); collector "
@@ -82,6 +85,14 @@ def _requests(app: Callable, kind: str, items: int) -> Callable[[], Request]:
         token = common.token_of(_post(app, XWEB_PATH, common.authenticate_envelope(), AUTHENTICATE_HEADERS))
         body = common.sample_body(token) if kind == "sample" else run.xweb_bulk(token, items)
         return lambda: (XWEB_PATH, body, INSERT_HEADERS)
+    if kind == "page":
+        for start in range(0, items, 5_000):
+            _post(app, "/_emulator/seed", json.dumps(run.individuals_seed(start, min(items, start + 5_000))).encode(),
+                  run.JSON_HEADERS)
+        token = common.token_of(_post(app, XWEB_PATH, common.authenticate_envelope(), AUTHENTICATE_HEADERS))
+        # A random lower bound reads a page from anywhere in the key order, as a keyset walk does.
+        return lambda: (XWEB_PATH, run.query_envelope(token, "Individual @TOP 100", f"ind_cst_key > '{uuid.uuid4()}'"),
+                        run.QUERY_HEADERS)
     if kind == "sap":
         _post(app, "/_emulator/seed", json.dumps(run.sap_seed(items)).encode(), run.JSON_HEADERS)
         rounds = iter(range(1, 1_000_000))

@@ -483,9 +483,7 @@ def paging(args: argparse.Namespace, directory: Path) -> list[Figure]:
         say(f"  paging: seeding {count:,} Individuals ...")
         began, chunk = time.perf_counter(), 5_000
         for start in range(0, count, chunk):
-            seed = {"xweb": {"Individual": [
-                {"ind_first_name": f"First{number}", "ind_last_name": f"Member{number}",
-                 "eml_address": f"member{number}@example.org"} for number in range(start, min(count, start + chunk))]}}
+            seed = individuals_seed(start, min(count, start + chunk))
             status, answer = common.http_request(emulator.server.url, "POST", "/_emulator/seed",
                                                  json.dumps(seed).encode(), JSON_HEADERS)
             if status != 200:
@@ -522,6 +520,13 @@ def paging(args: argparse.Namespace, directory: Path) -> list[Figure]:
         Figure("GetQuery @TOP -1, worker's peak RSS", "MB", peak, None,
                note=f"{before:.0f} MB before; an answer of {len(answer) / 1e6:.1f} MB in {every_row_s:.1f} s"),
     ]
+
+
+def individuals_seed(start: int, stop: int) -> dict:
+    """A control-plane seed of the Individuals numbered start to stop - 1."""
+    return {"xweb": {"Individual": [
+        {"ind_first_name": f"First{number}", "ind_last_name": f"Member{number}",
+         "eml_address": f"member{number}@example.org"} for number in range(start, stop)]}}
 
 
 def start_paging_standin(directory: Path, individuals_count: int) -> Side:

@@ -21,7 +21,7 @@ from xweb_emulator.vendor import Operation
 from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, NotEmulated, stack_trace
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
-    query_definition, render_row, update_record
+    query_definition, row_renderer, update_record
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 from xweb_emulator.xweb.sections import Sections, TypedObject
 
@@ -229,7 +229,7 @@ def _get_query(call: Call, params: Params) -> dict:
     columns = query.statement.selected_columns
     # Streamed from the cursor into the answer as it is written (@TOP -1 of a whole table is not held as a list).
     rows = call.connection.execute(query.statement.execution_options(yield_per=1000))
-    return facade_result(query.queryable.name, jsonnet.Streamed(render_row(columns, row) for row in rows))
+    return facade_result(query.queryable.name, jsonnet.Streamed(map(row_renderer(columns), rows)))
 
 
 def _get_facade_object_list(call: Call, params: Params) -> dict:

@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sqlglot
@@ -186,9 +186,11 @@ def _ascii_lower(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
+@lru_cache(maxsize=512)
 def _parsed(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
     """`text` parsed as T-SQL into one `into` node (after `prefix`, which says what the text is), or "Invalid query.".
-    sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not."""
+    sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not.
+    Kept for the texts sent again (a connector pages with the same column list and order): the trees are only read."""
     try:
         token_types = [token.token_type for token in sqlglot.tokenize(text, read="tsql")]
         if not token_types or token_types[-1] is TokenType.COMMA or TokenType.SEMICOLON in token_types:
