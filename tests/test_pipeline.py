@@ -15,7 +15,7 @@ import sap_support
 from control_support import insert_activity, journal
 from crmcom_support import bulk, event, login, post, refused
 from support import Emulator, fault
-from xweb_emulator.db import WriteQueue
+from xweb_emulator.db import Checkpointer, Database, WriteQueue
 from xweb_emulator.xweb.models import CustomerMessagingActivity
 
 SAP_SAMPLE = "failed_delivery_status.request.xml"
@@ -166,9 +166,33 @@ def _write(queue: WriteQueue, order: list[int], number: int) -> None:
         order.append(number)
 
 
-def _until(condition) -> None:
-    for _ in range(10_000):
+def test_sqlite_commits_leave_the_write_ahead_log_to_the_checkpointer_thread(tmp_path):
+    """A commit no longer copies the log back itself (its call would wait for that); the worker's checkpointer thread
+    does, within CHECKPOINT_SECONDS."""
+    path = tmp_path / "checkpointed.db"
+    database = Database(f"sqlite:///{path}")
+    try:
+        with database.writing() as connection:
+            connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
+            connection.commit()
+        database._checkpointer.stop()  # held back while the log fills
+        size_before = path.stat().st_size
+        for _ in range(4):  # 4 commits of 2 MB: 2,000 pages, twice what made a commit checkpoint
+            with database.writing() as connection:
+                connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 2_000_000,))
+                connection.commit()
+        assert path.stat().st_size == size_before  # every page still in the log only
+        database._checkpointer = Checkpointer(str(path))
+        with database.writing():  # the next writer starts it
+            pass
+        _until(lambda: path.stat().st_size > 8_000_000, timeout_seconds=10)
+    finally:
+        database.dispose()
+
+
+def _until(condition, timeout_seconds: float = 10) -> None:
+    for _ in range(int(timeout_seconds * 1000)):
         if condition():
             return
         threading.Event().wait(0.001)
-    raise AssertionError("the writer never queued")
+    raise AssertionError("the condition never held")
