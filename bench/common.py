@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -260,6 +261,31 @@ def rss_mb(pid: int) -> float:
 def peak_rss_mb(pid: int) -> float:
     """VmHWM of a process (the most resident memory it has had), in MB."""
     return _status_mb(pid, "VmHWM")
+
+
+def heap_mb(pid: int) -> float:
+    """RssAnon of a process (its heap, without the pages of mapped files), in MB."""
+    return _status_mb(pid, "RssAnon")
+
+
+def peak_heap_mb_during(pid: int, action: Callable[[], Any]) -> tuple[Any, float]:
+    """What `action` returns, and the most anonymous memory (RssAnon: the heap, not the pages of files such as a
+    memory-mapped database, which VmHWM counts too) the process held while it ran, sampled every 5 ms, in MB."""
+    samples = [heap_mb(pid)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            samples.append(heap_mb(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        result = action()
+    finally:
+        done.set()
+        sampler.join()
+    return result, max(samples)
 
 
 def _status_mb(pid: int, field: str) -> float:

@@ -15,6 +15,8 @@ it, then written out as XML elements or JSON.
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -224,19 +226,64 @@ def _attribute_name_written(name: str) -> str:
     return name
 
 
-def xml_node_json(value: Any) -> Any:
-    """How JSON.NET writes an XmlNode result: attributes first, a repeated element that occurs once an object, not a
-    list, one that does not occur at all absent."""
-    if isinstance(value, dict):
-        elements = {key: xml_node_json(item) for key, item in value.items() if not key.startswith("@")}
-        attributes = {key: item if isinstance(item, str) or item is None else str(item)
-                      for key, item in value.items() if key.startswith("@")}  # after the elements: a Streamed count
-        return {**attributes, **{key: item for key, item in elements.items() if item != []}}
-    if isinstance(value, Streamed):
-        value = list(value)
-    if isinstance(value, list):
-        return xml_node_json(value[0]) if len(value) == 1 else [xml_node_json(item) for item in value]
-    return value
+def xml_node_json(value: Any) -> bytes:
+    """How JSON.NET writes an XmlNode result, as UTF-8 JSON: attributes first, a repeated element that occurs once an
+    object, not a list, one that does not occur at all absent. Written as it goes: rows streamed from a cursor
+    (GetQuery @TOP -1) are held once, as their bytes, never as a list of records."""
+    written = bytearray()
+    _write_json(written, value)
+    return bytes(written)
+
+
+_ABSENT = object()
+
+
+def _write_json(written: bytearray, value: Any) -> None:
+    if isinstance(value, (list, Streamed)):
+        items = iter(value)
+        first, second = next(items, _ABSENT), next(items, _ABSENT)
+        if first is _ABSENT:
+            written += b"[]"
+        elif second is _ABSENT:
+            _write_json(written, first)
+        else:
+            written += b"["
+            _write_json(written, first)
+            for item in itertools.chain((second,), items):
+                written += b", "
+                _write_json(written, item)
+            written += b"]"
+        return
+    if not isinstance(value, dict):
+        written += _json(value)
+        return
+    if all(item is None or item.__class__ is str for item in value.values()) and not any(
+            key[:1] == "@" for key in value):
+        written += _json(value)  # a record: as it is, in one go
+        return
+    # The attributes are written before the elements once the elements are: one may count them (recordReturn).
+    start = len(written)
+    for key, item in value.items():
+        if key[:1] == "@":
+            continue
+        member = len(written)
+        written += b", " + _json(key) + b": "
+        before = len(written)
+        _write_json(written, item)
+        if written[before:] == b"[]":  # an element that does not occur
+            del written[member:]
+    attributes = b", ".join(_json(key) + b": " + _json(item if isinstance(item, str) or item is None else str(item))
+                           for key, item in value.items() if key[:1] == "@")
+    if len(written) == start:
+        written += b"{" + attributes + b"}"
+        return
+    written[start:start + 2] = b"{" + attributes + b", " if attributes else b"{"  # in place of the first ", "
+    written += b"}"
+
+
+def _json(value: Any) -> bytes:
+    # json's default separators (", " and ": ") in the markup around it too: the twin's answers as they were.
+    return json.dumps(value, ensure_ascii=False).encode()
 
 
 def typed_json(value: Any) -> Any:

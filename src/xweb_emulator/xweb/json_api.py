@@ -71,6 +71,8 @@ class JsonWire(Wire):
             answer = _json_answer(200, {"Token": reply.token})
         elif operation.result is Result.VOID:
             answer = Answer(200, [], b"")
+        elif operation.result is Result.XML_NODE:
+            answer = Answer(200, list(_JSON), jsonnet.xml_node_json(reply.result))
         else:
             answer = _json_answer(200, _result(operation, reply.result))
         if reply.token:
@@ -126,8 +128,6 @@ def _credentials(request: Request, operation: XWebOperation) -> auth.Credentials
 
 
 def _result(operation: XWebOperation, result: Any) -> Any:
-    if operation.result is Result.XML_NODE:
-        return jsonnet.xml_node_json(result)
     if operation.result is Result.TYPED:
         return jsonnet.typed_json(result)
     if isinstance(result, datetime):

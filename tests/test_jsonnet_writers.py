@@ -1,9 +1,11 @@
-"""The neutral form written as XML markup (jsonnet.markup, which every SOAP and HTTP answer of ours is written by)
-byte for byte as lxml serializes the same elements, which is what clients parsed before the writer went straight to
-bytes; and fill, which reads that markup back into an element tree."""
+"""The neutral form written out. As XML markup (jsonnet.markup, which every SOAP and HTTP answer of ours is written
+by) byte for byte as lxml serializes the same elements, which is what clients parsed before the writer went straight
+to bytes; fill, which reads that markup back into an element tree; and as JSON.NET writes an XmlNode result
+(jsonnet.xml_node_json, the JSON twin's answers)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -140,3 +142,31 @@ def test_fill_with_no_namespace_writes_unqualified_children() -> None:
     root = etree.Element("{urn:sap}Confirmation", nsmap={"n0": "urn:sap"})
     jsonnet.fill(root, {"Log": {"Item": "i"}}, "")
     assert etree.tostring(root) == b'<n0:Confirmation xmlns:n0="urn:sap"><Log><Item>i</Item></Log></n0:Confirmation>'
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(jsonnet.xml_node_json(value))
+
+
+def test_json_attributes_come_first_though_one_counts_the_elements_written_before_it() -> None:
+    records = jsonnet.Streamed(iter([{"key": "1", "name": None}, {"key": "2", "name": "Ann"}]))
+    answer = jsonnet.xml_node_json({"Objects": {"@xsi:schemaLocation": "s", "Object": records,
+                                                "@recordReturn": records.count}})
+    assert answer == (b'{"Objects": {"@xsi:schemaLocation": "s", "@recordReturn": "2", "Object": [{"key": "1", '
+                      b'"name": null}, {"key": "2", "name": "Ann"}]}}')
+
+
+def test_json_a_repeated_element_occurring_once_is_an_object_and_never_an_absent_member() -> None:
+    assert as_json({"Objects": {"@recordReturn": "1", "Object": [{"key": "1"}]}}) == {
+        "Objects": {"@recordReturn": "1", "Object": {"key": "1"}}}
+    assert as_json({"Objects": {"@recordReturn": "0", "Object": jsonnet.Streamed(iter([]))}}) == {
+        "Objects": {"@recordReturn": "0"}}
+    assert as_json({"Objects": {"Object": []}}) == {"Objects": {}}
+    assert as_json([]) == [] and as_json(["only"]) == "only" and as_json(["a", "b"]) == ["a", "b"]
+
+
+def test_json_values_keep_their_json_types_and_attributes_are_text() -> None:
+    assert as_json({"@count": 3, "@none": None, "flag": True, "number": 2, "nested": {"list": [{"a": "é 🙂"}, None]},
+                    "#text": "t"}) == {"@count": "3", "@none": None, "flag": True, "number": 2,
+                                       "nested": {"list": [{"a": "é 🙂"}, None]}, "#text": "t"}
+    assert jsonnet.xml_node_json({"text": "é"}) == '{"text": "é"}'.encode()  # not \\u-escaped, as JSON.NET writes it
