@@ -15,7 +15,7 @@ import sap_support
 from control_support import insert_activity, journal
 from crmcom_support import bulk, event, login, post, refused
 from support import Emulator, fault
-from xweb_emulator.db import Checkpointer, Database, WriteQueue
+from xweb_emulator.db import Database, WriteQueue
 from xweb_emulator.xweb.models import CustomerMessagingActivity
 
 SAP_SAMPLE = "failed_delivery_status.request.xml"
@@ -167,24 +167,21 @@ def _write(queue: WriteQueue, order: list[int], number: int) -> None:
 
 
 def test_sqlite_commits_leave_the_write_ahead_log_to_the_checkpointer_thread(tmp_path):
-    """A commit no longer copies the log back itself (its call would wait for that); the worker's checkpointer thread
-    does, within CHECKPOINT_SECONDS."""
+    """A commit no longer copies the log back itself (its call would wait for that); the checkpointer thread the
+    application starts does, within CHECKPOINT_SECONDS."""
     path = tmp_path / "checkpointed.db"
     database = Database(f"sqlite:///{path}")
     try:
         with database.writing() as connection:
             connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
             connection.commit()
-        database._checkpointer.stop()  # held back while the log fills
         size_before = path.stat().st_size
         for _ in range(4):  # 4 commits of 2 MB: 2,000 pages, twice what made a commit checkpoint
             with database.writing() as connection:
                 connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 2_000_000,))
                 connection.commit()
-        assert path.stat().st_size == size_before  # every page still in the log only
-        database._checkpointer = Checkpointer(str(path))
-        with database.writing():  # the next writer starts it
-            pass
+        assert path.stat().st_size == size_before  # every page still in the log only: no commit checkpointed
+        database.checkpoint_in_background()  # as the application does when it is built
         _until(lambda: path.stat().st_size > 8_000_000, timeout_seconds=10)
     finally:
         database.dispose()

@@ -141,8 +141,11 @@ class WriteQueue:
 
 class Checkpointer:
     """Copies a SQLite database's write-ahead log back into it, every CHECKPOINT_SECONDS, in a thread of its own
-    (each server worker runs one: the thread is started by the process's first writer, after any fork). Passive: it
-    waits for no reader and no writer, and gives way to another process's checkpoint."""
+    with a connection of its own. Each server worker runs one, started with its application (Pipeline), never
+    before the workers fork: SQLite keeps its locks per process, and a connection open across a fork would leave
+    the worker's SQLite believing it holds the parent's locks. Passive: it waits for no reader and no writer, and
+    gives way to another process's checkpoint. A process that runs none (`db upgrade`, `seed`) leaves the log to the
+    checkpoint SQLite makes when its last connection closes."""
 
     def __init__(self, database_path: str) -> None:
         self._path = database_path
@@ -209,9 +212,12 @@ class Database:
             yield connection
 
     def _writers_turn(self) -> AbstractContextManager[None]:
+        return self._writers.turn() if self._writers is not None else nullcontext()
+
+    def checkpoint_in_background(self) -> None:
+        """On SQLite, start this process's checkpointer (see Checkpointer), if it runs none yet."""
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
-        return self._writers.turn() if self._writers is not None else nullcontext()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -63,6 +63,7 @@ class Pipeline:
         self.emulator = emulator
         self._control_plane = control_plane
         settings = emulator.settings
+        emulator.database.checkpoint_in_background()  # in the serving process: a server's workers build theirs
         # Only requests whose body is in are let in, `threads` at a time, so that clients trickling their bodies
         # cannot starve the calls. On the in-process server (werkzeug: a thread per connection) bodies are read by
         # threads of their own against the deadline, and cut off with 408 there; under `serve` the worker's event
