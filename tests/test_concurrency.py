@@ -18,6 +18,7 @@ from support import Emulator, fault
 from test_sap_rules import PERMISSION, campaign, outbound, seed
 from test_xweb_rules import ACCREDITATION, PREFERENCES_CUSTOMER, SAMPLE_CUSTOMER, activity, elements, insert_body
 from xweb_emulator.sap.models import Customer, MailingPermission
+from xweb_emulator.xweb.models import Customer as XWebCustomer
 from xweb_emulator.xweb.models import CustomerMailingPreference, CustomerMessagingActivity, CustomerPhone, Phone
 
 PARALLEL = 8
@@ -87,6 +88,22 @@ def test_concurrent_facade_inserts_of_one_client_key_insert_it_once(emulator: Em
     one_landed(at_once(insert), f"CustomerMessagingActivityObject: Cannot insert duplicate key: cma_key {chosen} "
                                 "already exists.")
     assert len(emulator.rows(CustomerMessagingActivity, cma_key=uuid.UUID(chosen))) == 1
+
+
+def test_concurrent_new_customers_get_numbers_of_their_own(emulator: Emulator):
+    """Each call reads the highest customer number and takes the next ones: calls at once must not take the same."""
+    tokens = [emulator.authenticate() for _ in range(PARALLEL)]
+    individual = ("<ns:IndividualObjects><ns:IndividualObject><ns:ind_first_name>Ada</ns:ind_first_name>"
+                  "<ns:ind_last_name>Lovelace</ns:ind_last_name></ns:IndividualObject></ns:IndividualObjects>")
+
+    def insert(n: int) -> requests.Response:
+        return emulator.soap("InsertFacadeObject", f"<ns:szObjectName>Individual</ns:szObjectName><ns:oNode>{individual}"
+                                                   "</ns:oNode>", tokens[n])
+
+    assert all(response.status_code == 200 for response in at_once(insert))
+    numbers = [row.cst_recno for row in emulator.rows(XWebCustomer)]
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))  # the demo customers' 1 and 2, then one each
+    assert len(numbers) == 2 + PARALLEL
 
 
 def test_concurrent_first_mailing_permissions_of_one_person_all_land(emulator: Emulator):

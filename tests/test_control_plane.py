@@ -226,8 +226,8 @@ def test_state_filters_by_key_in_any_guid_notation_and_by_text_column(emulator):
     (by_key,) = customers(emulator, cst_key=SAMPLE_CUSTOMER)
     assert by_key["cst_key"] == SAMPLE_CUSTOMER and by_key["cst_eml_address_dn"] == "someone@somewhere.com"
     assert customers(emulator, cst_key="{" + SAMPLE_CUSTOMER.upper() + "}") == [by_key]
-    assert customers(emulator, cst_id="000001") == [by_key]
-    assert customers(emulator, cst_id="000001", cst_name_cp="Someone Somewhere") == [by_key]
+    assert customers(emulator, cst_id="000000001I") == [by_key]
+    assert customers(emulator, cst_id="000000001I", cst_name_cp="Someone Somewhere") == [by_key]
     assert customers(emulator, cst_id="000001", cst_name_cp="Someone Else") == []
     assert customers(emulator, cst_id="no-such-id") == []
 

@@ -119,7 +119,7 @@ def test_1_a_clean_emulator_with_what_a_connector_test_needs(xweb_emulator, tmp_
 
 def test_2_the_next_test_starts_clean(xweb_emulator):
     assert xweb_emulator.state("xweb", "Customer", cst_id="ADA-1") == []
-    assert xweb_emulator.state("xweb", "Customer", cst_id="000001")  # the demo data
+    assert xweb_emulator.state("xweb", "Customer", cst_id="000000001I")  # the demo data
     assert xweb_emulator.journal() == []
     assert xweb_emulator.fault_rules() == []
     assert xweb_emulator.clock()["offset_seconds"] == 0
@@ -133,7 +133,7 @@ def test_3_an_empty_emulator(xweb_emulator):
 
 
 def test_4_after_an_empty_one_the_demo_data_is_back(xweb_emulator):
-    assert xweb_emulator.state("xweb", "Customer", cst_id="000001")
+    assert xweb_emulator.state("xweb", "Customer", cst_id="000000001I")
 
 
 def test_5_a_zeep_client_bound_to_the_emulator(xweb_emulator_zeep, xweb_emulator):
@@ -191,7 +191,7 @@ def record(xweb_emulator, request):
 
 
 def test_demo_customer(xweb_emulator):
-    assert xweb_emulator.state("xweb", "Customer", cst_id="000001")
+    assert xweb_emulator.state("xweb", "Customer", cst_id="000000001I")
 
 
 def test_seeded_customer_is_counted_once(xweb_emulator):

@@ -211,7 +211,7 @@ def test_the_default_column_list_leads_with_the_key_and_an_empty_result_says_zer
 def test_the_key_is_prepended_and_aliases_name_the_columns(emulator, token):
     _count, (record,) = objects(query(emulator, token, "Individual", "ind_last_name AS surname, cst_id",
                                       f"ind_cst_key = '{SAMPLE_CUSTOMER}'"), "GetQuery", "Individual")
-    assert record == {"ind_cst_key": SAMPLE_CUSTOMER, "surname": "Somewhere", "cst_id": "000001"}
+    assert record == {"ind_cst_key": SAMPLE_CUSTOMER, "surname": "Somewhere", "cst_id": "000000001I"}
 
 
 def test_nulls_are_empty_elements(emulator, token):

@@ -217,7 +217,10 @@ def test_insert_answers_the_whole_individual_with_its_keys_filled(emulator, wire
     assert (customer["cst_type"], customer["cst_name_cp"], customer["cst_sort_name_dn"],
             customer["cst_ind_full_name_dn"]) == ("Individual", "Grace Hopper", "Hopper, Grace",
                                                   "Ms. Grace Hopper")
-    assert "cst_id" not in customer and customer["cst_member_flag"] == "1"
+    assert customer["cst_member_flag"] == "1"
+    # Numbered as netFORUM numbers customers: the next record number, and the ID made of it and the type's initial.
+    assert int(customer["cst_recno"]) > 2  # after the demo customers
+    assert customer["cst_id"] == f"{int(customer['cst_recno']):09d}I"
     # The Email section is the primary e-mail, with the vendor's default type.
     assert (customer["cst_eml_key"], customer["cst_eml_address_dn"]) == (email["eml_key"], "grace@example.org")
     assert (email["eml_address"], email["eml_primary"], email["eml_type"]) == ("grace@example.org", "1", "business")
@@ -619,3 +622,21 @@ def vendor_client() -> zeep.Client:
 
 def test_zeep_bound_to_the_vendor_wsdl(vendor_client, emulator):
     zeep_round_trip(*zeep_service(vendor_client, emulator, vendor=True))
+
+
+def test_customers_are_numbered_one_after_another_on_every_path(emulator):
+    """cst_recno the next number whichever operation adds the customer (a bulk insert numbers its records in order),
+    and cst_id that number in nine digits and the type's initial; a seed may give its own."""
+    first = call(emulator, "soap", "WEBIndividualInsert", oFacadeObject=NEW_INDIVIDUAL)["Customer"]
+    bulk = emulator.seed({"xweb": {"Organization": [{"org_name": "Analytical Engines"}],
+                                   "Individual": [{"ind_first_name": "Ada", "ind_last_name": "Lovelace"},
+                                                  {"ind_first_name": "Alan", "ind_last_name": "Turing",
+                                                   "cst_recno": "500", "cst_id": "TURING"}]}})
+    organization, ada, alan = (stored(emulator, Customer, cst_key=key)
+                               for key in (*bulk["xweb"]["Organization"], *bulk["xweb"]["Individual"]))
+    number = int(first["cst_recno"])
+    assert (organization["cst_recno"], organization["cst_id"]) == (number + 1, f"{number + 1:09d}O")
+    assert (ada["cst_recno"], ada["cst_id"]) == (number + 2, f"{number + 2:09d}I")
+    assert (alan["cst_recno"], alan["cst_id"]) == (500, "TURING")
+    later = call(emulator, "json", "WEBIndividualInsert", oFacadeObject=NEW_INDIVIDUAL)["Customer"]
+    assert later["cst_recno"] == "501" and later["cst_id"] == "000000501I"

@@ -11,6 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -18,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -255,6 +256,16 @@ def insert_new(bind: Connection | Session, table: Table, rows: list[dict[str, ob
     inserted = set(bind.execute(_insert_new(_dialect(bind), table), rows).scalars())
     (key,) = table.primary_key.columns
     return [row for row in rows if row[key.name] not in inserted]
+
+
+def take_turns(connection: Connection, name: str) -> None:
+    """The calls that reach this point with the same `name` go on one at a time, each until its transaction ends: on
+    PostgreSQL a transaction-scoped advisory lock; SQLite's writers take turns already (WriteQueue)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_ADVISORY_LOCK, {"key": zlib.crc32(name.encode())})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @cache

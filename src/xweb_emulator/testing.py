@@ -113,7 +113,7 @@ class EmulatorClient:
         return self._control("POST", "seed", json=document)["created"]
 
     def state(self, vendor: str, object_name: str, **filters: Any) -> list[dict]:
-        """The stored records of one object, filtered by column: state("xweb", "Customer", cst_id="000001")."""
+        """The stored records of one object, filtered by column: state("xweb", "Customer", cst_id="000000001I")."""
         return self._control("GET", f"state/{vendor}/{object_name}", params=filters)["records"]
 
     def journal(self, **filters: Any) -> list[dict]:

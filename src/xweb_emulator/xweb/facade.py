@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
+    func,
     literal,
     or_,
     select,
@@ -35,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base, insert_new
+from xweb_emulator.db import Base, insert_new, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.models import (
     Country,
@@ -240,6 +241,7 @@ def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapp
     for new_object in new_objects:
         for table, values in new_object.items():
             rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
+    number_customers(connection, rows.get(Customer.__table__, []))
     for table, table_rows in rows.items():
         taken = insert_new(connection, table, _with_defaults(table, table_rows))
         if taken:
@@ -256,6 +258,27 @@ def insert_or_refuse(connection: Connection, actor: Actor, new_objects: Iterable
     if taken is not None:
         column, key = taken
         raise _duplicate_key(column if facade is None else _key_name(facade, column), key)
+
+
+def number_customers(connection: Connection, customers: list[dict[str, object]]) -> None:
+    """New customer records numbered as netFORUM numbers them, unless a seed gave the numbers: cst_recno the next
+    integer, cst_id that number in nine digits and the type's initial (007881250I, as a live tenant answers)."""
+    unnumbered = [customer for customer in customers if customer.get("cst_recno") is None]
+    if not unnumbered:
+        return
+    take_turns(connection, "co_customer.cst_recno")  # until this call ends: no two calls take the same numbers
+    last = connection.execute(_LAST_CUSTOMER_NUMBER).scalar() or 0
+    for number, customer in enumerate(unnumbered, start=last + 1):
+        customer["cst_recno"] = number
+        if customer.get("cst_id") is None:
+            customer["cst_id"] = customer_id(number, str(customer.get("cst_type") or "Customer"))
+
+
+def customer_id(number: int, customer_type: str) -> str:
+    return f"{number:09d}{customer_type[0].upper()}"
+
+
+_LAST_CUSTOMER_NUMBER = select(func.max(Customer.__table__.c.cst_recno))
 
 
 def _key_name(facade: FacadeObject, column: str) -> str:

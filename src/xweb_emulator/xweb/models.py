@@ -64,7 +64,7 @@ class Customer(audited("cst"), Base):
     cst_key: Mapped[uuid.UUID] = _key()
     cst_type: Mapped[str] = mapped_column(String(20), default="Individual")
     cst_id: Mapped[str | None] = mapped_column(String(10))
-    cst_recno: Mapped[int | None] = mapped_column(Integer)
+    cst_recno: Mapped[int | None] = mapped_column(Integer, index=True)  # the next number is max + 1
     cst_name_cp: Mapped[str | None] = mapped_column(String(150))
     cst_sort_name_dn: Mapped[str | None] = mapped_column(String(150))
     cst_ind_full_name_dn: Mapped[str | None] = mapped_column(String(150))

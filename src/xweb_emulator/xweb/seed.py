@@ -43,10 +43,10 @@ DEMO_DATA: dict[str, list[Record]] = {
     ],
     "Individual": [
         {"ind_cst_key": _SAMPLE_CUSTOMER, "ind_first_name": "Someone", "ind_last_name": "Somewhere",
-         "cst_id": "000001", "cst_recno": "1", "cst_eml_address_dn": "someone@somewhere.com",
+         "cst_eml_address_dn": "someone@somewhere.com",
          "cst_eml_key": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01"},
         {"ind_cst_key": _PREFERENCES_CUSTOMER, "ind_first_name": "Pat", "ind_last_name": "Instructor",
-         "cst_id": "000002", "cst_recno": "2", "cst_eml_address_dn": "pat.instructor@example.org",
+         "cst_eml_address_dn": "pat.instructor@example.org",
          "cst_eml_key": "abc320db-863f-441a-8ab4-5fc827fc33c2", "cst_cph_key": "f46291d8-6b16-467f-97ef-fb16028a2b98"},
     ],
     "Email": [
