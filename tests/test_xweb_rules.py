@@ -161,6 +161,23 @@ def test_activity_requires_an_email_key_or_address(emulator):
     refused(response, "Either cma_eml_key or cma_eml_address is required.")
 
 
+@pytest.mark.parametrize("object_name, key_column", [("CustomerMessagingActivity", "cma_key"),
+                                                     ("Individual", "ind_cst_key")])
+def test_a_stored_key_in_one_of_several_records_names_that_record_and_writes_nothing(emulator, object_name,
+                                                                                     key_column):
+    stored_key = SAMPLE_CUSTOMER if object_name == "Individual" else str(uuid.uuid4())
+    record = activity if object_name != "Individual" else (
+        lambda **key: {"ind_first_name": "Ada", "ind_last_name": "Lovelace", **key})
+    wrappers = (f"{object_name}Objects", f"{object_name}Object")
+    if object_name != "Individual":
+        inserted(emulator, insert_activity(emulator, record(**{key_column: stored_key})))
+    with emulator.nothing_written():
+        response = insert_activity(emulator, record(), record(**{key_column: stored_key}), record(),
+                                   object_name=object_name, wrappers=wrappers)
+
+    refused(response, f"{object_name}Object 2: Cannot insert duplicate key: {key_column} {stored_key} already exists.")
+
+
 @pytest.mark.parametrize("email", [
     {"cma_eml_key": SAMPLE_EMAIL, "cma_eml_address": None},
     {"cma_eml_key": None, "cma_eml_address": "other@somewhere.com"},

@@ -193,7 +193,9 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     taken = insert_rows(connection, actor, new_objects)
     if taken is not None:
         column, key = taken
-        position = list(keys).index(key) + 1 if key in keys else 1
+        # The record whose row holds the taken key: its own, or another table's (an Individual's e-mail).
+        position = next(position for position, rows in enumerate(new_objects, start=1)
+                        if any(values.get(column) == key for values in rows.values()))
         refusal = _duplicate_key(_key_name(facade, column), key)
         raise InvalidInput(f"{_where(facade, records, position)}: {refusal.message}")
     return list(keys)
