@@ -5,6 +5,8 @@ error and stores nothing; a reset can be of one vendor; SQLite's writers wait th
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+import time
 import uuid
 
 import pytest
@@ -15,7 +17,7 @@ import sap_support
 from control_support import insert_activity, journal
 from crmcom_support import bulk, event, login, post, refused
 from support import Emulator, fault
-from xweb_emulator.db import Database, WriteQueue
+from xweb_emulator.db import CHECKPOINT_SECONDS, Database, WriteQueue
 from xweb_emulator.xweb.models import CustomerMessagingActivity
 
 SAP_SAMPLE = "failed_delivery_status.request.xml"
@@ -183,6 +185,36 @@ def test_sqlite_commits_leave_the_write_ahead_log_to_the_checkpointer_thread(tmp
         assert path.stat().st_size == size_before  # every page still in the log only: no commit checkpointed
         database.checkpoint_in_background()  # as the application does when it is built
         _until(lambda: path.stat().st_size > 8_000_000, timeout_seconds=10)
+    finally:
+        database.dispose()
+
+
+def test_sqlite_log_starts_over_under_writers_back_to_back(tmp_path):
+    """Writers one after another without a pause (a server under load): the checkpointer still completes its copy
+    (the last of it in the writers' turn), so that the log starts over rather than grow without end."""
+    path = tmp_path / "busy.db"
+    database = Database(f"sqlite:///{path}")
+    try:
+        with database.writing() as connection:
+            connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
+            connection.commit()
+        database.checkpoint_in_background()
+        deadline = time.monotonic() + 3 * CHECKPOINT_SECONDS + 1
+
+        def write() -> None:
+            while time.monotonic() < deadline:
+                with database.writing() as connection:
+                    connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 8_000,))
+                    connection.commit()
+
+        writers = [threading.Thread(target=write) for _ in range(4)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        # The log's header counts the times it started over (its checkpoint sequence number, bytes 12 to 15).
+        restarts = int.from_bytes(Path(f"{path}-wal").read_bytes()[12:16], "big")
+        assert restarts >= 2
     finally:
         database.dispose()
 
