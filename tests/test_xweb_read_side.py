@@ -354,3 +354,21 @@ def test_the_json_twin_answers_the_read_side(emulator):
     assert refused.status_code == 500
     assert refused.json()["SystemExceptionInfo"]["XWebException"]["Message"] == (
         "'*' is not a valid value for szColumnList")
+
+
+def test_a_stored_character_xml_cannot_carry_is_a_server_fault_over_soap_and_escaped_over_json(emulator, token):
+    """Stored through JSON (as a tenant's SQL Server would store it), U+0001 cannot be written into an XML answer:
+    ASP.NET's server fault, naming it, with nothing written and no traceback; the JSON twin answers it escaped."""
+    emulator.seed({"xweb": {"Individual": [{"ind_first_name": "Bell\u0001", "ind_last_name": "Control"}]}})
+    with emulator.nothing_written():
+        response = query(emulator, token, "Individual", "ind_first_name", "ind_last_name = 'Control'")
+    found = fault(response)
+    assert response.status_code == 500 and found["faultcode"] == "soap:Server", response.text
+    assert found["faultstring"] == ("System.Web.Services.Protocols.SoapException: Server was unable to process "
+                                    "request. ---> U+0001, hexadecimal value 0x01, is an invalid character.")
+    answer = requests.post(emulator.json_url("GetQuery"), timeout=30,
+                           auth=(emulator.settings.xweb_user, emulator.settings.xweb_password),
+                           json={"GetQuery": {"szObjectName": "Individual", "szColumnList": "ind_first_name",
+                                              "szWhereClause": "ind_last_name = 'Control'"}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["IndividualObjects"]["IndividualObject"]["ind_first_name"] == "Bell\u0001"

@@ -203,11 +203,21 @@ _TEXT_ENTITIES = {"\r": "&#13;"}
 _ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
 
+class NotXmlText(ValueError):
+    """A value holding a character no XML document may hold (stored through JSON, say): lxml's ValueError, with the
+    character, for the wire to word as its vendor would."""
+
+    def __init__(self, character: str) -> None:
+        super().__init__("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+        self.character = character
+
+
 def _escaped(text: str, special: re.Pattern[str], entities: dict[str, str]) -> str:
     if special.search(text) is None:
         return text  # nearly every value
-    if _NOT_XML.search(text):
-        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters")
+    not_xml = _NOT_XML.search(text)
+    if not_xml:
+        raise NotXmlText(not_xml.group())
     return escape(text, entities)
 
 

@@ -58,6 +58,12 @@ class AsmxFault(XWebError):
     code = "SoapException"
 
 
+class AsmxServerFault(AsmxFault):
+    """ASP.NET's fault for an answer it could not write: soap:Server, an empty detail."""
+
+    faultcode = "Server"
+
+
 class MustUnderstand(AsmxFault):
     """A header marked mustUnderstand that the operation does not take: ASP.NET's own fault, worded bare."""
 
