@@ -32,7 +32,7 @@ def upgrade() -> None:
         .where(_customers.c.cst_recno.is_(None))
         .order_by(_customers.c.cst_add_date, _customers.c.cst_key)).all()
     for number, (key, customer_type, customer_id) in enumerate(unnumbered, start=last + 1):
-        # The rule of facade.customer_id, written out: a migration stays as it was when the code moves on.
+        # facade.number_customers's rule, written out: a migration stays as it was when the code moves on.
         connection.execute(_customers.update().where(_customers.c.cst_key == key).values(
             cst_recno=number, cst_id=customer_id or f"{number:09d}{(customer_type or 'Customer')[0].upper()}"))
 

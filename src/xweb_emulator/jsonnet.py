@@ -132,7 +132,7 @@ def markup(name: str, value: Any, omit_none: bool = False) -> bytearray:
     before the slash); with `omit_none`, no element at all, as .NET's XmlSerializer writes a typed object's null
     members. Written straight to bytes, not through an element tree (about 7 times the size of its markup, and five
     times slower to build): a GetQuery answer of every record is held once, as its bytes. Text that no XML document
-    may hold raises lxml's ValueError, and a name that is no XML name too.
+    may hold raises NotXmlText (lxml's ValueError), and a name that is no XML name lxml's own ValueError.
     """
     written = bytearray()
     _write(written, _element_name(name), value, omit_none)
@@ -230,8 +230,7 @@ def _element_name(name: str) -> str:
 @lru_cache(maxsize=1024)
 def _attribute_name_written(name: str) -> str:
     """An attribute's name in neutral form ("recordReturn", "xsi:schemaLocation") as the markup writes it."""
-    prefix, _, localname = name.rpartition(":")
-    if prefix not in _PREFIXES:
+    if name.rpartition(":")[0] not in _PREFIXES:
         etree.Element("x").set(name, "")  # lxml's own check of the name
     return name
 
@@ -280,7 +279,7 @@ def _write_json(written: bytearray, value: Any) -> None:
         written += b", " + _json(key) + b": "
         before = len(written)
         _write_json(written, item)
-        if written[before:] == b"[]":  # an element that does not occur
+        if len(written) == before + 2 and written[before:] == b"[]":  # an element that does not occur
             del written[member:]
     attributes = b", ".join(_json(key) + b": " + _json(item if isinstance(item, str) or item is None else str(item))
                            for key, item in value.items() if key[:1] == "@")

@@ -141,7 +141,7 @@ _CONTENT = "xweb-content"
 
 
 def asmx_document(envelope: etree._Element, namespace: str, contents: Sequence[bytes | bytearray] = ()) -> bytes:
-    """spyne's answer envelope rewritten as ASMX writes it (its content moved into the answer):
+    """spyne's answer envelope rewritten as ASMX writes it (its few elements copied, its results' markup put in):
     `<?xml version="1.0" encoding="utf-8"?>`, then `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each
     header block, the body's element and a fault detail's element carrying `xmlns="<namespace>"` with every element
     below it unprefixed; empty elements as `<x />` (XmlTextWriter's space before the slash); no indentation. Each of

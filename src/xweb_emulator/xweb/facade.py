@@ -273,11 +273,7 @@ def number_customers(connection: Connection, customers: list[dict[str, object]])
     for number, customer in enumerate(unnumbered, start=last + 1):
         customer["cst_recno"] = number
         if customer.get("cst_id") is None:
-            customer["cst_id"] = customer_id(number, str(customer.get("cst_type") or "Customer"))
-
-
-def customer_id(number: int, customer_type: str) -> str:
-    return f"{number:09d}{customer_type[0].upper()}"
+            customer["cst_id"] = f"{number:09d}{str(customer.get('cst_type') or 'Customer')[0].upper()}"
 
 
 _LAST_CUSTOMER_NUMBER = select(func.max(Customer.__table__.c.cst_recno))
