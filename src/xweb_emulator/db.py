@@ -40,6 +40,7 @@ NAMING_CONVENTION = {
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_MMAP_BYTES = 1 << 30
 CHECKPOINT_SECONDS = 0.5
+RESTART_FRAMES = 1000  # the log's length (in pages) at which the checkpointer has it start over: SQLite's own default
 _READ_ONLY = "xweb_emulator_read_only"
 
 log = logging.getLogger(__name__)
@@ -171,14 +172,15 @@ class Checkpointer:
         try:
             while not self._stop.wait(CHECKPOINT_SECONDS):
                 try:
-                    # The bulk of the copy (and its fsyncs) beside the writers; then, in the writers' turn, what
+                    # The copy (and its fsyncs) beside the writers; once the log is long, in the writers' turn, what
                     # they added meanwhile, so that the copy completes and the next writer starts the log over.
                     # Beside the writers alone it would never catch up with them, and the log would grow without
                     # end (200 MB in 30 s of 2 workers under load); in their turn alone, every writer queued would
-                    # wait for the whole copy, as the commit that ran it used to.
-                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    with self._writers.turn():
-                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    # wait for the whole copy, as the commit that ran it used to, and at every run.
+                    _busy, log_frames, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if log_frames >= RESTART_FRAMES:
+                        with self._writers.turn():
+                            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:  # a file being replaced, a reader outside the emulator: next time
                     log.debug("checkpoint of %s: %s", self._path, error)
         finally:
