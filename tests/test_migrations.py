@@ -41,7 +41,8 @@ def test_customers_stored_before_numbering_are_numbered_after_the_highest_number
                 connection.execute(text("INSERT INTO co_customer (cst_key, cst_type, cst_id, cst_recno, cst_add_date, "
                                         "cst_member_flag, cst_no_email_flag, cst_no_phone_flag, cst_delete_flag) VALUES "
                                         "(:key, :kind, :id, :number, :added, 0, 0, 0, 0)"),
-                                   {"key": key.hex, "kind": kind, "id": customer_id, "number": number, "added": added})
+                                   {"key": key.hex, "kind": kind, "id": customer_id, "number": number,
+                                    "added": added.strftime("%Y-%m-%d %H:%M:%S.%f")})  # as SQLAlchemy stores it
             connection.commit()
         database.upgrade()
         with database.engine.connect() as connection:
