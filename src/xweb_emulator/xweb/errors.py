@@ -64,6 +64,14 @@ class AsmxServerFault(AsmxFault):
     faultcode = "Server"
 
 
+def unwritable_answer(character: str) -> AsmxServerFault:
+    """The fault for an answer holding a character XML cannot carry (stored through JSON): .NET's XmlWriter refuses
+    it as it writes the answer; the character itself cannot be in the fault either, so it is named by its code
+    point."""
+    return AsmxServerFault(f"Server was unable to process request. ---> U+{ord(character):04X}, hexadecimal value "
+                           f"0x{ord(character):02X}, is an invalid character.")
+
+
 class MustUnderstand(AsmxFault):
     """A header marked mustUnderstand that the operation does not take: ASP.NET's own fault, worded bare."""
 

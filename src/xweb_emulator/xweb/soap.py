@@ -33,7 +33,8 @@ from xweb_emulator.call import Answer, Call
 from xweb_emulator.soap import AsmxSoap11, DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, declared
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
-from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, AsmxServerFault, MustUnderstand, XWebError, fault_detail, fault_string
+from xweb_emulator.xweb.errors import (
+    NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string, unwritable_answer)
 from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, Reply, XWebOperation
 
 _CONTENT_TYPE = [("Content-Type", "text/xml; charset=utf-8")]
@@ -85,10 +86,7 @@ class SoapWire(Wire):
         try:
             return Answer(200, _CONTENT_TYPE, self._server.write(incoming.wire_state, reply.result, header))
         except jsonnet.NotXmlText as error:
-            # .NET's XmlWriter refuses the character as it writes the answer; the character itself cannot be in the
-            # fault either, so it is named by its code point.
-            raise AsmxServerFault(f"Server was unable to process request. ---> U+{ord(error.character):04X}, "
-                                  f"hexadecimal value 0x{ord(error.character):02X}, is an invalid character.") from None
+            raise unwritable_answer(error.character) from None
 
     def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
         operation = OPERATIONS.get(call.operation or "")
