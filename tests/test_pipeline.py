@@ -5,9 +5,10 @@ error and stores nothing; a reset can be of one vendor; SQLite's writers wait th
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -168,55 +169,55 @@ def _write(queue: WriteQueue, order: list[int], number: int) -> None:
         order.append(number)
 
 
-def test_sqlite_commits_leave_the_write_ahead_log_to_the_checkpointer_thread(tmp_path):
+@pytest.fixture
+def filler_database(tmp_path) -> Iterator[tuple[Database, Path]]:
+    """A SQLite database (and its file) with one table of text to fill its write-ahead log with."""
+    path = tmp_path / "filled.db"
+    database = Database(f"sqlite:///{path}")
+    with database.writing() as connection:
+        connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
+        connection.commit()
+    yield database, path
+    database.dispose()
+
+
+def _fill(database: Database, size: int) -> None:
+    with database.writing() as connection:
+        connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * size,))
+        connection.commit()
+
+
+def test_sqlite_commits_leave_the_write_ahead_log_to_the_checkpointer_thread(filler_database):
     """A commit no longer copies the log back itself (its call would wait for that); the checkpointer thread the
     application starts does, within CHECKPOINT_SECONDS."""
-    path = tmp_path / "checkpointed.db"
-    database = Database(f"sqlite:///{path}")
-    try:
-        with database.writing() as connection:
-            connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
-            connection.commit()
-        size_before = path.stat().st_size
-        for _ in range(4):  # 4 commits of 2 MB: 2,000 pages, twice what made a commit checkpoint
-            with database.writing() as connection:
-                connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 2_000_000,))
-                connection.commit()
-        assert path.stat().st_size == size_before  # every page still in the log only: no commit checkpointed
-        database.checkpoint_in_background()  # as the application does when it is built
-        _until(lambda: path.stat().st_size > 8_000_000, timeout_seconds=10)
-    finally:
-        database.dispose()
+    database, path = filler_database
+    size_before = path.stat().st_size
+    for _ in range(4):  # 4 commits of 2 MB: 2,000 pages, twice what made a commit checkpoint
+        _fill(database, 2_000_000)
+    assert path.stat().st_size == size_before  # every page still in the log only: no commit checkpointed
+    database.checkpoint_in_background()  # as the application does when it is built
+    _until(lambda: path.stat().st_size > 8_000_000, timeout_seconds=10)
 
 
-def test_sqlite_log_starts_over_under_writers_back_to_back(tmp_path):
+def test_sqlite_log_starts_over_under_writers_back_to_back(filler_database):
     """Writers one after another without a pause (a server under load): the checkpointer still completes its copy
     (the last of it in the writers' turn), so that the log starts over rather than grow without end."""
-    path = tmp_path / "busy.db"
-    database = Database(f"sqlite:///{path}")
-    try:
-        with database.writing() as connection:
-            connection.exec_driver_sql("CREATE TABLE filler (text TEXT)")
-            connection.commit()
-        database.checkpoint_in_background()
-        deadline = time.monotonic() + 3 * CHECKPOINT_SECONDS + 1
+    database, path = filler_database
+    database.checkpoint_in_background()
+    deadline = time.monotonic() + 3 * CHECKPOINT_SECONDS + 1
 
-        def write() -> None:
-            while time.monotonic() < deadline:
-                with database.writing() as connection:
-                    connection.exec_driver_sql("INSERT INTO filler VALUES (?)", ("x" * 8_000,))
-                    connection.commit()
+    def write() -> None:
+        while time.monotonic() < deadline:
+            _fill(database, 8_000)
 
-        writers = [threading.Thread(target=write) for _ in range(4)]
-        for writer in writers:
-            writer.start()
-        for writer in writers:
-            writer.join()
-        # The log's header counts the times it started over (its checkpoint sequence number, bytes 12 to 15).
-        restarts = int.from_bytes(Path(f"{path}-wal").read_bytes()[12:16], "big")
-        assert restarts >= 2
-    finally:
-        database.dispose()
+    writers = [threading.Thread(target=write) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    # The log's header counts the times it started over (its checkpoint sequence number, bytes 12 to 15).
+    restarts = int.from_bytes(Path(f"{path}-wal").read_bytes()[12:16], "big")
+    assert restarts >= 2
 
 
 def _until(condition, timeout_seconds: float = 10) -> None:
