@@ -113,6 +113,13 @@ def test_an_unknown_method_or_verb_is_answered_in_the_envelope(emulator, token):
             "NotFoundAPIMethodException", f"Method ({BULK}) Accepts POST Only.", http_status=405)
     refused(post(emulator, "customer_events/web/show", {"token": token}), "NotFoundAPIMethodException",
             http_status=405)
+    # A path of no method, however close to one (a router would redirect it: the client gets the envelope instead).
+    refused(post(emulator, "customer_events//web/create", {"token": token}), "NotFoundAPIMethodException",
+            "Method (customer_events//web/create) Not Found.", http_status=404)
+
+
+def test_a_method_path_may_end_in_a_slash(emulator, token):
+    assert ok(post(emulator, "customer_events/web/create/", {"token": token, **event(description="one")}))["id"]
 
 
 # ----------------------------------------------------------------------------------------------- single create

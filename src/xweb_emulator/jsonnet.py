@@ -38,7 +38,12 @@ class Streamed:
     def __init__(self, items: Iterable[Any]) -> None:
         self._items = items
         self.written = 0
-        self.count = _Count(self)
+
+    @property
+    def count(self) -> _Count:
+        # Made when asked for, not kept: a count kept here would refer back to its Streamed, a reference cycle
+        # that only the garbage collector frees (see app.collect_as_a_server).
+        return _Count(self)
 
     def __iter__(self) -> Iterator[Any]:
         for item in self._items:

@@ -78,7 +78,9 @@ class Pipeline:
             # Whoever reads the body next (the control plane, a document) reads our bounded copy.
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
-            request = Request(environ)
+            # Not kept in the environ as well (werkzeug's populate_request): the environ would refer back to the
+            # request, a cycle left for the garbage collector (see tests/test_reference_cycles.py).
+            request = Request(environ, populate_request=False)
             with self._admitted:
                 if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
                     answer = guard.refusal(request, settings.control_token)
@@ -201,6 +203,10 @@ class Pipeline:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))
             answer = _error_answer(vendor, wire, call, incoming, call.error)
+        if call.error is not None:
+            # Its traceback holds the frames that raised and handled it, which hold the call, which holds the error:
+            # a cycle left for the garbage collector (see tests/test_reference_cycles.py). Nothing reads it now.
+            call.error.__traceback__ = None
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)
         if keep:

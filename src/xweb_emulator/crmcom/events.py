@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.crmcom import values
@@ -216,10 +216,7 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
     if not checked:
         return []
     # The UPDATE holds the sequence row until the transaction ends, so concurrent calls number one after the other.
-    last = session.execute(
-        update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
-        .values(last_value=NumberSequence.last_value + len(checked)).returning(NumberSequence.last_value)
-    ).scalar_one()
+    last = session.execute(_TAKE_NUMBERS, {"taken": len(checked)}).scalar_one()
     rows = [
         {**columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
          "created_date": actor.now, "created_by_user": actor.username}
@@ -235,6 +232,11 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
 
 
 _INSERT_EVENTS = insert(WebCustomerEvent)
+# Built once, as every statement a call runs: one built per call leaves reference cycles (SQLAlchemy's expressions
+# keep their comparators, which refer back to them) for the garbage collector (tests/test_reference_cycles.py).
+_TAKE_NUMBERS = (update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
+                 .values(last_value=NumberSequence.last_value + bindparam("taken", type_=Integer))
+                 .returning(NumberSequence.last_value))
 _DEFAULTED = {column.name for column in WebCustomerEvent.__table__.columns if column.default is not None}
 
 

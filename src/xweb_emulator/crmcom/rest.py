@@ -12,9 +12,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import Map, Rule
-
 from xweb_emulator import inputs
 from xweb_emulator.call import Answer, Call
 from xweb_emulator.crmcom.errors import CrmComError, InvalidJson, InvalidValue, MethodNotAllowed, UnknownMethod
@@ -24,8 +21,6 @@ from xweb_emulator.vendor import Incoming, Wire
 
 PREFIX = "/crmapi/rest/v2/"
 
-# The verb is checked by the wire, so that a wrong one is answered in the envelope like any other error.
-_URLS = Map([Rule(PREFIX + name, endpoint=name) for name in OPERATIONS], strict_slashes=False).bind("crmcom")
 _UNREADABLE = {
     inputs.SYNTAX: "The Request Body Is Not Valid JSON (Line {line}, Column {column}).",
     inputs.END: "The Request Body Is Not Valid JSON: It Ends Too Soon (Line {line}, Column {column}).",
@@ -41,11 +36,11 @@ def is_web_api_path(path: str) -> bool:
 
 
 def method_at(path: str) -> Method | None:
-    try:
-        name, _ = _URLS.match(path)
-    except NotFound:
+    """The method whose path this is, with or without one trailing slash. Any verb: the wire checks it, so that a
+    wrong one is answered in the envelope like any other error."""
+    if not path.startswith(PREFIX):
         return None
-    return OPERATIONS[name]
+    return OPERATIONS.get(path[len(PREFIX):].removesuffix("/"))
 
 
 class RestWire(Wire):

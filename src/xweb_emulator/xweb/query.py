@@ -187,10 +187,16 @@ def _ascii_lower(text: str) -> str:
 
 
 @lru_cache(maxsize=512)
+def _parsed_once(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
+    """_parsed, kept for the texts sent again (a connector pages with the same column list and order): the trees
+    are only read. Not for where clauses: a keyset page's differs from every other page's, and keeping each
+    page's tree (until 512 more pushed it out) only gave the garbage collector more to walk."""
+    return _parsed(text, into, prefix)
+
+
 def _parsed(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
     """`text` parsed as T-SQL into one `into` node (after `prefix`, which says what the text is), or "Invalid query.".
-    sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not.
-    Kept for the texts sent again (a connector pages with the same column list and order): the trees are only read."""
+    sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not."""
     try:
         token_types = [token.token_type for token in sqlglot.tokenize(text, read="tsql")]
         if not token_types or token_types[-1] is TokenType.COMMA or TokenType.SEMICOLON in token_types:
@@ -238,7 +244,7 @@ def _selected_columns(names: _ColumnNames, column_list: str | None) -> list[tupl
     if not text:
         return [(name, name) for name in (key, *(name for name in queryable.default_columns if name != key))]
     # The list is parsed as the select list of a statement, which must then hold nothing else.
-    statement = _parsed(text, exp.Select, prefix="SELECT ")
+    statement = _parsed_once(text, exp.Select, prefix="SELECT ")
     if any(value for arg, value in statement.args.items() if arg != "expressions"):
         raise InvalidInput(INVALID_QUERY)
     selected = []
@@ -263,7 +269,7 @@ def _sort_keys(names: _ColumnNames, order_by: str | None, selected: list[tuple[s
     if text:
         # SQL Server resolves an unqualified ORDER BY name against the select list's names first.
         by_output = {output.lower(): name for output, name in selected}
-        order = _parsed(text, exp.Order, prefix="ORDER BY ")
+        order = _parsed_once(text, exp.Order, prefix="ORDER BY ")
         for ordered in order.expressions:
             reference = ordered.this
             if not isinstance(reference, exp.Column) or _is_star(reference):
@@ -412,7 +418,14 @@ class _Condition:
         text = (where_clause or "").strip()
         if not text:
             return None
-        return self.condition(_parsed(text, exp.Condition))
+        tree = _parsed(text, exp.Condition)
+        try:
+            return self.condition(tree)
+        finally:
+            # The tree is done with: its nodes refer to their parents, a cycle left for the garbage collector
+            # otherwise (see tests/test_reference_cycles.py).
+            for node in tree.walk():
+                node.parent = None
 
     def condition(self, node: exp.Expression) -> ColumnElement[bool]:
         if isinstance(node, exp.Paren):
