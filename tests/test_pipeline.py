@@ -204,11 +204,11 @@ def test_sqlite_log_starts_over_under_writers_back_to_back(filler_database):
     (the last of it in the writers' turn), so that the log starts over rather than grow without end."""
     database, path = filler_database
     database.checkpoint_in_background()
-    deadline = time.monotonic() + 3 * CHECKPOINT_SECONDS + 1
+    deadline = time.monotonic() + 8 * CHECKPOINT_SECONDS + 2
 
     def write() -> None:
         while time.monotonic() < deadline:
-            _fill(database, 8_000)
+            _fill(database, 100_000)  # some 25 pages: the log passes RESTART_FRAMES within a second
 
     writers = [threading.Thread(target=write) for _ in range(4)]
     for writer in writers:
@@ -217,7 +217,7 @@ def test_sqlite_log_starts_over_under_writers_back_to_back(filler_database):
         writer.join()
     # The log's header counts the times it started over (its checkpoint sequence number, bytes 12 to 15).
     restarts = int.from_bytes(Path(f"{path}-wal").read_bytes()[12:16], "big")
-    assert restarts >= 2
+    assert restarts >= 1  # never, beside these writers, without the last of the copy in their turn
 
 
 def _until(condition, timeout_seconds: float = 10) -> None:
