@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.query import INVALID_QUERY, STAR_NOT_ALLOWED, ObjectName, QueryableObject, build_query, \
     parse_object_name
+from xweb_emulator.xweb.values import GuidAsStored, format_stored_guid
 
 NOW = datetime(2026, 1, 31, 12, 0, 0)
 
@@ -135,8 +136,12 @@ def database(request, tmp_path_factory) -> Iterator[sa.Engine]:
 
 
 def rows(database: sa.Engine, **parts) -> list[tuple]:
+    """The rows a query reads, its GUIDs (selected as the database stores them: GuidAsStored) as uuid.UUID."""
+    statement = query(**parts).statement
+    guids = [isinstance(column.type, GuidAsStored) for column in statement.selected_columns]
     with database.connect() as connection:
-        return [tuple(row) for row in connection.execute(query(**parts).statement)]
+        return [tuple(uuid.UUID(format_stored_guid(value)) if guid and value is not None else value
+                      for guid, value in zip(guids, row, strict=True)) for row in connection.execute(statement)]
 
 
 def labels(database: sa.Engine, **parts) -> list[str]:

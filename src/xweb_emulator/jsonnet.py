@@ -175,22 +175,32 @@ def _write(written: bytearray, name: str, value: Any, omit_none: bool) -> None:
     start = len(written)
     attributes: list[tuple[str, Any]] = []
     text = None
+    leaves: list[str] = []  # the elements of text values (a record's), encoded together: a GetQuery writes thousands
     for key, item in value.items():
         if key[:1] == "@":
             attributes.append((key[1:], item))
         elif key == "#text":
             text = item
-        elif item.__class__ is str:  # a record's value: written here, for speed
-            written += _leaf(_element_name(key), item)
+        elif item.__class__ is str:
+            element = _element_name(key)
+            leaves.append(f"<{element}>{_escaped(item, _TEXT_SPECIAL, _TEXT_ENTITIES)}</{element}>")
+        elif item is None:
+            if not omit_none:
+                leaves.append(f"<{_element_name(key)} />")
         else:
+            if leaves:
+                written += "".join(leaves).encode()
+                leaves.clear()
             _write(written, _element_name(key), item, omit_none)
     tag = name + "".join(f' {_attribute_name_written(attribute)}="'
                          f'{_escaped(text_of(item), _ATTRIBUTE_SPECIAL, _ATTRIBUTE_ENTITIES)}"'
                          for attribute, item in attributes)
-    if text is None and len(written) == start:
-        written[start:start] = f"<{tag} />".encode()
-        return
     content = "" if text is None else _escaped(text_of(text), _TEXT_SPECIAL, _TEXT_ENTITIES)
+    if len(written) == start:  # no element of its own written yet: the whole element at once
+        inner = content + "".join(leaves)
+        written += (f"<{tag}>{inner}</{name}>" if inner or text is not None else f"<{tag} />").encode()
+        return
+    written += "".join(leaves).encode()
     written[start:start] = f"<{tag}>{content}".encode()
     written += f"</{name}>".encode()
 

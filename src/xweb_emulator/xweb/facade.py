@@ -50,7 +50,16 @@ from xweb_emulator.xweb.models import (
     Phone,
     PhoneType,
 )
-from xweb_emulator.xweb.values import format_date, format_guid, parse_date, parse_guid, parse_int
+from xweb_emulator.xweb.values import (
+    GuidAsStored,
+    as_stored,
+    format_date,
+    format_guid,
+    format_stored_guid,
+    parse_date,
+    parse_guid,
+    parse_int,
+)
 
 if TYPE_CHECKING:  # GetQuery's module imports sqlglot, 0.2 s of a worker's start: it is imported when first needed
     from xweb_emulator.xweb.query import QueryableObject
@@ -532,8 +541,8 @@ def get_record(connection: Connection, facade: FacadeObject, key_text: str | Non
 @cache
 def _record_by_key(queryable: QueryableObject) -> Select:
     columns = queryable.columns
-    return select(*(column.label(name) for name, column in columns.items())).select_from(queryable.source).where(
-        columns[queryable.key_column] == bindparam("key"))
+    return (select(*(as_stored(column).label(name) for name, column in columns.items()))
+            .select_from(queryable.source).where(columns[queryable.key_column] == bindparam("key")))
 
 
 def render_row(columns: Iterable[ColumnElement[Any]], row: Sequence[object]) -> Record:
@@ -562,6 +571,8 @@ def render_value(column: ColumnElement[Any], value: object) -> Value:
 
 def _rendering(column: ColumnElement[Any]) -> Callable[[Any], str]:
     """How a value of the column's type is written (not None)."""
+    if isinstance(column.type, GuidAsStored):
+        return format_stored_guid
     if isinstance(column.type, Uuid):
         return format_guid
     if isinstance(column.type, DateTime):

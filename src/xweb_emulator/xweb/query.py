@@ -51,10 +51,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
 from xweb_emulator.xweb.errors import InvalidInput
-from xweb_emulator.xweb.values import parse_date, parse_guid
+from xweb_emulator.xweb.values import as_stored, parse_date, parse_guid
 
 INVALID_QUERY = "Invalid query."
 # The wording MemberJunction quotes from live tenants and the 2017.1 GetQuery page ("Asterisk (*) is not a valid value
@@ -97,6 +98,11 @@ class QueryableObject:
         """A table read whole, keyed by its one primary key column."""
         (key,) = table.primary_key.columns
         return cls(name, table, {column.name: column for column in table.columns}, key.name, default_columns)
+
+    @cached_property
+    def qualifiers(self) -> frozenset[str]:
+        """The tables (or their aliases) a column may be prefixed with: those the object's columns come from."""
+        return frozenset(_table_name(column).lower() for column in self.columns.values() if _table_name(column))
 
     @cached_property
     def _names_by_folded_name(self) -> dict[str, str]:
@@ -150,19 +156,28 @@ def build_query(find_object: Callable[[str], QueryableObject], object_name: str 
             raise InvalidInput(INVALID_QUERY)
     names = _ColumnNames(queryable)
     try:
-        selected = _selected_columns(names, column_list)
+        selected = tuple(_selected_columns(names, column_list))
         condition = _Condition(names, now).parse(where_clause)
-        sort_keys = _sort_keys(names, order_by, selected)
+        sort_terms = _sort_terms(names, order_by, selected)
     except RecursionError:
         raise InvalidInput(INVALID_QUERY) from None
-    statement = select(*(queryable.columns[name].label(output) for output, name in selected))
-    statement = statement.select_from(queryable.source)
+    statement = _ordered_select(queryable, selected, sort_terms)
     if condition is not None:
         statement = statement.where(condition)
-    statement = statement.order_by(*sort_keys)
     if target.row_cap is not None:
         statement = statement.limit(target.row_cap)
     return ObjectQuery(queryable, statement, tuple(output for output, _ in selected))
+
+
+@lru_cache(maxsize=512)
+def _ordered_select(queryable: QueryableObject, selected: tuple[tuple[str, str], ...],
+                    sort_terms: tuple[tuple[str, bool], ...]) -> Select:
+    """The statement of a column list and an order, before its where clause and row cap: built once for the calls
+    that send the same (a connector's pages differ in their where clause only)."""
+    sort_keys = [_sort_key(queryable.columns[name], descending, name == queryable.key_column)
+                 for name, descending in sort_terms]
+    return (select(*(as_stored(queryable.columns[name]).label(output) for output, name in selected))
+            .select_from(queryable.source).order_by(*sort_keys))
 
 
 class _AsciiLower(FunctionElement):
@@ -198,12 +213,24 @@ def _parsed(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
     """`text` parsed as T-SQL into one `into` node (after `prefix`, which says what the text is), or "Invalid query.".
     sqlglot forgives a `;` or a trailing `,`; SQL Server, with the text in the middle of its statement, does not."""
     try:
-        token_types = [token.token_type for token in sqlglot.tokenize(text, read="tsql")]
+        tokens = _TSQL.tokenize(prefix + text)
+        token_types = [token.token_type for token in tokens[_prefix_tokens(prefix):]]
         if not token_types or token_types[-1] is TokenType.COMMA or TokenType.SEMICOLON in token_types:
             raise InvalidInput(INVALID_QUERY)
-        return sqlglot.parse_one(prefix + text, read="tsql", into=into)
+        (parsed,) = _TSQL.parser().parse_into(into, tokens, prefix + text)  # one statement: no `;` in the text
+        if parsed is None:
+            raise InvalidInput(INVALID_QUERY)
+        return parsed
     except sqlglot.errors.SqlglotError:
         raise InvalidInput(INVALID_QUERY) from None
+
+
+_TSQL = Dialect.get_or_raise("tsql")
+
+
+@lru_cache(maxsize=None)
+def _prefix_tokens(prefix: str) -> int:
+    return len(_TSQL.tokenize(prefix))
 
 
 class _ColumnNames:
@@ -211,8 +238,7 @@ class _ColumnNames:
 
     def __init__(self, queryable: QueryableObject) -> None:
         self.queryable = queryable
-        # The tables (or their aliases) a column may be prefixed with: those the object's columns come from.
-        self.qualifiers = {_table_name(column).lower() for column in queryable.columns.values() if _table_name(column)}
+        self.qualifiers = queryable.qualifiers
 
     def resolve(self, reference: exp.Column) -> str:
         """The object's column a reference (cst_key, [cst_key], co_customer.cst_key) names."""
@@ -261,8 +287,10 @@ def _selected_columns(names: _ColumnNames, column_list: str | None) -> list[tupl
     return selected
 
 
-def _sort_keys(names: _ColumnNames, order_by: str | None, selected: list[tuple[str, str]]) -> list[ColumnElement[Any]]:
-    """szOrderBy's columns (the object's, or the column list's aliases), each ASC or DESC, then the primary key."""
+def _sort_terms(names: _ColumnNames, order_by: str | None,
+                selected: tuple[tuple[str, str], ...]) -> tuple[tuple[str, bool], ...]:
+    """szOrderBy's columns (the object's, or the column list's aliases), each with whether it sorts descending, then
+    the primary key."""
     queryable = names.queryable
     terms: list[tuple[str, bool]] = []
     text = (order_by or "").strip()
@@ -278,7 +306,7 @@ def _sort_keys(names: _ColumnNames, order_by: str | None, selected: list[tuple[s
             terms.append((alias_of or names.resolve(reference), bool(ordered.args.get("desc"))))
     if all(name != queryable.key_column for name, _ in terms):
         terms.append((queryable.key_column, False))
-    return [_sort_key(queryable.columns[name], descending, name == queryable.key_column) for name, descending in terms]
+    return tuple(terms)
 
 
 def _sort_key(column: ColumnElement[Any], descending: bool, is_key: bool) -> ColumnElement[Any]:
