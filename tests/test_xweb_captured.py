@@ -104,15 +104,16 @@ def test_answers_are_written_as_asmx_writes_them(emulator):
     """Byte-level habits a hand-rolled parser may depend on: the declaration in double quotes, unprefixed elements
     under a default namespace, `<x />` with its space."""
     token = emulator.authenticate()
-    response = soap(emulator, "GetFacadeObject", f"<ns:szObjectName>Customer</ns:szObjectName>"
+    response = soap(emulator, "GetFacadeObject", f"<ns:szObjectName>Individual</ns:szObjectName>"
                                                  f"<ns:szObjectKey>{SAMPLE_CUSTOMER}</ns:szObjectKey>", token)
     text = response.text
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.'
                            'org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http:'
                            '//www.w3.org/2001/XMLSchema"><soap:Header><AuthorizationToken xmlns="http://www.avectra.com'
                            '/2005/"><Token>')
-    assert '<GetFacadeObjectResponse xmlns="http://www.avectra.com/2005/"><GetFacadeObjectResult><CustomerObjects ' in text
-    assert "<cst_phn_number_complete_dn />" in text
+    assert ('<GetFacadeObjectResponse xmlns="http://www.avectra.com/2005/"><GetFacadeObjectResult><IndividualObjects '
+            in text)
+    assert "<ind_mid_name />" in text
     assert "tns:" not in text and "/>" not in text.replace(" />", "")
 
 

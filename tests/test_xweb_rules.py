@@ -18,6 +18,7 @@ import requests
 
 from support import NS, SOAP_ENV, XWEB, fault, parse
 from xweb_emulator.xweb.models import (
+    Customer,
     CustomerMailingPreference,
     CustomerMessagingActivity,
     CustomerPhone,
@@ -514,6 +515,45 @@ def test_phone_insert_keeps_a_phone_type_sent(emulator):
 
     assert result(response, "WEBPhoneInsert").findtext("x:Phone_XRef/x:cph_pht_key", namespaces=NS) == \
         MOBILE_PHONE_TYPE
+
+
+def primary_phone(emulator) -> tuple[str | None, str | None]:
+    (customer,) = emulator.rows(Customer, cst_key=uuid.UUID(SAMPLE_CUSTOMER))
+    return (str(customer.cst_cph_key) if customer.cst_cph_key else None), customer.cst_phn_number_complete_dn
+
+
+def test_a_phone_inserted_as_primary_becomes_its_customers_primary(emulator):
+    response = phone_call(emulator, "WEBPhoneInsert", xref={"cph_cst_key": SAMPLE_CUSTOMER, "cph_primary": "1"},
+                          phone={"phn_number": "800-555-7777"})
+    cph_key = result(response, "WEBPhoneInsert").findtext("x:CurrentKey", namespaces=NS)
+
+    assert primary_phone(emulator) == (cph_key, "800-555-7777")
+    assert {str(xref.cph_key): xref.cph_primary for xref in emulator.rows(CustomerPhone)
+            if str(xref.cph_cst_key) == SAMPLE_CUSTOMER} == {cph_key: 1, SAMPLE_PHONE: 0}
+    # What a connector reads back: the individual's phone is its primary's complete number.
+    information = result(call(emulator, "GetIndividualInformation", IndividualKey=SAMPLE_CUSTOMER),
+                         "GetIndividualInformation")
+    assert information.findtext(".//x:phn_number", namespaces=NS) == "800-555-7777"
+
+
+def test_a_phone_inserted_not_primary_leaves_the_primary(emulator):
+    before = primary_phone(emulator)
+    phone_call(emulator, "WEBPhoneInsert", xref={"cph_cst_key": SAMPLE_CUSTOMER},
+               phone={"phn_number": "800-555-7777"})
+    assert primary_phone(emulator) == before == (SAMPLE_PHONE, "800-555-0100")
+
+
+def test_a_phone_update_moves_and_follows_the_primary(emulator):
+    response = phone_call(emulator, "WEBPhoneInsert", xref={"cph_cst_key": SAMPLE_CUSTOMER},
+                          phone={"phn_number": "800-555-7777"})
+    cph_key = result(response, "WEBPhoneInsert").findtext("x:CurrentKey", namespaces=NS)
+
+    phone_call(emulator, "WEBPhoneUpdate", current_key=cph_key, xref={"cph_primary": "1"})
+    assert primary_phone(emulator) == (cph_key, "800-555-7777")
+    phone_call(emulator, "WEBPhoneUpdate", current_key=cph_key, xref={"cph_phn_number_complete": "+1 800-555-7778"})
+    assert primary_phone(emulator) == (cph_key, "+1 800-555-7778")
+    phone_call(emulator, "WEBPhoneUpdate", current_key=cph_key, xref={"cph_primary": "0"})
+    assert primary_phone(emulator) == (None, None)
 
 
 # ------------------------------------------------------------------------------------------- malformed envelopes

@@ -1,7 +1,7 @@
 """Customer e-mail addresses (WEBEmail*): the e-mails of a customer, one of them its primary.
 
 A CustomerEmailType travels as sections, Email and Customer; Customer is read-only context (the vendor documents it
-so). eml_primary=1 makes an e-mail its customer's primary (see facade.set_primary_email).
+so). eml_primary=1 makes an e-mail its customer's primary (see facade.set_primary).
 """
 
 from __future__ import annotations

@@ -234,7 +234,7 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
     if email_address is not _NOT_SENT:
         address = FACADE_OBJECTS["email"].readers["eml_address"](email_address)  # type: ignore[arg-type]
         if address is None:
-            set_primary_email(connection, actor, key, None)
+            set_primary(connection, actor, PRIMARY_EMAILS, key, None)
         else:
             write_customer_email(connection, actor, key, {"eml_address": address})
     return key
@@ -400,14 +400,14 @@ def add_email(connection: Connection, actor: Actor, values: dict[str, object]) -
     email = _new_email(values["eml_cst_key"], values)
     insert_or_refuse(connection, actor, [{Email.__table__: email}])
     if email.get("eml_primary"):
-        set_primary_email(connection, actor, email["eml_cst_key"], email["eml_key"])
+        set_primary(connection, actor, PRIMARY_EMAILS, email["eml_cst_key"], email["eml_key"])
     return email["eml_key"]
 
 
 def change_email(connection: Connection, actor: Actor, email_key: uuid.UUID, values: dict[str, object]) -> None:
     """Change the columns of an e-mail sent. eml_primary=1 makes it its customer's primary and 0 stops it being so;
     the customer's cst_eml_address_dn follows its primary's address. An e-mail stays its customer's."""
-    emails, customers = Email.__table__, Customer.__table__
+    emails = Email.__table__
     customer_key = connection.execute(select(emails.c.eml_cst_key).where(emails.c.eml_key == email_key)).scalar_one()
     check_key_kept(values, "eml_key", email_key)
     check_key_kept(values, "eml_cst_key", customer_key)
@@ -415,12 +415,20 @@ def change_email(connection: Connection, actor: Actor, email_key: uuid.UUID, val
     primary = values.pop("eml_primary", None)
     if values:
         update_row(connection, actor, emails, email_key, values)
-    is_primary = email_key == connection.execute(
-        select(customers.c.cst_eml_key).where(customers.c.cst_key == customer_key)).scalar()
+    keep_primary(connection, actor, PRIMARY_EMAILS, customer_key, email_key, primary, "eml_address" in values)
+
+
+def keep_primary(connection: Connection, actor: Actor, kind: Primary, customer_key: uuid.UUID, key: uuid.UUID,
+                 primary: object, shown_changed: bool) -> None:
+    """After a change to one of a customer's rows of a kind: its primary flag sent (1 or 0, None when not sent) makes
+    it the customer's primary or stops it being so; a change to what the customer shows of its primary is shown."""
+    customers = Customer.__table__
+    is_primary = key == connection.execute(
+        select(customers.c[kind.customer_key]).where(customers.c.cst_key == customer_key)).scalar()
     if primary is not None and bool(primary) != is_primary:
-        set_primary_email(connection, actor, customer_key, email_key if primary else None)
-    elif is_primary and "eml_address" in values:
-        set_primary_email(connection, actor, customer_key, email_key)
+        set_primary(connection, actor, kind, customer_key, key if primary else None)
+    elif is_primary and shown_changed:
+        set_primary(connection, actor, kind, customer_key, key)
 
 
 def write_customer_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
@@ -445,25 +453,50 @@ def write_customer_email(connection: Connection, actor: Actor, customer_key: uui
     change_email(connection, actor, email_key, values)
 
 
-def set_primary_email(connection: Connection, actor: Actor, customer_key: uuid.UUID,
-                      email_key: uuid.UUID | None) -> None:
-    """Make one of a customer's e-mails its primary (None: none). Only the rows that change are written, so that
-    their change columns say so only then."""
-    emails, customers = Email.__table__, Customer.__table__
-    address = None if email_key is None else connection.execute(
-        select(emails.c.eml_address).where(emails.c.eml_key == email_key)).scalar_one()
-    others = emails.c.eml_cst_key == customer_key
-    if email_key is not None:
-        others &= emails.c.eml_key != email_key
-        connection.execute(update(emails).where(emails.c.eml_key == email_key, emails.c.eml_primary != 1)
-                           .values(eml_primary=1, **audit_values(emails, actor, added=False)))
-    connection.execute(update(emails).where(others, emails.c.eml_primary != 0)
-                       .values(eml_primary=0, **audit_values(emails, actor, added=False)))
+@dataclass(frozen=True)
+class Primary:
+    """How a customer keeps one of its rows of a kind (its e-mails, its phones) as its primary: the rows' flag, and
+    the customer's columns that name the primary row and show its value (`shown`: bound as "key")."""
+
+    rows: Table
+    key: str
+    owner: str
+    flag: str
+    customer_key: str
+    customer_shown: str
+    shown: Select
+
+
+def set_primary(connection: Connection, actor: Actor, kind: Primary, customer_key: uuid.UUID,
+                key: uuid.UUID | None) -> None:
+    """Make one of a customer's rows of a kind its primary (None: none). Only the rows that change are written, so
+    that their change columns say so only then."""
+    rows, customers = kind.rows, Customer.__table__
+    shown = None if key is None else connection.execute(kind.shown, {"key": key}).scalar_one()
+    others = rows.c[kind.owner] == customer_key
+    if key is not None:
+        others &= rows.c[kind.key] != key
+        connection.execute(update(rows).where(rows.c[kind.key] == key, rows.c[kind.flag] != 1)
+                           .values({kind.flag: 1, **audit_values(rows, actor, added=False)}))
+    connection.execute(update(rows).where(others, rows.c[kind.flag] != 0)
+                       .values({kind.flag: 0, **audit_values(rows, actor, added=False)}))
     connection.execute(
         update(customers)
-        .where(customers.c.cst_key == customer_key, or_(customers.c.cst_eml_key.is_distinct_from(email_key),
-                                                        customers.c.cst_eml_address_dn.is_distinct_from(address)))
-        .values(cst_eml_key=email_key, cst_eml_address_dn=address, **audit_values(customers, actor, added=False)))
+        .where(customers.c.cst_key == customer_key,
+               or_(customers.c[kind.customer_key].is_distinct_from(key),
+                   customers.c[kind.customer_shown].is_distinct_from(shown)))
+        .values({kind.customer_key: key, kind.customer_shown: shown, **audit_values(customers, actor, added=False)}))
+
+
+PRIMARY_EMAILS = Primary(Email.__table__, "eml_key", "eml_cst_key", "eml_primary", "cst_eml_key", "cst_eml_address_dn",
+                         select(Email.__table__.c.eml_address).where(Email.__table__.c.eml_key == bindparam("key")))
+# A phone's complete number is its cross-reference's (country code, number, extension), else the number itself.
+PRIMARY_PHONES = Primary(
+    CustomerPhone.__table__, "cph_key", "cph_cst_key", "cph_primary", "cst_cph_key", "cst_phn_number_complete_dn",
+    select(func.coalesce(CustomerPhone.__table__.c.cph_phn_number_complete, Phone.__table__.c.phn_number))
+    .join_from(CustomerPhone.__table__, Phone.__table__,
+               Phone.__table__.c.phn_key == CustomerPhone.__table__.c.cph_phn_key)
+    .where(CustomerPhone.__table__.c.cph_key == bindparam("key")))
 
 
 def _new_email(customer_key: object, values: Mapping[str, object]) -> dict[str, object]:

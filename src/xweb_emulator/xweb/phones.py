@@ -1,7 +1,9 @@
 """Customer phones (WEBPhone*): a phone number, and the cross-reference that gives it to a customer with a type.
 
 A CustomerPhoneType travels as sections — Phone_XRef, Customer, Phone, Country — each a record of its table's
-columns. Customer and Country are read-only context (the vendor documents Customer as read-only).
+columns. Customer and Country are read-only context (the vendor documents Customer as read-only). cph_primary=1
+makes a phone its customer's primary (cst_cph_key, and cst_phn_number_complete_dn its complete number: see
+facade.set_primary), as eml_primary does an e-mail.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from sqlalchemy.orm import Session
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
+    PRIMARY_PHONES,
     Actor,
     Record,
     check_key_kept,
     check_references,
     insert_or_refuse,
+    keep_primary,
     require_record,
+    set_primary,
     update_row,
 )
 from xweb_emulator.xweb.models import DEFAULT_PHONE_TYPE_KEY, Country, Customer, CustomerPhone, Phone, PhoneType
@@ -79,8 +84,11 @@ def insert_phone(session: Session, actor: Actor, sections: Sections) -> Sections
         check_references(connection, CustomerPhone, {"cph_pht_key": DEFAULT_PHONE_TYPE_KEY})
     xref_values["cph_phn_key"] = phone_key
     xref_key = xref_values["cph_key"] = xref_values.get("cph_key") or uuid.uuid4()
+    primary = xref_values.pop("cph_primary", None)
     # Keys the client chose are refused when taken, by the database's own uniqueness (concurrent calls included).
     insert_or_refuse(connection, actor, [{Phone.__table__: phone_values, CustomerPhone.__table__: xref_values}])
+    if primary:
+        set_primary(connection, actor, PRIMARY_PHONES, xref_values["cph_cst_key"], xref_key)
     return _view(session, session.get(CustomerPhone, xref_key))
 
 
@@ -94,10 +102,13 @@ def update_phone(session: Session, actor: Actor, sections: Sections) -> bool:
     check_key_kept(xref_values, "cph_key", xref.cph_key)
     check_key_kept(xref_values, "cph_phn_key", xref.cph_phn_key)
     check_key_kept(phone_values, "phn_key", xref.cph_phn_key)
+    primary = xref_values.pop("cph_primary", None)
     for table, key, values in ((CustomerPhone.__table__, xref.cph_key, xref_values),
                                (Phone.__table__, xref.cph_phn_key, phone_values)):
         if values:
             update_row(connection, actor, table, key, values)
+    keep_primary(connection, actor, PRIMARY_PHONES, xref.cph_cst_key, xref.cph_key, primary,
+                 "cph_phn_number_complete" in xref_values or "phn_number" in phone_values)
     return True
 
 

@@ -44,10 +44,12 @@ DEMO_DATA: dict[str, list[Record]] = {
     "Individual": [
         {"ind_cst_key": _SAMPLE_CUSTOMER, "ind_first_name": "Someone", "ind_last_name": "Somewhere",
          "cst_eml_address_dn": "someone@somewhere.com",
-         "cst_eml_key": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01"},
+         "cst_eml_key": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01", "cst_cph_key": "ae0c81e1-4af5-43bb-95f1-221459c07a80",
+         "cst_phn_number_complete_dn": "800-555-0100"},
         {"ind_cst_key": _PREFERENCES_CUSTOMER, "ind_first_name": "Pat", "ind_last_name": "Instructor",
          "cst_eml_address_dn": "pat.instructor@example.org",
-         "cst_eml_key": "abc320db-863f-441a-8ab4-5fc827fc33c2", "cst_cph_key": "f46291d8-6b16-467f-97ef-fb16028a2b98"},
+         "cst_eml_key": "abc320db-863f-441a-8ab4-5fc827fc33c2", "cst_cph_key": "f46291d8-6b16-467f-97ef-fb16028a2b98",
+         "cst_phn_number_complete_dn": "800-555-0200"},
     ],
     "Email": [
         {"eml_key": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01", "eml_cst_key": _SAMPLE_CUSTOMER,
