@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from support import NS, SOAP_ENV, XWEB, fault, parse, response_token
 from xweb_emulator import __version__
+from xweb_emulator.pipeline import AnswerBody
 
 SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
 DEMO_CUSTOMER_PHONE = "ae0c81e1-4af5-43bb-95f1-221459c07a80"
@@ -205,6 +206,18 @@ def test_serve_on_the_embedded_sqlite_default_with_the_demo_data(tmp_path):
 
         token = token_for(server.url)
         assert_demo_phone(phone_get(server.url, token))
+
+        # An answer of hundreds of kB goes out behind RSGI a slice at a time (rsgi.py): whole, as long as declared.
+        requests.post(f"{server.url}/_emulator/seed", timeout=60, json={"xweb": {"Individual": [
+            {"ind_first_name": f"First{number}", "ind_last_name": f"Member{number:05d}"} for number in range(3_000)]}},
+                      ).raise_for_status()
+        response = soap(server.url, "GetQuery", "<ns:szObjectName>Individual @TOP -1</ns:szObjectName>"
+                        "<ns:szColumnList>ind_last_name</ns:szColumnList><ns:szOrderBy>ind_last_name</ns:szOrderBy>",
+                        token)
+        assert response.status_code == 200 and int(response.headers["Content-Length"]) == len(response.content)
+        names = etree.fromstring(response.content).findall(f".//{{{XWEB}}}ind_last_name")
+        assert len(response.content) > AnswerBody.SLICE and len(names) == 3_002  # and the two demo individuals
+        assert [name.text for name in names[:3]] == ["Instructor", "Member00000", "Member00001"]
 
 
 def test_serve_answers_the_wsdl_with_its_own_address(tmp_path):

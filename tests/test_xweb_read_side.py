@@ -17,6 +17,7 @@ import requests
 from lxml import etree
 
 from support import NS, SAMPLE_CUSTOMER, fault, parse
+from xweb_emulator.pipeline import AnswerBody
 from xweb_emulator.xweb.models import Customer, Email, Individual
 
 ADA = "a0a0a0a0-0000-4000-8000-000000000001"
@@ -372,3 +373,27 @@ def test_a_stored_character_xml_cannot_carry_is_a_server_fault_over_soap_and_esc
                                               "szWhereClause": "ind_last_name = 'Control'"}})
     assert answer.status_code == 200, answer.text
     assert answer.json()["IndividualObjects"]["IndividualObject"]["ind_first_name"] == "Bell\u0001"
+
+
+def test_an_answer_of_every_row_arrives_whole_over_soap_and_json(emulator, token):
+    """An answer of hundreds of kB (written into one buffer, sent a slice at a time: pipeline.AnswerBody) arrives
+    whole, in order, its length as declared."""
+    count = 3_000
+    emulator.seed({"xweb": {"Individual": [{"ind_first_name": f"First{number}", "ind_last_name": f"Member{number:05d}"}
+                                           for number in range(count)]}})
+    response = query(emulator, token, "Individual @TOP -1", "ind_last_name", "ind_last_name LIKE 'Member%'",
+                     "ind_last_name")
+    assert len(response.content) > AnswerBody.SLICE  # more than one slice
+    assert int(response.headers["Content-Length"]) == len(response.content)
+    returned, records = objects(response, "GetQuery", "Individual")
+    assert returned == count and [record["ind_last_name"] for record in records] == [
+        f"Member{number:05d}" for number in range(count)]
+
+    answer = requests.post(emulator.json_url("GetQuery"), timeout=60,
+                           auth=(emulator.settings.xweb_user, emulator.settings.xweb_password), json={"GetQuery": {"szObjectName": "Individual @TOP -1", "szColumnList": "ind_last_name",
+                                              "szWhereClause": "ind_last_name LIKE 'Member%'",
+                                              "szOrderBy": "ind_last_name"}})
+    assert answer.status_code == 200 and len(answer.content) > AnswerBody.SLICE
+    assert int(answer.headers["Content-Length"]) == len(answer.content)
+    objects_json = answer.json()["IndividualObjects"]
+    assert objects_json["@recordReturn"] == str(count) and len(objects_json["IndividualObject"]) == count

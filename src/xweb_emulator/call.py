@@ -27,7 +27,8 @@ class Answer:
 
     status: int
     headers: list[tuple[str, str]]
-    body: bytes
+    body: bytes | bytearray
+    """A large answer is the buffer it was written into, not a copy of it (GetQuery @TOP -1: tens of MB)."""
 
     @classmethod
     def text(cls, status: int, text: str, headers: list[tuple[str, str]] | None = None) -> Answer:

@@ -250,13 +250,13 @@ def _attribute_name_written(name: str) -> str:
     return name
 
 
-def xml_node_json(value: Any) -> bytes:
+def xml_node_json(value: Any) -> bytearray:
     """How JSON.NET writes an XmlNode result, as UTF-8 JSON: attributes first, a repeated element that occurs once an
     object, not a list, one that does not occur at all absent. Written as it goes: rows streamed from a cursor
-    (GetQuery @TOP -1) are held once, as their bytes, never as a list of records."""
+    (GetQuery @TOP -1) are held once, as their bytes (the buffer itself, not a copy), never as a list of records."""
     written = bytearray()
     _write_json(written, value)
-    return bytes(written)
+    return written
 
 
 _ABSENT = object()

@@ -105,7 +105,7 @@ class Pipeline:
             return _dropped(start_response, environ)
         start_response(_STATUS_LINES.get(answer.status, str(answer.status)),
                        [*answer.headers, ("Content-Length", str(len(answer.body)))])
-        return [answer.body]
+        return AnswerBody(answer.body) if len(answer.body) > AnswerBody.SLICE else [bytes(answer.body)]
 
     def _read_body(self, environ: dict) -> bytes:
         settings = self.emulator.settings
@@ -262,6 +262,22 @@ def _after(answer: Answer | None, decision: Decision) -> Answer | None:
     if decision.latency_ms:
         time.sleep(decision.latency_ms / 1000)
     return answer
+
+
+class AnswerBody:
+    """A large answer for a WSGI server, a slice at a time (PEP 3333 wants bytes: each slice is a copy), rather than
+    copied whole; a server of ours that sends it in slices itself takes the buffer (rsgi.py). A GetQuery @TOP -1
+    answer is tens of MB, held once."""
+
+    SLICE = 256 << 10  # bytes
+
+    def __init__(self, buffer: bytes | bytearray) -> None:
+        self.buffer = buffer
+
+    def __iter__(self) -> Iterator[bytes]:
+        with memoryview(self.buffer) as view:
+            for start in range(0, len(view), self.SLICE):
+                yield bytes(view[start:start + self.SLICE])
 
 
 class BodyReadTimeout(Exception):

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from xweb_emulator.pipeline import BodyReadTimeout
+from xweb_emulator.pipeline import AnswerBody, BodyReadTimeout
 from xweb_emulator.settings import Settings
 
 WsgiApplication = Callable[[dict, Callable], Iterable[bytes]]
@@ -41,6 +41,13 @@ class RsgiApplication:
         environ = self._environ(scope, await self._body(protocol))
         status, headers, body = await asyncio.get_running_loop().run_in_executor(
             self._calls, _respond, self._application, environ)
+        if isinstance(body, AnswerBody):
+            # A slice at a time, each copied on its way out, rather than copied whole into granian's buffer beside
+            # the pipeline's.
+            stream = protocol.response_stream(status, headers)
+            for piece in body:
+                await stream.send_bytes(piece)
+            return
         if body is not None:
             protocol.response_bytes(status, headers, body)
             return
@@ -102,9 +109,10 @@ class _LateBody(io.RawIOBase):
         raise BodyReadTimeout()
 
 
-def _respond(application: WsgiApplication, environ: dict) -> tuple[int, list[tuple[str, str]], bytes | None]:
-    """The WSGI application's whole answer (the pipeline builds every answer whole); no body for a connection it
-    drops."""
+def _respond(application: WsgiApplication, environ: dict
+             ) -> tuple[int, list[tuple[str, str]], bytes | AnswerBody | None]:
+    """The WSGI application's whole answer (the pipeline builds every answer whole), a large one as it holds it; no
+    body for a connection it drops."""
     started: list = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
@@ -112,7 +120,7 @@ def _respond(application: WsgiApplication, environ: dict) -> tuple[int, list[tup
 
     chunks = application(environ, start_response)
     try:
-        body: bytes | None = b"".join(chunks)
+        body: bytes | AnswerBody | None = chunks if isinstance(chunks, AnswerBody) else b"".join(chunks)
     except ConnectionAbortedError:
         body = None
     finally:
@@ -120,3 +128,4 @@ def _respond(application: WsgiApplication, environ: dict) -> tuple[int, list[tup
         if close is not None:
             close()
     return started[0], started[1], body
+

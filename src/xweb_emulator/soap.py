@@ -141,7 +141,8 @@ class AsmxSoap11(Soap11):
 _CONTENT = "xweb-content"
 
 
-def asmx_document(envelope: etree._Element, namespace: str, contents: Sequence[bytes | bytearray] = ()) -> bytes:
+def asmx_document(envelope: etree._Element, namespace: str,
+                  contents: Sequence[bytes | bytearray] = ()) -> bytes | bytearray:
     """spyne's answer envelope rewritten as ASMX writes it (its few elements copied, its results' markup put in):
     `<?xml version="1.0" encoding="utf-8"?>`, then `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each
     header block, the body's element and a fault detail's element carrying `xmlns="<namespace>"` with every element
@@ -159,10 +160,19 @@ def asmx_document(envelope: etree._Element, namespace: str, contents: Sequence[b
                 _copy_fault(out_part, block, namespace)
             else:
                 _copy_block(out_part, block, namespace)
-    parts = etree.tostring(out, encoding="utf-8").split(f"<?{_CONTENT} ?>".encode())
-    pieces = [b'<?xml version="1.0" encoding="utf-8"?>', _EMPTY_ELEMENT.sub(rb"\1 />", parts[0])]
+    parts = [_EMPTY_ELEMENT.sub(rb"\1 />", part)
+             for part in etree.tostring(out, encoding="utf-8").split(f"<?{_CONTENT} ?>".encode())]
+    head = b'<?xml version="1.0" encoding="utf-8"?>' + parts[0]
+    if len(contents) == 1 and isinstance(contents[0], bytearray):
+        # The one result's markup becomes the answer, the envelope written around it where it lies: a copy would
+        # hold a GetQuery @TOP -1 answer (tens of MB) twice.
+        (answer,) = contents
+        answer[:0] = head
+        answer += parts[1]
+        return answer
+    pieces = [head]
     for content, part in zip(contents, parts[1:], strict=True):
-        pieces += (content, _EMPTY_ELEMENT.sub(rb"\1 />", part))
+        pieces += (content, part)
     return b"".join(pieces)
 
 
@@ -232,20 +242,25 @@ class SoapServer(ServerBase):
                 ctx.in_error = Fault("Client.UnreadableRequest", unreadable_xml(call.body, ctx.in_error))
         return ctx
 
-    def write(self, ctx: MethodContext | None, result: Any = None, header: Any = None) -> bytes:
+    def write(self, ctx: MethodContext | None, result: Any = None, header: Any = None) -> bytes | bytearray:
         """The answer to a method context read by `read`: its result, with the header given."""
         ctx.out_object = [result]
         ctx.out_header = header
         ctx.protocol = ctx.outprot_ctx
         self.get_out_string(ctx)
-        return b"".join(ctx.out_string)
+        return _whole(ctx.out_string)
 
-    def write_fault(self, call: Call, fault: Fault) -> bytes:
+    def write_fault(self, call: Call, fault: Fault) -> bytes | bytearray:
         ctx = _detached(MethodContext(self, MethodContext.SERVER))
         ctx.udc = call
         ctx.out_error = fault
         self.get_out_string(ctx)
-        return b"".join(ctx.out_string)
+        return _whole(ctx.out_string)
+
+
+def _whole(pieces: list[bytes | bytearray]) -> bytes | bytearray:
+    """An answer's pieces as one; one piece as it is, not copied (see asmx_document)."""
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 class _Events(EventManager):
