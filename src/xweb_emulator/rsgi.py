@@ -128,4 +128,3 @@ def _respond(application: WsgiApplication, environ: dict
         if close is not None:
             close()
     return started[0], started[1], body
-

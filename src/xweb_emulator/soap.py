@@ -220,6 +220,7 @@ class SoapServer(ServerBase):
         managers = [part.event_manager for part in (self, app, app.in_protocol, app.out_protocol)]
         managers += [manager for method in app.interface.method_id_map.values() for manager in method.event_managers]
         for manager in managers:
+            # The class swapped in place: the methods' descriptors hold the same managers (see _Events).
             manager.__class__ = _Events
 
     def read(self, call: Call) -> MethodContext:
