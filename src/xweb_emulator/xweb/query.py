@@ -217,10 +217,10 @@ def _parsed(text: str, into: type[exp.Expression], prefix: str = "") -> Any:
         token_types = [token.token_type for token in tokens[_prefix_tokens(prefix):]]
         if not token_types or token_types[-1] is TokenType.COMMA or TokenType.SEMICOLON in token_types:
             raise InvalidInput(INVALID_QUERY)
-        (parsed,) = _TSQL.parser().parse_into(into, tokens, prefix + text)  # one statement: no `;` in the text
-        if parsed is None:
+        statements = _TSQL.parser().parse_into(into, tokens, prefix + text)
+        if len(statements) != 1 or statements[0] is None:
             raise InvalidInput(INVALID_QUERY)
-        return parsed
+        return statements[0]
     except sqlglot.errors.SqlglotError:
         raise InvalidInput(INVALID_QUERY) from None
 
