@@ -462,6 +462,9 @@ class Figure:
     target: float | None = None
     higher_is_better: bool = True
     target_is_ratio: bool = False  # the target bounds emulator / reference, not the emulator's value
+    # A floor of the stack the emulator is built on, in the stand-in's column: the target is held against it, since
+    # no emulator on that stack can do better.
+    floor: bool = False
     note: str = ""
 
     @property
@@ -472,7 +475,7 @@ class Figure:
 
     @property
     def verdict(self) -> str:
-        value = self.ratio if self.target_is_ratio else self.emulator
+        value = self.reference if self.floor else self.ratio if self.target_is_ratio else self.emulator
         if self.target is None:
             return ""
         if value is None:

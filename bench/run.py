@@ -15,8 +15,10 @@ in a temporary directory of its own. Load (wrk -t1, 8 connections) goes to 127.0
 Benchmarks (positional arguments; default all):
   throughput  the vendor's sample InsertFacadeObject (two records) by wrk for --duration s, --rounds rounds,
               emulator and stand-in interleaved (A B A B ...): requests/s.    target: >= 0.25x the stand-in
-  inprocess   the same request through the WSGI app called directly (no server), --calls calls each, the two
+  inprocess   the same request through the WSGI app called directly (no server), --calls calls each, the
               apps interleaved in blocks: us per call.                        target: <= 600 us
+              A third app beside them is the floor of any emulator on spyne: spyne alone reading the request and
+              answering it, no database (standin.spyne_floor).
   latency     wrk --latency, 8 connections, --latency-duration s (--full: 60 s): p50/p99/max on SQLite with 1 and
               with 2 workers, PostgreSQL with 2 workers (a throwaway server as the test suite starts one, or
               --database-url).                                                target: p99 <= 50 ms, max <= 250 ms
@@ -26,6 +28,7 @@ Benchmarks (positional arguments; default all):
   memory      VmRSS of the one worker after --rss-calls sample calls (the throughput rounds count).  <= 120 MB
   startup     `xweb-emulator serve` on a fresh SQLite file, from process start to its first answer (GET
               /_emulator/health), --starts times.                             target: <= 1.0 s
+              Its floor beside it: a new interpreter that only imports spyne, SQLAlchemy and alembic.
   paging      --individuals Individuals (100,000) seeded through /_emulator/seed, then read as connectors page
               them, GetQuery `Individual @TOP 100` + `ind_cst_key > '<last>'` ordered by the key, by wrk on one
               connection for --duration s: ms per page (issue 10)             target: p99 <= 20 ms
@@ -80,6 +83,12 @@ BULK_XWEB, BULK_SAP, BULK_CRMCOM = 30_000, 20_000, 20_000
 RSS_MB = 120
 STARTUP_S = 1.0
 PAGE_MS = 20
+
+# What any emulator on the stack the project is built on (spyne for SOAP, lxml, SQLAlchemy with alembic migrations)
+# imports before it can migrate a fresh database and answer: the floor of its start-up.
+STACK_IMPORTS = ("import xweb_emulator  # spyne importable on Python 3.12+ (xweb_emulator/_spyne_compat.py)\n"
+                 "import alembic.command, alembic.config, lxml.etree, spyne.protocol.soap, spyne.server.wsgi, "
+                 "sqlalchemy")
 
 SAP_CAMPAIGN = "9000"
 SAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
@@ -218,7 +227,8 @@ def inprocess(args: argparse.Namespace, directory: Path) -> list[Figure]:
         if not status.startswith("200"):
             raise BenchError(f"in-process Authenticate answered {status}: {answer[:2000]!r}")
         apps = {"emulator": (emulator, common.sample_body(common.token_of(answer))),
-                "stand-in": (reference, common.sample_body(standin.prepare(reference_url)))}
+                "stand-in": (reference, common.sample_body(standin.prepare(reference_url))),
+                "spyne alone": (standin.spyne_floor(), common.sample_body(common.token_of(answer)))}
         times: dict[str, list[float]] = {label: [] for label in apps}
 
         def timed(label: str, calls: int, keep: bool = True) -> None:
@@ -243,12 +253,16 @@ def inprocess(args: argparse.Namespace, directory: Path) -> list[Figure]:
     finally:
         state.database.dispose()
         reference.engine.dispose()
-    emulator_us, standin_us = times["emulator"], times["stand-in"]
-    say(f"  in-process: emulator {median(emulator_us):.0f} us, stand-in {median(standin_us):.0f} us per call")
+    emulator_us, standin_us, spyne_us = times["emulator"], times["stand-in"], times["spyne alone"]
+    say(f"  in-process: emulator {median(emulator_us):.0f} us, stand-in {median(standin_us):.0f} us, "
+        f"spyne alone {median(spyne_us):.0f} us per call")
     return [Figure("sample InsertFacadeObject, WSGI app called directly", "us/call", median(emulator_us),
                    median(standin_us), target=INPROCESS_US, higher_is_better=False,
                    note=f"{args.calls} calls each; p90 {number(percentile(emulator_us, 90))} / "
-                        f"{number(percentile(standin_us, 90))}")]
+                        f"{number(percentile(standin_us, 90))}"),
+            Figure("floor: spyne alone, same request, no database", "us/call", None, median(spyne_us),
+                   target=INPROCESS_US, higher_is_better=False, floor=True,
+                   note="bench/standin.py spyne_floor: spyne reads and answers it, nothing else")]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -570,7 +584,7 @@ def sap_envelope(payload: bytes) -> bytes:
 def startup(args: argparse.Namespace, directory: Path) -> list[Figure]:
     """From process start to the first answer, on a fresh SQLite file each time (a new directory, the default
     database file name)."""
-    times: dict[str, list[float]] = {"emulator": [], "stand-in": []}
+    times: dict[str, list[float]] = {"emulator": [], "stand-in": [], "stack imports": []}
     commands = {"emulator": (lambda place: common.emulator_command(), "/_emulator/health"),
                 "stand-in": (lambda place: common.standin_command(place / "standin.db"), "/")}
     for number_ in range(args.starts):
@@ -590,11 +604,18 @@ def startup(args: argparse.Namespace, directory: Path) -> list[Figure]:
             finally:
                 server.stop()
             times[label].append(answered[0] - started)
-    emulator, standin = times["emulator"], times["stand-in"]
-    say(f"  start-up: emulator {median(emulator):.2f} s, stand-in {median(standin):.2f} s")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", STACK_IMPORTS], check=True, env=common.clean_environment())
+        times["stack imports"].append(time.perf_counter() - started)
+    emulator, standin, imports = times["emulator"], times["stand-in"], times["stack imports"]
+    say(f"  start-up: emulator {median(emulator):.2f} s, stand-in {median(standin):.2f} s, "
+        f"the stack's imports {median(imports):.2f} s")
     return [Figure("serve on a fresh SQLite file: start to first answer", "s", median(emulator), median(standin),
                    target=STARTUP_S, higher_is_better=False,
-                   note=f"{args.starts} starts; {spread_text(emulator)} / {spread_text(standin)}")]
+                   note=f"{args.starts} starts; {spread_text(emulator)} / {spread_text(standin)}"),
+            Figure("floor: a new interpreter importing the stack", "s", None, median(imports),
+                   target=STARTUP_S, higher_is_better=False, floor=True,
+                   note=f"{args.starts} runs, to its exit; {spread_text(imports)}")]
 
 
 # ------------------------------------------------------------------------------------------------------ report

@@ -235,6 +235,37 @@ def _answer(start_response: Callable, status: str, body: bytes, content_type: st
     return [body]
 
 
+def spyne_floor() -> Callable:
+    """What spyne alone costs a call (issue 9, item 6: spyne stays the SOAP application): a spyne application that
+    reads the sample InsertFacadeObject, its token header and its oNode (AnyXml), and answers a cma_key per record
+    under the token header, with no database, no validation and nothing else. bench/run.py calls it in process beside
+    the emulator and the stand-in: no emulator built on spyne can answer faster."""
+    import xweb_emulator  # noqa: F401  (makes spyne importable on Python 3.12+: xweb_emulator/_spyne_compat.py)
+    from spyne import AnyXml, Application, ComplexModel, ServiceBase, Unicode, rpc
+    from spyne.protocol.soap import Soap11
+    from spyne.server.wsgi import WsgiApplication
+
+    class AuthorizationToken(ComplexModel):
+        __namespace__ = XWEB
+        Token = Unicode
+
+    class Floor(ServiceBase):
+        __in_header__ = AuthorizationToken
+        __out_header__ = AuthorizationToken
+
+        @rpc(Unicode, AnyXml, _returns=AnyXml)
+        def InsertFacadeObject(ctx, szObjectName, oNode):  # noqa: N802, N803  (the vendor's names)
+            ctx.out_header = ctx.in_header
+            objects = etree.Element(f"{{{XWEB}}}{OBJECT}Objects")
+            for _record in oNode.iterfind(f"{{{XWEB}}}{OBJECT}Object"):
+                etree.SubElement(etree.SubElement(objects, f"{{{XWEB}}}{OBJECT}Object"),
+                                 f"{{{XWEB}}}cma_key").text = str(uuid.uuid4())
+            objects.set("recordReturn", str(len(objects)))
+            return objects
+
+    return WsgiApplication(Application([Floor], XWEB, in_protocol=Soap11(), out_protocol=Soap11()))
+
+
 def wsgi_app() -> StandIn:
     """The factory granian's workers call: the database from the environment main() set."""
     return StandIn(os.environ[ENVIRONMENT])
