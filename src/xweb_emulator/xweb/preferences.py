@@ -107,6 +107,8 @@ def _store(session: Session, actor: Actor, customer: Customer, setting: MailingL
     )
     if setting.status not in MAILING_STATUSES:
         raise InvalidInput(f"status '{setting.status}' is not valid: use one of {', '.join(MAILING_STATUSES)}.")
+    # The setting is stored as sent, whole: a member left out is null by the time netFORUM's .NET code sees it
+    # (XmlSerializer and JSON.NET read an absent member as null), so a setting without email_key clears the one stored.
     email_key = _owned_key(session, Email, "eml_cst_key", customer, setting.email_key, "email_key")
     phone_key = _owned_key(session, CustomerPhone, "cph_cst_key", customer, setting.phone_key, "phone_key")
     values = {
