@@ -240,7 +240,9 @@ def spyne_floor() -> Callable:
     reads the sample InsertFacadeObject, its token header and its oNode (AnyXml), and answers a cma_key per record
     under the token header, with no database, no validation and nothing else. bench/run.py calls it in process beside
     the emulator and the stand-in: no emulator built on spyne can answer faster."""
-    import xweb_emulator  # noqa: F401  (makes spyne importable on Python 3.12+: xweb_emulator/_spyne_compat.py)
+    from xweb_emulator import _spyne_compat
+
+    _spyne_compat.install()  # spyne importable on Python 3.12+
     from spyne import AnyXml, Application, ComplexModel, ServiceBase, Unicode, rpc
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication

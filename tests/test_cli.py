@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from support import NS, SOAP_ENV, XWEB, fault, parse, response_token
 from xweb_emulator import __version__
 from xweb_emulator.pipeline import AnswerBody
+from xweb_emulator.server import WORKERS_KILL_SECONDS
 
 SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
 DEMO_CUSTOMER_PHONE = "ae0c81e1-4af5-43bb-95f1-221459c07a80"
@@ -108,8 +109,7 @@ def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterato
 
 
 def _wait_until_answering(process: subprocess.Popen, log: Path, workers: int) -> str:
-    """The server's address once it answers and all its workers have started. (granian does not stop while a
-    worker it is still spawning has not started: a signal in that moment leaves it waiting for ever.)"""
+    """The server's address once it answers and all its workers have started (each of them can be reached)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     url = None
     while time.monotonic() < deadline:
@@ -245,6 +245,36 @@ def test_serve_stops_on_a_signal_with_its_workers(tmp_path, signum):
     assert not [pid for pid in workers if _alive(pid)], f"workers outlived the server:\n{server.output()}"
     with pytest.raises(requests.ConnectionError):
         requests.get(server.soap_url + "?WSDL", timeout=5)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_stops_on_a_signal_while_its_workers_start(tmp_path, signum):
+    # A harness that gives up on a server still starting stops it at any moment: here, as the workers are forked,
+    # before they handle the signal themselves (they ignored it, and granian waited for them for ever).
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", "--workers", "2"],
+                                   cwd=tmp_path, env=clean_environment(), stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while "Spawning worker-2" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text(errors="replace")
+            time.sleep(0.002)
+        workers = [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", log.read_text())]
+        signalled = time.monotonic()
+        process.send_signal(signum)
+        # Promptly: not once granian's kill timeout for workers that refuse to stop has passed.
+        process.wait(timeout=WORKERS_KILL_SECONDS - 1)
+        assert time.monotonic() - signalled < WORKERS_KILL_SECONDS - 1
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert len(workers) == 2, log.read_text()
+    assert process.returncode in (0, -signum, 128 + signum), log.read_text()
+    assert "refused to gracefully stop" not in log.read_text(), log.read_text()
+    assert not [pid for pid in workers if _alive(pid)], f"workers outlived the server:\n{log.read_text()}"
 
 
 def test_serve_reads_bodies_whole_however_sent_and_refuses_them_past_the_cap(tmp_path):

@@ -16,6 +16,9 @@ from xweb_emulator.pipeline import CONTROL_PREFIX
 from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
 
+# How long a stopping server waits for its workers to finish the calls they are answering.
+WORKERS_KILL_SECONDS = 5
+
 
 def serve(settings: Settings) -> None:
     try:
@@ -35,7 +38,7 @@ def serve(settings: Settings) -> None:
     warning = exposure_warning(settings)
     if warning:
         click.secho(f"WARNING: {warning}", err=True, fg="yellow")
-    Granian(
+    _Granian(
         "xweb_emulator.app:rsgi_app",
         factory=True,
         address=settings.host,
@@ -46,8 +49,24 @@ def serve(settings: Settings) -> None:
         interface=Interfaces.RSGI,
         websockets=False,
         workers=settings.workers,
+        # Should a worker not stop all the same (see _Granian), it is killed after this long.
+        workers_kill_timeout=WORKERS_KILL_SECONDS,
         log_access=False,
     ).serve()
+
+
+class _Granian(Granian):
+    """granian's server, its workers stopping when signalled before they handle the signal themselves.
+
+    A worker is forked with the main process's handler of SIGINT and SIGTERM, and runs it until it sets up its own,
+    once its application is built. That handler only sets a flag in the worker's copy of the server, so a stop signal
+    in between was lost, and the server waited for that worker for ever: a test harness that stops a server still
+    starting hung (tests/test_cli.py)."""
+
+    def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+        if self.pid is not None and os.getpid() != self.pid:
+            raise SystemExit(0)  # a worker that has not set up its own handler yet
+        super().signal_handler_interrupt(*args, **kwargs)
 
 
 def exposure_warning(settings: Settings) -> str | None:
