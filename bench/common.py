@@ -253,6 +253,48 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+@dataclass
+class Scheduling:
+    """Seconds the threads of some processes spent on a CPU, and runnable but waiting for one (the kernel's
+    schedstat), over a stretch of time. On a shared machine the waiting is the other work's share of the cores: a
+    server whose calls spend a third of the time waiting answers them a third later."""
+
+    on_cpu: float = 0.0
+    waiting: float = 0.0
+
+    def text(self) -> str:
+        return f"on a CPU {self.on_cpu:.1f} s, waiting for one {self.waiting:.1f} s"
+
+
+@contextlib.contextmanager
+def scheduling(pids: Sequence[int]) -> Iterator[Scheduling]:
+    """The Scheduling of `pids` (all their threads) from entering the block to leaving it."""
+    before = _schedstat(pids)
+    seen = Scheduling()
+    yield seen
+    for thread, (on_cpu, waiting) in _schedstat(pids).items():
+        was_on_cpu, was_waiting = before.get(thread, (0, 0))
+        seen.on_cpu += (on_cpu - was_on_cpu) / 1e9
+        seen.waiting += (waiting - was_waiting) / 1e9
+
+
+def _schedstat(pids: Sequence[int]) -> dict[tuple[int, str], tuple[int, int]]:
+    """Nanoseconds on a CPU and waiting on a run queue, by thread, since each thread started."""
+    found = {}
+    for pid in pids:
+        try:
+            threads = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                on_cpu, waiting, _slices = Path(f"/proc/{pid}/task/{thread}/schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue  # the thread has ended, or the kernel keeps no statistics
+            found[(pid, thread)] = (int(on_cpu), int(waiting))
+    return found
+
+
 def rss_mb(pid: int) -> float:
     """VmRSS of a process, in MB (10^6 bytes)."""
     return _status_mb(pid, "VmRSS")

@@ -22,6 +22,8 @@ Benchmarks (positional arguments; default all):
   latency     wrk --latency, 8 connections, --latency-duration s (--full: 60 s): p50/p99/max on SQLite with 1 and
               with 2 workers, PostgreSQL with 2 workers (a throwaway server as the test suite starts one, or
               --database-url).                                                target: p99 <= 50 ms, max <= 250 ms
+              Beside p99, each server's seconds on a CPU and runnable but waiting for one (/proc schedstat, its
+              threads summed): on a shared machine the waiting is the others' share of the cores.
   bulk        over HTTP, --bulk-rounds rounds: one InsertFacadeObject of 1000 records (records/s, target >= 30,000),
               SAP MaintainFailedDeliveryStatusBundle of 1000 outbounds (seeded first through /_emulator/seed;
               items/s, target >= 20,000), CRM.COM bulk create of 1000 web customer events (items/s, >= 20,000)
@@ -439,18 +441,22 @@ def latency(args: argparse.Namespace, directory: Path) -> list[Figure]:
             sides = stack.enter_context(serving(
                 lambda: start_emulator(directory, f"latency-emulator-{name}", workers, database_url),
                 lambda: start_standin(directory, f"latency-standin-{name}", workers, database_url)))
-            results = {}
+            results, scheduled = {}, {}
             for side in sides:
                 side.load(args.warmup, args.connections)
-                results[side.label] = side.load(args.latency_duration, args.connections, latency=True)
+                with common.scheduling([side.server.process.pid, *side.server.worker_pids()]) as seen:
+                    results[side.label] = side.load(args.latency_duration, args.connections, latency=True)
+                scheduled[side.label] = seen
         emulator, standin = results["emulator"], results["stand-in"]
         say(f"  latency, {title}: emulator p50/p99/max {emulator.p50_ms:.1f}/{emulator.p99_ms:.1f}/"
-            f"{emulator.max_ms:.1f} ms, stand-in {standin.p50_ms:.1f}/{standin.p99_ms:.1f}/{standin.max_ms:.1f} ms")
+            f"{emulator.max_ms:.1f} ms ({scheduled['emulator'].text()}), stand-in {standin.p50_ms:.1f}/"
+            f"{standin.p99_ms:.1f}/{standin.max_ms:.1f} ms ({scheduled['stand-in'].text()})")
         note = f"{args.latency_duration:g} s; {emulator.rate:.0f} / {standin.rate:.0f} req/s"
         figures += [
             Figure(f"latency p50, {title}", "ms", emulator.p50_ms, standin.p50_ms, note=note),
             Figure(f"latency p99, {title}", "ms", emulator.p99_ms, standin.p99_ms, target=LATENCY_P99_MS,
-                   higher_is_better=False),
+                   higher_is_better=False, note=f"emulator {scheduled['emulator'].text()}; "
+                                                f"stand-in {scheduled['stand-in'].text()}"),
             Figure(f"latency max, {title}", "ms", emulator.max_ms, standin.max_ms, target=LATENCY_MAX_MS,
                    higher_is_better=False),
         ]
