@@ -89,12 +89,7 @@ def _stop(process: subprocess.Popen, signum: int) -> int | None:
 @contextmanager
 def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`xweb-emulator serve --port 0 ARGS` in `cwd`, until it answers; stopped with SIGTERM (which it must obey)."""
-    log = cwd / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", *args],
-            cwd=cwd, env=env or clean_environment(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    process, log = _start_serve(cwd, *args, env=env)
     stopped = False
     try:
         workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
@@ -106,6 +101,17 @@ def serving(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Iterato
     finally:
         if not stopped:
             _stop(process, signal.SIGTERM)
+
+
+def _start_serve(cwd: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+    """`xweb-emulator serve --port 0 ARGS` started in `cwd` in a session of its own, and the file it logs to."""
+    log = cwd / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", *args],
+            cwd=cwd, env=env or clean_environment(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return process, log
 
 
 def _wait_until_answering(process: subprocess.Popen, log: Path, workers: int) -> str:
@@ -251,11 +257,7 @@ def test_serve_stops_on_a_signal_with_its_workers(tmp_path, signum):
 def test_serve_stops_on_a_signal_while_its_workers_start(tmp_path, signum):
     # A harness that gives up on a server still starting stops it at any moment: here, as the workers are forked,
     # before they handle the signal themselves (they ignored it, and granian waited for them for ever).
-    log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "xweb_emulator", "serve", "--port", "0", "--workers", "2"],
-                                   cwd=tmp_path, env=clean_environment(), stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    process, log = _start_serve(tmp_path, "--workers", "2")
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while "Spawning worker-2" not in log.read_text(errors="replace") and time.monotonic() < deadline:
