@@ -42,6 +42,9 @@ def main() -> None:
 @click.option("--workers", type=int, help="Server worker processes. Default: 1")
 @click.option("--threads", type=int,
               help="Calls run at once per worker, each on a thread once its body is in. Default: 8")
+@click.option("--profile", "xweb_profile", type=click.Path(exists=True, dir_okay=False),
+              help="The tenant profile to serve (YAML or JSON): objects, extender columns, default lists, users, "
+                   "settings. Default: the built-in objects")
 @click.option("--xweb-user", help="The xWeb user name. Default: demo")
 @click.option("--xweb-password", help="The xWeb user's password. Default: demo")
 @click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),

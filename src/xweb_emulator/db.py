@@ -263,13 +263,13 @@ def upsert(bind: Connection | Session, table: Table | type[Base]):
 
 
 def insert_new(bind: Connection | Session, table: Table, rows: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Insert each row whose primary key (every row names it) no stored row holds: the rows whose key was taken are
+    """Insert each row whose primary key (every row names its columns) no stored row holds: the rows whose key was taken are
     answered, for the caller to refuse. The database's own uniqueness decides (ON CONFLICT DO NOTHING), never a check
     then an insert that concurrent calls both pass: on PostgreSQL a call inserting a key another one has inserted and
     not yet committed waits for it, and finds the key taken once it commits (free again if it rolls back)."""
-    inserted = set(bind.execute(_insert_new(_dialect(bind), table), rows).scalars())
-    (key,) = table.primary_key.columns
-    return [row for row in rows if row[key.name] not in inserted]
+    inserted = set(map(tuple, bind.execute(_insert_new(_dialect(bind), table), rows)))
+    keys = [column.name for column in table.primary_key.columns]
+    return [row for row in rows if tuple(row[key] for key in keys) not in inserted]
 
 
 def take_turns(connection: Connection, name: str) -> None:
@@ -284,8 +284,8 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 @cache
 def _insert_new(dialect: str, table: Table):
-    (key,) = table.primary_key.columns
-    return _insert_in(dialect)(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
+    keys = list(table.primary_key.columns)
+    return _insert_in(dialect)(table).on_conflict_do_nothing(index_elements=keys).returning(*keys)
 
 
 def _dialect(bind: Connection | Session) -> str:

@@ -5,6 +5,7 @@ tests all take an `Emulator`; it knows none of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,14 +22,16 @@ from xweb_emulator.vendors import VENDORS
 
 class Emulator:
     def __init__(self, settings: Settings, database: Database | None = None) -> None:
+        for vendor_class in VENDORS:
+            settings = vendor_class.settled(settings)
         self.settings = settings
         self.database = database if database is not None else Database(settings.database_url)
         self.vendors: dict[str, Vendor] = {cls.name: cls(settings) for cls in VENDORS}
         # Only the control plane reads the journal: without it, keeping one would only slow every call down.
         self.journaling = settings.control_plane and settings.journal_limit > 0
-        self._fresh_rows: dict[tuple[str | None, bool], dict[Table, Sequence[RowMapping]]] = {}  # see reset()
+        self._fresh_rows: dict[tuple[str | None, bool, str | None], dict[Table, Sequence[RowMapping]]] = {}  # reset()
 
-    def reset(self, demo_data: bool | None = None, vendor: str | None = None) -> None:
+    def reset(self, demo_data: bool | None = None, vendor: str | None = None, profile: Any = None) -> None:
         """Every record of every vendor (or of one `vendor`), the journal, the fault rules and the clock back to a
         fresh start: the configured users and fault rules, and the demo data unless `demo_data` is False. A reset of
         one vendor leaves the others, the journal, the fault rules and the clock as they are.
@@ -36,17 +39,21 @@ class Emulator:
         The first reset of each kind in a process builds the fresh state through the vendors' own rules and keeps a
         copy of the rows it made; later ones write that copy back (a test suite resets before every test, and the
         rules take several times as long). The copy is only ever what a rule-built reset would make again, so any
-        worker may build its own."""
+        worker may build its own.
+
+        `profile` is a tenant profile to serve from now on (its text or parsed document; None: the configured one),
+        for the vendors that have profiles (xWeb)."""
         demo_data = self.settings.demo_data if demo_data is None else demo_data
         tables = self._tables(vendor)
         with self.database.transaction() as session:
             for table in reversed(tables):
                 session.execute(table.delete())
-            fresh = self._fresh_rows.get((vendor, demo_data))
+            kind = (vendor, demo_data, profile if isinstance(profile, str | None) else json.dumps(profile))
+            fresh = self._fresh_rows.get(kind)
             if fresh is None:
-                self._prepare(session, demo_data, vendor)
+                self._prepare(session, demo_data, vendor, profile)
                 session.flush()
-                self._fresh_rows[(vendor, demo_data)] = {table: session.execute(select(table)).mappings().all()
+                self._fresh_rows[kind] = {table: session.execute(select(table)).mappings().all()
                                                          for table in tables}
                 return
             for table in tables:
@@ -69,11 +76,11 @@ class Emulator:
         with self.database.transaction() as session:
             self._prepare(session, self.settings.demo_data)
 
-    def _prepare(self, session: Session, demo_data: bool, vendor: str | None = None) -> None:
+    def _prepare(self, session: Session, demo_data: bool, vendor: str | None = None, profile: Any = None) -> None:
         now = clock.now(session)
         for each in self.vendors.values():
             if vendor is None or each.name == vendor:
-                each.prepare(session, now, demo_data)
+                each.prepare(session, now, demo_data, profile)
         if vendor is None:
             session.execute(delete(FaultRule).where(FaultRule.configured))
             for spec in self.settings.faults:

@@ -15,6 +15,7 @@ from xweb_emulator.app import prepare_database
 from xweb_emulator.pipeline import CONTROL_PREFIX
 from xweb_emulator.faults import InvalidFaultRule
 from xweb_emulator.settings import Settings
+from xweb_emulator.vendor import SeedError
 
 # How long a stopping server waits for its workers to finish the calls they are answering.
 WORKERS_KILL_SECONDS = 5
@@ -25,8 +26,10 @@ def serve(settings: Settings) -> None:
         emulator = prepare_database(settings)
     except InvalidFaultRule as error:
         raise click.UsageError(f"fault rule (--fault, XWEB_EMULATOR_FAULTS): {error}") from None
+    except SeedError as error:
+        raise click.UsageError(str(error)) from None
     port = settings.port or _free_port(settings.host)
-    settings = settings.model_copy(update={"port": port})
+    settings = emulator.settings.model_copy(update={"port": port})
     # Workers are separate processes: they rebuild the same Settings from the environment.
     os.environ.update(settings.as_environment())
     base = f"http://{settings.host}:{port}"

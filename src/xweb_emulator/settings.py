@@ -34,6 +34,8 @@ class Settings(BaseSettings):
                                                           "(Authorization: Bearer <token> or X-Emulator-Token).")
     faults: tuple[FaultSpec, ...] = Field((), description="Fault rules in force from start-up and after every reset.")
 
+    xweb_profile: str | None = Field(None, description="The tenant profile served (a YAML or JSON file): its "
+                                     "objects, extender columns, default lists, users and settings.")
     xweb_user: str = "demo"
     xweb_password: str = "demo"
     # xWeb's web.config: Expiration, Timeout (minutes), FailCount (-1 disables), LockOutHours.

@@ -10,9 +10,11 @@ over HTTP, and `run_emulator` starts one inside the test process. The pytest plu
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
@@ -103,10 +105,15 @@ class EmulatorClient:
         """Per vendor, every operation of its service and whether the emulator emulates it."""
         return self._control("GET", "coverage")
 
-    def reset(self, *, empty: bool = False, vendor: str | None = None) -> dict:
+    def reset(self, *, empty: bool = False, vendor: str | None = None,
+              profile: str | os.PathLike | dict | None = None) -> dict:
         """Back to the demo data (empty=True: no records but the configured users); clears the journal, the fault
-        rules added since start-up and the clock offset. With `vendor`, that vendor's records only."""
-        return self._control("POST", "reset", json={"empty": empty, **({"vendor": vendor} if vendor else {})})
+        rules added since start-up and the clock offset. With `vendor`, that vendor's records only. With `profile`
+        (a tenant profile's file, or its document), xWeb serves that profile from now on."""
+        if isinstance(profile, os.PathLike):
+            profile = Path(profile).read_text(encoding="utf-8")
+        return self._control("POST", "reset", json={"empty": empty, **({"vendor": vendor} if vendor else {}),
+                                                    **({"profile": profile} if profile is not None else {})})
 
     def seed(self, document: dict) -> dict[str, dict[str, list[str]]]:
         """Load records ({"xweb": {"Customer": [...]}, "sap": {...}, "crmcom": {...}}); answers their keys."""

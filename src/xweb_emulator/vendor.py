@@ -200,9 +200,15 @@ class Vendor(ABC):
     def route(self, request: Request) -> Endpoint | Document | None:
         """What answers this request, or None when its path is not one of this vendor's."""
 
+    @classmethod
+    def settled(cls, settings: Settings) -> Settings:
+        """The settings as this vendor completes them (xWeb: with its tenant profile's, where none was given)."""
+        return settings
+
     @abstractmethod
-    def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
-        """Make the configured users exist and, with `demo_data`, the demo records where the vendor has none."""
+    def prepare(self, session: Session, now: datetime, demo_data: bool, profile: Any = None) -> None:
+        """Make the configured users exist and, with `demo_data`, the demo records where the vendor has none.
+        `profile`: a tenant profile a reset names, for a vendor that has profiles (others ignore it)."""
 
     @abstractmethod
     def load_seed(self, session: Session, now: datetime, section: Any) -> dict[str, list[str]]:

@@ -87,13 +87,19 @@ def coverage(emulator: Emulator) -> dict[str, dict]:
 # ---------------------------------------------------------------------------------------------- reset and seed
 
 
-def reset(emulator: Emulator, *, empty: bool = False, vendor: str | None = None) -> dict:
+def reset(emulator: Emulator, *, empty: bool = False, vendor: str | None = None, profile: Any = None) -> dict:
     """Everything back to a fresh start: the demo data (unless `empty`), the configured users and fault rules; the
-    journal emptied, the clock back to real time. With `vendor`, only that vendor's records."""
+    journal emptied, the clock back to real time. With `vendor`, only that vendor's records. With `profile` (a
+    tenant profile's YAML or JSON text, or its document), xWeb serves that profile from now on."""
     if vendor is not None and vendor not in emulator.vendors:
         raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(emulator.vendors)}")
+    if profile is not None and not isinstance(profile, str | dict):
+        raise BadRequest("profile is a tenant profile's YAML or JSON text, or its document")
     started = time.perf_counter()
-    emulator.reset(demo_data=False if empty else None, vendor=vendor)
+    try:
+        emulator.reset(demo_data=False if empty else None, vendor=vendor, profile=profile)
+    except SeedError as error:
+        raise BadRequest(f"profile: {error}") from None
     return {"reset": True, "vendor": vendor, "demo_data": not empty and emulator.settings.demo_data,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
 

@@ -103,7 +103,8 @@ class ControlPlane:
     def reset(self, request: Request) -> dict:
         body = _json_object(request, default={})
         empty = operations.flag(request.args.get("empty", body.get("empty", False)), "empty")
-        return operations.reset(self.emulator, empty=empty, vendor=request.args.get("vendor", body.get("vendor")))
+        return operations.reset(self.emulator, empty=empty, vendor=request.args.get("vendor", body.get("vendor")),
+                                profile=body.get("profile"))
 
     def seed(self, request: Request) -> dict:
         return {"created": operations.seed(self.emulator, _json_body(request))}

@@ -69,7 +69,7 @@ class CrmCom(Vendor):
 
     # -------------------------------------------------------------------------------------------------- state
 
-    def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
+    def prepare(self, session: Session, now: datetime, demo_data: bool, profile: Any = None) -> None:
         settings = self.settings
         auth.ensure_user(session, settings.crmcom_user, settings.crmcom_password, settings.crmcom_organisation)
         events.ensure_numbering(session)

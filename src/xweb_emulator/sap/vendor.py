@@ -94,7 +94,7 @@ class SAP(Vendor):
 
     # -------------------------------------------------------------------------------------------------- state
 
-    def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
+    def prepare(self, session: Session, now: datetime, demo_data: bool, profile: Any = None) -> None:
         # The communication user lives in the settings, not the database: only the demo data is the vendor's to make.
         if demo_data:
             load_demo_if_empty(session, now)

@@ -60,18 +60,6 @@ _INSERT_TOKEN = insert(AuthenticationToken)
 _DELETE_TOKEN = delete(AuthenticationToken).where(AuthenticationToken.token == bindparam("token"))
 
 
-def ensure_user(session: Session, user_name: str, password: str) -> None:
-    """Create the xWeb user, or reset its password to the configured one. The configured user is the only one: any
-    other (configured before) is removed, with its tokens."""
-    session.execute(delete(AuthenticationToken).where(AuthenticationToken.user_name != user_name))
-    session.execute(delete(XWebUser).where(XWebUser.user_name != user_name))
-    user = session.get(XWebUser, user_name)
-    if user is None:
-        session.add(XWebUser(user_name=user_name, password=password))
-    else:
-        user.password = password
-
-
 def authenticate(
     session: Session, policy: TokenPolicy, user_name: str, password: str, client_address: str, now: datetime
 ) -> uuid.UUID:

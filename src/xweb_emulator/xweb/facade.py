@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xweb_emulator.db import Base, insert_new, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
+from xweb_emulator.xweb.stored import Extension, StoredObject, described_columns, insert_stored, stored_exists, \
+    write_values
 from xweb_emulator.xweb.models import (
     Country,
     Customer,
@@ -50,6 +52,7 @@ from xweb_emulator.xweb.models import (
     Phone,
     PhoneType,
 )
+from xweb_emulator.xweb.profile import ProfileColumn, ProfileObject, default_profile
 from xweb_emulator.xweb.values import (
     GuidAsStored,
     as_stored,
@@ -77,8 +80,6 @@ class FacadeObject:
 
     name: str
     model: type[Base]
-    description: str
-    """obj_description, as GetFacadeObjectList answers it."""
     required: tuple[str, ...] = ()
     # Groups of columns of which at least one must have a value.
     required_one_of: tuple[tuple[str, ...], ...] = ()
@@ -86,6 +87,14 @@ class FacadeObject:
     """GetQuery's default list when szColumnList is empty (the key comes first in any case); empty: every column."""
     customer_type: str | None = None
     """cst_type of a customer object's customer record; None for an object of one table."""
+    # What the tenant profile says of it (tenant.py; the default profile for the built-in shape).
+    description: str = ""
+    """obj_description, as GetFacadeObjectList answers it."""
+    order_by: str | None = None
+    """GetQuery's order when szOrderBy is empty."""
+    obj_key: str | None = None
+    extension: Extension | None = None
+    """The extender columns the profile adds."""
 
     # Cached: a call of a thousand records asks for these a thousand times (the dataclass is frozen, its table too).
     @cached_property
@@ -109,8 +118,12 @@ class FacadeObject:
 
     @cached_property
     def readers(self) -> dict[str, ValueReader]:
-        """The writable columns' readers, by column name."""
-        return {name: value_reader(column) for name, column in self.writable_columns.items()}
+        """The writable columns' readers, by column name (an extender column's in lower case)."""
+        readers = {name: value_reader(column) for name, column in self.writable_columns.items()}
+        if self.extension is not None:
+            readers.update((column.name.lower(), value_reader(column)) for column in described_columns(
+                self.extension.table_name, self.extension.columns))
+        return readers
 
     @cached_property
     def queryable(self) -> QueryableObject:
@@ -118,52 +131,60 @@ class FacadeObject:
         from xweb_emulator.xweb.query import QueryableObject
 
         table = self.model.__table__
-        if self.customer_type is None:
-            return QueryableObject.of_table(self.name, table, self.list_columns or tuple(table.columns.keys()))
-        customer, email = Customer.__table__, Email.__table__
-        source = table.join(customer, table.c[self.key_column] == customer.c.cst_key).outerjoin(
-            email, email.c.eml_key == customer.c.cst_eml_key)
-        columns = {**{column.name: column for column in table.columns},
-                   **{column.name: column for column in customer.columns if column.name != "cst_key"},
-                   PRIMARY_EMAIL: email.c.eml_address}
-        return QueryableObject(self.name, source, columns, self.key_column, self.list_columns or tuple(columns))
+        source: FromClause = table
+        columns: dict[str, ColumnElement[Any]] = {column.name: column for column in table.columns}
+        if self.customer_type is not None:
+            customer, email = Customer.__table__, Email.__table__
+            source = table.join(customer, table.c[self.key_column] == customer.c.cst_key).outerjoin(
+                email, email.c.eml_key == customer.c.cst_eml_key)
+            columns.update({column.name: column for column in customer.columns if column.name != "cst_key"})
+            columns[PRIMARY_EMAIL] = email.c.eml_address
+        if self.extension is not None:
+            source, extended = self.extension.values_of(source, table.c[self.key_column])
+            columns.update(extended)
+        return QueryableObject(self.name, source, columns, self.key_column, self.list_columns or tuple(columns),
+                               self.order_by)
+
+    def shaped(self, declared: ProfileObject) -> FacadeObject:
+        """This object as a profile declares it: its description, default list and order; the extender columns it
+        adds (profile.py allows no other column on a built-in object)."""
+        extender = declared.columns
+        return replace(self, description=declared.description or self.name,
+                       list_columns=tuple(declared.list_columns or ()), order_by=declared.order_by,
+                       obj_key=declared.key,
+                       extension=Extension(f"{self.model.__table__.name}_ext", extender) if extender else None)
+
+    def split_extension(self, values: dict[str, object]) -> dict[str, object]:
+        """The extender columns' values taken out of a record's parsed values."""
+        if self.extension is None:
+            return {}
+        return {name: values.pop(name) for name in list(values) if name.lower() in self.extension.names}
 
 
 PRIMARY_EMAIL = "eml_address"
 """A customer object's column for its primary e-mail address (the co_email row its cst_eml_key names)."""
 
-FACADE_OBJECTS = {
+# The objects the emulator builds in: their tables and rules. What a tenant says of them (description, default list,
+# order, extender columns) is its profile's (FacadeObject.shaped); FACADE_OBJECTS has them as the default profile
+# says, and tenant.Tenant the objects a tenant serves.
+_BUILT_IN = {
     facade.name.lower(): facade
     for facade in (
-        FacadeObject(
-            "CustomerMessagingActivity",
-            CustomerMessagingActivity,
-            "Customer Messaging Activity",
-            required=("cma_cst_key", "cma_activity_date"),
-            required_one_of=(("cma_eml_key", "cma_eml_address"),),
-            list_columns=("cma_cst_key", "cma_eml_address", "cma_activity_date", "cma_activity_code",
-                          "cma_activity_subcode", "cma_message_id", "cma_change_date"),
-        ),
-        FacadeObject("Individual", Individual, "Individual",
-                     list_columns=("cst_id", "ind_prf_code", "ind_first_name", "ind_mid_name", "ind_last_name",
-                                   "ind_sfx_code", "ind_designation", PRIMARY_EMAIL, "cst_member_flag",
-                                   "ind_change_date"),
-                     customer_type="Individual"),
-        FacadeObject("Organization", Organization, "Organization",
-                     list_columns=("cst_id", "org_name", "org_acronym", "org_ogt_code", PRIMARY_EMAIL,
-                                   "cst_member_flag", "org_change_date"),
-                     customer_type="Organization"),
-        FacadeObject("Customer", Customer, "Customer",
-                     list_columns=("cst_id", "cst_type", "cst_name_cp", "cst_sort_name_dn", "cst_eml_address_dn",
-                                   "cst_member_flag", "cst_change_date")),
-        FacadeObject("Email", Email, "Email", required=("eml_cst_key", "eml_address")),
-        FacadeObject("Phone", Phone, "Phone", required=("phn_number",)),
-        FacadeObject("CustomerPhone", CustomerPhone, "Customer Phone", required=("cph_cst_key", "cph_phn_key")),
-        FacadeObject("PhoneType", PhoneType, "Phone Type", required=("pht_code",)),
-        FacadeObject("Country", Country, "Country", required=("cty_code",)),
-        FacadeObject("MailingList", MailingList, "Mailing List", required=("mlt_name", "mlt_type")),
+        FacadeObject("CustomerMessagingActivity", CustomerMessagingActivity, required=("cma_cst_key", "cma_activity_date"),
+                     required_one_of=(("cma_eml_key", "cma_eml_address"),)),
+        FacadeObject("Individual", Individual, customer_type="Individual"),
+        FacadeObject("Organization", Organization, customer_type="Organization"),
+        FacadeObject("Customer", Customer),
+        FacadeObject("Email", Email, required=("eml_cst_key", "eml_address")),
+        FacadeObject("Phone", Phone, required=("phn_number",)),
+        FacadeObject("CustomerPhone", CustomerPhone, required=("cph_cst_key", "cph_phn_key")),
+        FacadeObject("PhoneType", PhoneType, required=("pht_code",)),
+        FacadeObject("Country", Country, required=("cty_code",)),
+        FacadeObject("MailingList", MailingList, required=("mlt_name", "mlt_type")),
     )
 }
+FACADE_OBJECTS = {name: _BUILT_IN[name].shaped(declared)
+                  for name, declared in ((each.name.lower(), each) for each in default_profile().objects)}
 
 
 @dataclass(frozen=True)
@@ -174,24 +195,20 @@ class Actor:
     now: datetime
 
 
-def facade_object(name: str | None) -> FacadeObject:
-    facade = FACADE_OBJECTS.get((name or "").strip().lower())
-    if facade is None:
-        raise InvalidInput(f"Invalid object name '{name}'.")
-    return facade
-
-
 def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
                    records: list[Record]) -> list[uuid.UUID]:
     """Insert every record or none: the first invalid one fails the whole call."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
+    if isinstance(facade, StoredObject):
+        return _insert_stored_records(connection, actor, facade, records)
     confirmed: set[tuple[Table, object]] = set()
     new_objects: list[dict[Table, dict[str, object]]] = []
+    extended: list[tuple[uuid.UUID, dict[str, object]]] = []
     keys: dict[uuid.UUID, None] = {}  # in the records' order; a dict, as a list would make a big call quadratic
     for position, record in enumerate(records, start=1):
         try:
-            rows = _new_rows(connection, facade, record, confirmed)
+            rows, extension_values = _new_rows(connection, facade, record, confirmed)
             key = rows[facade.model.__table__][facade.key_column]
             if key in keys:
                 raise _duplicate_key(facade.key_column, key)
@@ -199,6 +216,8 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
             raise InvalidInput(f"{_where(facade, records, position)}: {error.message}") from None
         keys[key] = None
         new_objects.append(rows)
+        if extension_values:
+            extended.append((key, extension_values))
     taken = insert_rows(connection, actor, new_objects)
     if taken is not None:
         column, key = taken
@@ -207,27 +226,70 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
                         if any(values.get(column) == key for values in rows.values()))
         refusal = _duplicate_key(_key_name(facade, column), key)
         raise InvalidInput(f"{_where(facade, records, position)}: {refusal.message}")
+    for key, extension_values in extended:
+        facade.extension.write(connection, actor, key, extension_values)
     return list(keys)
+
+
+def _insert_stored_records(connection: Connection, actor: Actor, stored: StoredObject,
+                           records: list[Record]) -> list[uuid.UUID]:
+    parsed = []
+    for position, record in enumerate(records, start=1):
+        try:
+            values = stored.parse(record)
+            for name in stored.required:
+                if values.get(name) is None:
+                    raise InvalidInput(f"{name} is required.")
+        except InvalidInput as error:
+            raise InvalidInput(f"{_where(stored, records, position)}: {error.message}") from None
+        parsed.append(values)
+    keys = [values.get(stored.key_column) for values in parsed]
+    sent = [key for key in keys if key is not None]
+    if len(set(sent)) != len(sent):
+        key = next(key for key in sent if sent.count(key) > 1)
+        raise InvalidInput(f"{_where(stored, records, keys.index(key) + 1)}: "
+                           f"{_duplicate_key(stored.key_column, key).message}")
+    new_keys, taken = insert_stored(connection, actor, stored, parsed)
+    if taken is not None:
+        raise InvalidInput(f"{_where(stored, records, new_keys.index(taken) + 1)}: "
+                           f"{_duplicate_key(stored.key_column, taken).message}")
+    return new_keys
 
 
 def update_record(connection: Connection, actor: Actor, facade: FacadeObject, key_text: str | None,
                   record: Record) -> uuid.UUID:
     """UpdateFacadeObject: only the columns sent change; the record's change columns say who and when."""
     key = parse_guid(key_text or "", "szObjectKey")
+    if isinstance(facade, StoredObject):
+        if not stored_exists(connection, facade, key):
+            raise InvalidInput(f"szObjectKey: no {facade.name} record has {facade.key_column} {key}.")
+        values = facade.parse(record)
+        check_key_kept(values, facade.key_column, key)
+        for name in facade.required:
+            if name in values and values[name] is None:
+                raise InvalidInput(f"{name} is required.")
+        write_values(connection, actor, facade.table_name, key, values)
+        return key
     own_table = facade.model.__table__
     if connection.execute(_exists(own_table.c[facade.key_column]), {"key": key}).first() is None:
         raise InvalidInput(f"szObjectKey: no {facade.name} record has {facade.key_column} {key}.")
     if facade.customer_type is None:
         values = parse_record(facade, record, unmodelled_columns_allowed=False)
         check_key_kept(values, facade.key_column, key)
+        extension_values = facade.split_extension(values)
         check_required(facade, values, only_sent=True)
         check_references(connection, facade.model, values)
         if values:
             update_row(connection, actor, own_table, key, values)
+        if extension_values:
+            facade.extension.write(connection, actor, key, extension_values)
         return key
     own, customer, email_address = _customer_parts(facade, record)
     check_key_kept(own, facade.key_column, key)
     check_key_kept(customer, "cst_key", key)
+    extension_values = facade.split_extension(own)
+    if extension_values:
+        facade.extension.write(connection, actor, key, extension_values)
     if not (own or customer or email_address is not _NOT_SENT):
         return key
     update_customer_object(connection, actor, facade, key, own, customer)
@@ -298,18 +360,21 @@ _NAME_PARTS = frozenset({"ind_prf_code", "ind_first_name", "ind_mid_name", "ind_
 _NOT_SENT = object()
 
 
-def _new_rows(connection: Connection, facade: FacadeObject, record: Record,
-              confirmed: set[tuple[Table, object]]) -> dict[Table, dict[str, object]]:
-    """A record's rows by table, its key filled in (a new GUID where the client sent none)."""
+def _new_rows(connection: Connection, facade: FacadeObject, record: Record, confirmed: set[tuple[Table, object]]
+              ) -> tuple[dict[Table, dict[str, object]], dict[str, object]]:
+    """A record's rows by table, its key filled in (a new GUID where the client sent none); and its extender
+    columns' values."""
     if facade.customer_type is None:
         values = _column_values(connection, facade, record, confirmed)
+        extension_values = facade.split_extension(values)
         if values.get(facade.key_column) is None:
             values[facade.key_column] = uuid.uuid4()
-        return {facade.model.__table__: values}
+        return {facade.model.__table__: values}, extension_values
     own, customer, email_address = _customer_parts(facade, record)
+    extension_values = facade.split_extension(own)
     email = None if email_address is _NOT_SENT else {
         "eml_address": FACADE_OBJECTS["email"].readers["eml_address"](email_address)}  # type: ignore[arg-type]
-    return customer_object_rows(connection, facade, own, customer, email, confirmed)
+    return customer_object_rows(connection, facade, own, customer, email, confirmed), extension_values
 
 
 def customer_object_rows(connection: Connection, facade: FacadeObject, own: dict[str, object],
@@ -718,30 +783,70 @@ _SQL_SERVER_TYPES = ((Uuid, "uniqueidentifier"), (DateTime, "datetime"), (SmallI
                      (Integer, "int"), (String, "nvarchar"))
 
 
-def object_key(facade: FacadeObject) -> str:
-    return str(uuid.uuid5(_OBJECT_KEY_NAMESPACE, facade.name))
+def object_key(facade: FacadeObject | StoredObject) -> str:
+    return facade.obj_key or str(uuid.uuid5(_OBJECT_KEY_NAMESPACE, facade.name))
 
 
-def query_definition(facade: FacadeObject) -> dict[str, Any]:
+def query_definition(facade: FacadeObject | StoredObject) -> dict[str, Any]:
     """GetQueryDefinition's Object: the object's list table, and each table it reads with the columns it reads
-    there (what szColumnList, szWhereClause and szOrderBy may name)."""
-    queryable = facade.queryable
-    columns_by_table: dict[FromClause, list[tuple[str, ColumnElement[Any]]]] = {}
+    there (what szColumnList, szWhereClause and szOrderBy may name); extender columns under their base table."""
+    if isinstance(facade, StoredObject):
+        return _definition(facade, facade.table_name, _stored_from_tables(facade))
+    queryable = replace(facade, extension=None).queryable
+    columns_by_table: dict[FromClause, list[dict[str, str | None]]] = {}
     for name, column in queryable.columns.items():
-        columns_by_table.setdefault(column.table, []).append((name, column))
+        columns_by_table.setdefault(column.table, []).append(_column_definition(name, column))
+    table = facade.model.__table__
+    if facade.extension is not None:
+        columns_by_table[table].extend(_declared_column(column, facade.extension.table_name)
+                                       for column in facade.extension.columns)
     from_tables = [
-        {"lsf_from_table": table.name, "lsf_from_alias": table.name, "lsf_from_join_type": join_type,
-         "lsf_from_join": join, "Columns": {"Column": [_column_definition(name, column)
-                                                        for name, column in columns_by_table[table]]}}
-        for table, join_type, join in _from_tables(queryable.source)
+        {"lsf_from_table": each.name, "lsf_from_alias": each.name, "lsf_from_join_type": join_type,
+         "lsf_from_join": join, "Columns": {"Column": columns_by_table[each]}}
+        for each, join_type, join in _from_tables(queryable.source)
     ]
+    return _definition(facade, table.name, from_tables)
+
+
+def _definition(facade: FacadeObject | StoredObject, table_name: str, from_tables: list[dict]) -> dict[str, Any]:
     return {
         "obj_key": object_key(facade),
         "obj_name": facade.name,
         "obj_description": facade.description,
-        "ListTable": {"lst_mdt_name": facade.model.__table__.name, "lst_select_distinct": "0",
+        "ListTable": {"lst_mdt_name": table_name, "lst_select_distinct": "0",
                       "mdt_description": facade.description, "ListFromTables": {"ListFromTable": from_tables}},
     }
+
+
+def _stored_from_tables(stored: StoredObject) -> list[dict[str, Any]]:
+    """A profile object's tables as the profile declares them, each with its columns (those of no table declared
+    under the object's own)."""
+    tables = [(stored.table_name, stored.table_name, "", ""),
+              *((each.name, each.alias or each.name, each.join_type, each.join) for each in stored.tables)]
+    by_name = {name.lower(): name for _, name, _, _ in tables} | {table.lower(): alias for table, alias, _, _ in tables}
+    columns: dict[str, list[dict[str, str | None]]] = {alias: [] for _, alias, _, _ in tables}
+    for column in stored.columns:
+        owner = by_name.get((column.table or stored.table_name).lower(), stored.table_name)
+        columns[owner].append(_declared_column(column, f"{stored.table_name}_ext" if column.ext else stored.table_name))
+    return [{"lsf_from_table": table, "lsf_from_alias": alias, "lsf_from_join_type": join_type, "lsf_from_join": join,
+             "Columns": {"Column": columns[alias]}} for table, alias, join_type, join in tables]
+
+
+def _declared_column(column: ProfileColumn, table_name: str) -> dict[str, str | None]:
+    """A profile's column, as GetQueryDefinition describes it."""
+    return {
+        "mdc_name": column.name,
+        "mdc_description": column.description or _described(column.name),
+        "mdc_data_type": column.type,
+        "mdc_ext": "1" if column.ext else "0",
+        "mdc_nullable": "1" if column.nullable else "0",
+        "mdc_table_name": column.table or table_name,
+        "mdc_width_max": None if column.width is None else str(column.width),
+    }
+
+
+def _described(name: str) -> str:
+    return name.split("_", 1)[-1].replace("_", " ").title()
 
 
 def _from_tables(source: FromClause) -> list[tuple[FromClause, str, str]]:
@@ -757,7 +862,7 @@ def _column_definition(name: str, column: ColumnElement[Any]) -> dict[str, str |
     length = getattr(column.type, "length", None)
     return {
         "mdc_name": name,
-        "mdc_description": name.split("_", 1)[-1].replace("_", " ").title(),
+        "mdc_description": _described(name),
         "mdc_data_type": sql_type,
         "mdc_ext": "0",
         "mdc_nullable": "1" if column.nullable else "0",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xweb_emulator.db import Base
@@ -221,3 +222,36 @@ class AuthenticationFailures(Base):
     client_address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Tenant(Base):
+    """The tenant profile in force (one row): every worker and replica serves the same objects, users and rights,
+    and a reset that switches profile switches it for all of them."""
+
+    __tablename__ = "xweb_tenant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    """The profile's hash: what a worker compares with the profile it has compiled."""
+    profile: Mapped[str] = mapped_column(Text)
+    """The profile, merged over the default one, as canonical JSON."""
+
+
+class TenantRecord(Base):
+    """A row of a table the emulator's schema does not have: a record of an object the tenant profile declares
+    (keyed by the object's table), or a built-in record's extender row (<table>_ext, keyed by the record's key).
+    Its columns are kept in `values`, each as the database stores that type, so that GetQuery compares and orders
+    them as it does a real column; the key and the audit columns are real columns, indexed for keyset paging and
+    change-date watermarks."""
+
+    __tablename__ = "xweb_tenant_record"
+    __table_args__ = (Index("ix_xweb_tenant_record_change_date", "table_name", "change_date"),)
+
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    record_key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    values: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    add_user: Mapped[str | None] = mapped_column(String(64))
+    add_date: Mapped[datetime | None] = mapped_column(DateTime)
+    change_user: Mapped[str | None] = mapped_column(String(64))
+    change_date: Mapped[datetime | None] = mapped_column(DateTime)
+    delete_flag: Mapped[int] = mapped_column(SmallInteger, default=0)

@@ -20,10 +20,12 @@ from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
 from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, NotEmulated, stack_trace
-from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, facade_object, get_record, insert_records, \
-    query_definition, row_renderer, update_record
+from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, FacadeObject, get_record, insert_records, \
+    object_key, query_definition, row_renderer, update_record
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 from xweb_emulator.xweb.sections import Sections, TypedObject
+from xweb_emulator.xweb.stored import StoredObject
+from xweb_emulator.xweb.tenant import tenant_of
 
 Params = Mapping[str, Any]
 SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
@@ -198,21 +200,29 @@ def _get_version(call: Call, params: Params) -> str:
     return f"xweb-emulator {__version__} (netFORUM Enterprise xWeb emulation); database: {kind}"
 
 
+def _served_object(call: Call, params: Params, right: str) -> FacadeObject | StoredObject:
+    """The object szObjectName names, of the tenant served, if the caller may `right` it (object security)."""
+    tenant = tenant_of(call.connection)
+    facade = tenant.facade_object(_text(params, "szObjectName"))
+    tenant.check(call.user, right, facade.name)
+    return facade
+
+
 def _insert_facade_object(call: Call, params: Params) -> dict:
-    facade = facade_object(_text(params, "szObjectName"))
+    facade = _served_object(call, params, "insert")
     keys = insert_records(call.connection, _actor(call), facade, _facade_records(facade.name, params.get("oNode")))
     return facade_result(facade.name, [{facade.key_column: str(key)} for key in keys])
 
 
 def _get_facade_object(call: Call, params: Params) -> dict:
-    facade = facade_object(_text(params, "szObjectName"))
+    facade = _served_object(call, params, "select")
     record = get_record(call.connection, facade, _text(params, "szObjectKey"))
     return facade_result(facade.name, [] if record is None else [record])
 
 
 def _update_facade_object(call: Call, params: Params) -> dict:
     """The modified record, whole, as GetFacadeObject answers it."""
-    facade = facade_object(_text(params, "szObjectName"))
+    facade = _served_object(call, params, "update")
     records = _facade_records(facade.name, params.get("oNode"))
     if len(records) != 1:
         raise InvalidInput(f"oNode must hold one {facade.name}Object to update.")
@@ -223,8 +233,15 @@ def _update_facade_object(call: Call, params: Params) -> dict:
 def _get_query(call: Call, params: Params) -> dict:
     from xweb_emulator.xweb.query import build_query  # sqlglot: imported by the first GetQuery, not at start
 
-    query = build_query(lambda name: facade_object(name).queryable, _text(params, "szObjectName"),
-                        _text(params, "szColumnList"), _text(params, "szWhereClause"), _text(params, "szOrderBy"),
+    tenant = tenant_of(call.connection)
+
+    def find_object(name: str) -> Any:
+        facade = tenant.facade_object(name)
+        tenant.check(call.user, "select", facade.name)
+        return facade.queryable
+
+    query = build_query(find_object, _text(params, "szObjectName"), _text(params, "szColumnList"),
+                        _text(params, "szWhereClause"), _text(params, "szOrderBy"),
                         default_row_cap=call.settings.xweb_query_row_cap, now=call.now)
     columns = query.statement.selected_columns
     # Streamed from the cursor into the answer as it is written (@TOP -1 of a whole table is not held as a list).
@@ -233,9 +250,9 @@ def _get_query(call: Call, params: Params) -> dict:
 
 
 def _get_facade_object_list(call: Call, params: Params) -> dict:
-    return facade_result("Object", [{"obj_name": definition["obj_name"], "obj_key": definition["obj_key"],
-                                     "obj_description": definition["obj_description"]}
-                                    for definition in map(query_definition, FACADE_OBJECTS.values())])
+    return facade_result("Object", [{"obj_name": facade.name, "obj_key": object_key(facade),
+                                     "obj_description": facade.description}
+                                    for facade in tenant_of(call.connection).objects.values()])
 
 
 # GetIndividualInformation's record, as live tenants answer it: its elements in this order, each from the Individual
@@ -310,7 +327,7 @@ OPERATIONS: dict[str, XWebOperation] = {
                       parameters="String szObjectName, String szColumnList, String szWhereClause, String szOrderBy",
                       returns="XmlNode", run=_get_query),
         XWebOperation(name="GetQueryDefinition", parameters="String szObjectName", returns="Object",
-                      run=lambda call, params: query_definition(facade_object(_text(params, "szObjectName")))),
+                      run=lambda call, params: query_definition(_served_object(call, params, "select"))),
         XWebOperation(name="GetFacadeObjectList", parameters="", returns="XmlNode", run=_get_facade_object_list),
         XWebOperation(name="GetIndividualInformation", parameters="String IndividualKey", returns="XmlNode",
                       run=_get_individual_information),

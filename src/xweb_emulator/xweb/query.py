@@ -87,6 +87,8 @@ class QueryableObject:
     columns: Mapping[str, ColumnElement[Any]]
     key_column: str
     default_columns: tuple[str, ...]
+    default_order: str | None = None
+    """szOrderBy when a client sends none (the object's default order)."""
 
     def __post_init__(self) -> None:
         unknown = {self.key_column, *self.default_columns} - set(self.columns)
@@ -158,7 +160,8 @@ def build_query(find_object: Callable[[str], QueryableObject], object_name: str 
     try:
         selected = tuple(_selected_columns(names, column_list))
         condition = _Condition(names, now).parse(where_clause)
-        sort_terms = _sort_terms(names, order_by, selected)
+        sort_terms = _sort_terms(names, order_by if order_by and order_by.strip() else queryable.default_order,
+                                 selected)
     except RecursionError:
         raise InvalidInput(INVALID_QUERY) from None
     statement = _ordered_select(queryable, selected, sort_terms)
@@ -254,7 +257,8 @@ class _ColumnNames:
 
 
 def _table_name(column: ColumnElement[Any]) -> str:
-    return getattr(getattr(column, "table", None), "name", None) or ""
+    """The table a client may qualify the column with (a stored column's is the one the profile names)."""
+    return getattr(column, "table_name", None) or getattr(getattr(column, "table", None), "name", None) or ""
 
 
 def _is_star(node: exp.Expression) -> bool:

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from xweb_emulator.xweb.errors import InvalidInput
-from xweb_emulator.xweb.facade import Actor, Record, facade_object, insert_records
+from xweb_emulator.xweb.facade import Actor, Record, insert_records
+from xweb_emulator.xweb.tenant import tenant_of
 from xweb_emulator.xweb.models import Customer
 
 SEED_USER = "seed"
@@ -88,7 +89,7 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
         raise InvalidInput("An xWeb seed is an object of facade object names, each a list of records.")
     created: dict[str, list[str]] = {}
     for object_name, records in seed.items():
-        facade = facade_object(object_name)
+        facade = tenant_of(session.connection()).facade_object(object_name)
         if not isinstance(records, Sequence) or isinstance(records, str) or not all(
             isinstance(record, Mapping) for record in records
         ):

@@ -18,12 +18,13 @@ from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.settings import Settings
 from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, SeedError, Vendor
-from xweb_emulator.xweb import auth, models
+from xweb_emulator.xweb import auth, models, tenant
 from xweb_emulator.xweb.documents import service_document
 from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, NotEmulated, XWebError, injected
 from xweb_emulator.xweb.facade import Actor
 from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
+from xweb_emulator.xweb.profile import ProfileError
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
 from xweb_emulator.xweb.soap import SoapWire, soap_action
@@ -135,8 +136,16 @@ class XWeb(Vendor):
 
     # -------------------------------------------------------------------------------------------------- state
 
-    def prepare(self, session: Session, now: datetime, demo_data: bool) -> None:
-        auth.ensure_user(session, self.settings.xweb_user, self.settings.xweb_password)
+    @classmethod
+    def settled(cls, settings: Settings) -> Settings:
+        return tenant.settled(settings)
+
+    def prepare(self, session: Session, now: datetime, demo_data: bool, profile: Any = None) -> None:
+        """The tenant profile (a reset's, else the configured one) in force, with its users; the demo data."""
+        try:
+            tenant.activate(session, self.settings, tenant.profile_of(self.settings, profile))
+        except ProfileError as error:
+            raise SeedError(str(error)) from None
         if demo_data:
             load_demo_if_empty(session, Actor(SEED_USER, now))
 

@@ -1,0 +1,143 @@
+"""The tenant being served: its profile (merged over the default one) made into the objects GetQuery and the facade
+operations read, and its users' object security.
+
+The profile in force is in the database (xweb_tenant), so that every worker and replica serves the same tenant and a
+reset that switches profile switches it for all of them. A worker compiles each profile once: a call reads the
+profile's digest and finds its compiled tenant by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.orm import Session
+
+from xweb_emulator.settings import Settings
+from xweb_emulator.xweb.errors import InvalidInput, XWebError
+from xweb_emulator.xweb.facade import FACADE_OBJECTS, FacadeObject
+from xweb_emulator.xweb.models import AuthenticationToken, Tenant as TenantRow, XWebUser
+from xweb_emulator.xweb.profile import Profile, default_profile, merged, read_profile
+from xweb_emulator.xweb.stored import StoredObject
+
+_ROW = 1
+_DIGEST = select(TenantRow.digest).where(TenantRow.id == _ROW)
+_PROFILE = select(TenantRow.profile).where(TenantRow.id == _ROW)
+
+# The profile settings a Settings field stands for (xweb_<name>).
+_SETTINGS = ("token_expiration", "token_timeout_minutes", "fail_count", "lockout_hours", "query_row_cap")
+
+
+class NotAuthorized(XWebError):
+    """Object security: the xWeb user may not do this to this object."""
+
+    def __init__(self, right: str, object_name: str) -> None:
+        super().__init__(f"Account is not authorized to perform {right.title()} on {object_name} object")
+
+
+@dataclass(frozen=True, eq=False)
+class Tenant:
+    profile: Profile
+
+    @cached_property
+    def objects(self) -> dict[str, FacadeObject | StoredObject]:
+        """Every object served, by name in lower case, in the profile's order."""
+        objects: dict[str, FacadeObject | StoredObject] = {}
+        for declared in self.profile.objects:
+            built_in = FACADE_OBJECTS.get(declared.name.lower())
+            objects[declared.name.lower()] = StoredObject.of(declared) if built_in is None else built_in.shaped(declared)
+        return objects
+
+    def facade_object(self, name: str | None) -> FacadeObject | StoredObject:
+        found = self.objects.get((name or "").strip().lower())
+        if found is None:
+            raise InvalidInput(f"Invalid object name '{name}'.")
+        return found
+
+    @cached_property
+    def _rights(self) -> dict[str, dict[str, frozenset[str]] | None]:
+        return {user.name: None if user.rights is None else
+                {name.lower(): frozenset(rights) for name, rights in user.rights.items()}
+                for user in self.profile.users}
+
+    def check(self, user: str | None, right: str, object_name: str) -> None:
+        """Raise NotAuthorized unless `user` may `right` (select, insert, update) the object. A user the profile
+        does not list (the configured one), or lists without rights, may do everything."""
+        rights = self._rights.get(user or "")
+        if rights is None:
+            return
+        allowed = rights.get(object_name.lower(), rights.get("*", frozenset()))
+        if right not in allowed:
+            raise NotAuthorized(right, object_name)
+
+
+# ------------------------------------------------------------------------------------------------- in force
+
+
+def profile_of(settings: Settings, source: str | Path | Mapping[str, Any] | None = None) -> Profile:
+    """The profile to serve: `source` (a reset's), else the configured file, merged over the default one."""
+    source = source if source is not None else settings.xweb_profile
+    if source is None:
+        return default_profile()
+    overlay = read_profile(Path(source) if isinstance(source, str) and "\n" not in source else source)
+    return merged(default_profile(), overlay)
+
+
+def settled(settings: Settings) -> Settings:
+    """`settings` with the configured profile's settings where none was given (flag, environment, argument)."""
+    if settings.xweb_profile is None:
+        return settings
+    given = settings.model_fields_set
+    profile_settings = profile_of(settings).settings.model_dump(exclude_none=True)
+    update = {f"xweb_{name}": value for name, value in profile_settings.items() if f"xweb_{name}" not in given}
+    return settings.model_copy(update=update) if update else settings
+
+
+def activate(session: Session, settings: Settings, profile: Profile) -> None:
+    """Make `profile` the one in force, with its users (and the configured one); users no longer there lose their
+    tokens."""
+    row = session.get(TenantRow, _ROW)
+    if row is None:
+        session.add(TenantRow(id=_ROW, digest=profile.digest, profile=profile.canonical_json()))
+    else:
+        row.digest, row.profile = profile.digest, profile.canonical_json()
+    users = {settings.xweb_user: settings.xweb_password} | {user.name: user.password for user in profile.users}
+    session.execute(delete(AuthenticationToken).where(AuthenticationToken.user_name.not_in(users)))
+    session.execute(delete(XWebUser).where(XWebUser.user_name.not_in(users)))
+    for name, password in users.items():
+        user = session.get(XWebUser, name)
+        if user is None:
+            session.add(XWebUser(user_name=name, password=password))
+        else:
+            user.password = password
+    session.flush()
+
+
+def tenant_of(connection: Connection | Session) -> Tenant:
+    """The tenant in force."""
+    digest = connection.execute(_DIGEST).scalar()
+    if digest is None:
+        return _default_tenant()
+    return _compiled(digest, connection)
+
+
+def _compiled(digest: str, connection: Connection | Session) -> Tenant:
+    found = _TENANTS.get(digest)
+    if found is None:
+        profile = Profile.model_validate_json(connection.execute(_PROFILE).scalar_one())
+        found = _TENANTS.setdefault(digest, Tenant(profile))
+        while len(_TENANTS) > 16:  # a suite that switches among many profiles
+            _TENANTS.pop(next(iter(_TENANTS)))
+    return found
+
+
+_TENANTS: dict[str, Tenant] = {}
+
+
+@lru_cache(maxsize=1)
+def _default_tenant() -> Tenant:
+    return Tenant(default_profile())
