@@ -133,3 +133,70 @@ def seed(file: Path, database_url: str | None) -> None:
     finally:
         emulator.database.dispose()
     click.echo(json.dumps(created, indent=2))
+
+
+@main.group()
+def profile() -> None:
+    """Tenant profiles: check one, or capture one from a tenant."""
+
+
+@profile.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(file: Path) -> None:
+    """Check a profile FILE as `serve --profile` reads it; print what it serves."""
+    from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
+
+    try:
+        profile = merged(default_profile(), read_profile(file))
+    except ProfileError as error:
+        raise click.ClickException(str(error)) from None
+    added = {each.name.lower() for each in default_profile().objects}
+    click.echo(f"{file}: tenant {profile.name!r}, {len(profile.objects)} objects "
+               f"({len([each for each in profile.objects if each.name.lower() not in added])} of its own), "
+               f"{len(profile.users)} users")
+
+
+@profile.command()
+@click.option("--url", help="The tenant's xWeb SOAP address (…/xWeb/secure/netForumXML.asmx).")
+@click.option("--user", help="An xWeb user of the tenant.")
+@click.option("--password", help="Its password.")
+@click.option("--answers", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Instead of --url: a folder of the tenant's saved answers (GetFacadeObjectList.xml, "
+                   "GetQueryDefinition-<Object>.xml, GetQuery-<Object>.xml).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The profile to write.")
+@click.option("--objects", help="Only these objects, comma-separated. Default: every object the tenant lists.")
+@click.option("--name", help="The profile's name. Default: the tenant's host, or the answers' folder.")
+def capture(url: str | None, user: str | None, password: str | None, answers: Path | None, out: Path,
+            objects: str | None, name: str | None) -> None:
+    """Build a profile from a tenant with read operations only (never a write), or from its saved answers."""
+    from urllib.parse import urlsplit
+
+    from xweb_emulator.xweb.capture import CaptureError, capture_live, capture_saved, profile_yaml
+
+    if (url is None) == (answers is None):
+        raise click.UsageError("give either --url (with --user and --password) or --answers")
+    wanted = [each.strip() for each in objects.split(",") if each.strip()] if objects else None
+    with click.progressbar(length=1, label="capturing", item_show_func=lambda item: item, file=sys.stderr) as bar:
+        def progress(object_name: str) -> None:
+            bar.current_item = object_name
+            bar.render_progress()
+
+        try:
+            if answers is not None:
+                captured = capture_saved(answers, objects=wanted, name=name, progress=progress)
+            else:
+                if not user or password is None:
+                    raise click.UsageError("--url needs --user and --password")
+                captured = capture_live(url, user, password, objects=wanted,
+                                        name=name or urlsplit(url).hostname or "captured", progress=progress)
+        except CaptureError as error:
+            raise click.ClickException(str(error)) from None
+        bar.update(1)
+    out.write_text(profile_yaml(captured.profile), encoding="utf-8")
+    click.echo(f"{out}: {len(captured.profile.objects)} objects captured", err=True)
+    for object_name, note in captured.notes.items():
+        click.echo(f"  {object_name}: {note}", err=True)
+    for object_name, problem in captured.problems.items():
+        click.echo(f"  {object_name}: left out: {problem}", err=True)
+    if captured.problems:
+        sys.exit(1)

@@ -792,7 +792,7 @@ def query_definition(facade: FacadeObject | StoredObject) -> dict[str, Any]:
     there (what szColumnList, szWhereClause and szOrderBy may name); extender columns under their base table."""
     if isinstance(facade, StoredObject):
         return _definition(facade, facade.table_name, _stored_from_tables(facade))
-    queryable = replace(facade, extension=None).queryable
+    queryable = replace(facade, extension=None, list_columns=()).queryable
     columns_by_table: dict[FromClause, list[dict[str, str | None]]] = {}
     for name, column in queryable.columns.items():
         columns_by_table.setdefault(column.table, []).append(_column_definition(name, column))

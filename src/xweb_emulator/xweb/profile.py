@@ -279,7 +279,7 @@ def merged(base: Profile, overlay: Profile) -> Profile:
             continue
         columns = {column.name.lower(): column for column in under.columns}
         columns.update((column.name.lower(), column) for column in each.columns)
-        given = each.model_dump(exclude_unset=True, exclude={"columns", "name"})
+        given = each.model_dump(exclude_unset=True, exclude_none=True, exclude={"columns", "name"})
         objects[each.name.lower()] = under.model_copy(update={**given, "columns": tuple(columns.values())})
     settings = base.settings.model_copy(update=overlay.settings.model_dump(exclude_none=True))
     return Profile(name=overlay.name, description=overlay.description or base.description, settings=settings,

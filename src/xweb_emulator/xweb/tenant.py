@@ -21,7 +21,7 @@ from xweb_emulator.settings import Settings
 from xweb_emulator.xweb.errors import InvalidInput, XWebError
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, FacadeObject
 from xweb_emulator.xweb.models import AuthenticationToken, Tenant as TenantRow, XWebUser
-from xweb_emulator.xweb.profile import Profile, default_profile, merged, read_profile
+from xweb_emulator.xweb.profile import Profile, ProfileError, default_profile, merged, read_profile
 from xweb_emulator.xweb.stored import StoredObject
 
 _ROW = 1
@@ -99,7 +99,12 @@ def settled(settings: Settings) -> Settings:
 
 def activate(session: Session, settings: Settings, profile: Profile) -> None:
     """Make `profile` the one in force, with its users (and the configured one); users no longer there lose their
-    tokens."""
+    tokens. Raises ProfileError for an object the profile cannot describe (a default list naming no column)."""
+    for served in Tenant(profile).objects.values():
+        try:
+            served.queryable
+        except ValueError as error:
+            raise ProfileError(f"{profile.name}: objects: {served.name}: list_columns: {error}") from None
     row = session.get(TenantRow, _ROW)
     if row is None:
         session.add(TenantRow(id=_ROW, digest=profile.digest, profile=profile.canonical_json()))
