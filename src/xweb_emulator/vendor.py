@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from sqlalchemy import Connection, FromClause
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from werkzeug import Request
 
 from xweb_emulator.call import OK, Answer, Call
@@ -120,12 +122,27 @@ class SeedError(Exception):
     """A seed that cannot be loaded; nothing of it was written."""
 
 
+@dataclass(frozen=True)
+class StateView:
+    """One of a vendor's objects as /_emulator/state shows it: where its rows come from, its columns by name, and
+    the order its records are listed in."""
+
+    source: FromClause
+    columns: Mapping[str, ColumnElement[Any]]
+    order: tuple[ColumnElement[Any], ...]
+
+    @classmethod
+    def of_model(cls, model: type[Base]) -> StateView:
+        table = model.__table__
+        return cls(table, {column.name: column for column in table.columns}, tuple(table.primary_key.columns))
+
+
 class Vendor(ABC):
     name: ClassVar[str]
     """The vendor's name in seeds, state paths, fault rules and the journal: xweb, sap, crmcom."""
 
     state_objects: ClassVar[Mapping[str, type[Base]]]
-    """The records /_emulator/state/<vendor>/<object> shows, by object name."""
+    """The records /_emulator/state/<vendor>/<object> shows, by object name (see `state_views`)."""
 
     fault_kinds: ClassVar[Mapping[str, str]]
     """The vendor-shaped faults a rule may inject, by kind, each with what a client sees."""
@@ -199,6 +216,11 @@ class Vendor(ABC):
     @abstractmethod
     def route(self, request: Request) -> Endpoint | Document | None:
         """What answers this request, or None when its path is not one of this vendor's."""
+
+    def state_views(self, connection: Connection) -> dict[str, StateView]:
+        """Every object /_emulator/state shows, by name: those of `state_objects`, and those a vendor's state
+        defines (xWeb: the objects of the tenant profile in force)."""
+        return {name: StateView.of_model(model) for name, model in self.state_objects.items()}
 
     @classmethod
     def settled(cls, settings: Settings) -> Settings:

@@ -20,13 +20,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from xweb_emulator import __version__, clock, faults, journal
-from xweb_emulator.db import Base
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.inputs import UnreadableValue, read_value
 from xweb_emulator.models import FaultRule, JournalEntry
-from xweb_emulator.vendor import SeedError
+from xweb_emulator.vendor import SeedError, StateView
 
 
 PACKAGES = ("spyne", "lxml", "SQLAlchemy", "alembic", "Werkzeug", "granian")
@@ -118,24 +118,26 @@ def seed(emulator: Emulator, document: Any) -> dict[str, dict[str, list[str]]]:
 def state_summary(emulator: Emulator) -> dict[str, dict[str, int]]:
     """Each vendor's objects with how many records each holds."""
     with emulator.database.reading() as session:
+        connection = session.connection()
         return {
-            vendor.name: {name: session.scalar(select(func.count()).select_from(model))
-                          for name, model in vendor.state_objects.items()}
+            vendor.name: {name: connection.scalar(select(func.count()).select_from(view.source))
+                          for name, view in vendor.state_views(connection).items()}
             for vendor in emulator.vendors.values()
         }
 
 
-def state_model(emulator: Emulator, vendor_name: str, object_name: str) -> type[Base]:
-    """The model of a vendor's state object, its name matched without regard to case."""
+def state_object(emulator: Emulator, vendor_name: str, object_name: str) -> tuple[str, StateView]:
+    """A vendor's state object, its name matched without regard to case: its name as the vendor writes it, and
+    its view."""
     vendor = emulator.vendors.get(vendor_name)
     if vendor is None:
         raise BadRequest(f"unknown vendor {vendor_name!r}: the vendors are {', '.join(emulator.vendors)}")
-    by_lower_name = {name.lower(): model for name, model in vendor.state_objects.items()}
-    model = by_lower_name.get(object_name.lower())
-    if model is None:
-        raise BadRequest(f"{vendor_name} has no object {object_name!r}: "
-                         f"its objects are {', '.join(vendor.state_objects)}")
-    return model
+    with emulator.database.reading() as session:
+        views = vendor.state_views(session.connection())
+    found = next(((name, view) for name, view in views.items() if name.lower() == object_name.lower()), None)
+    if found is None:
+        raise BadRequest(f"{vendor_name} has no object {object_name!r}: its objects are {', '.join(views)}")
+    return found
 
 
 def state_filters(emulator: Emulator, vendor_name: str, object_name: str,
@@ -157,37 +159,36 @@ def state_filters(emulator: Emulator, vendor_name: str, object_name: str,
 
 
 def state_columns(emulator: Emulator, vendor_name: str, object_name: str) -> list[str]:
-    return [column.name for column in state_model(emulator, vendor_name, object_name).__table__.columns]
+    return list(state_object(emulator, vendor_name, object_name)[1].columns)
 
 
 def state_records(emulator: Emulator, vendor_name: str, object_name: str, filters: Mapping[str, str] | None = None,
                   *, limit: int | None = None, offset: int | None = None) -> dict:
     """A vendor object's stored records, in key order, where each column of `filters` equals its value (given as
     text, read as the column's type: GUIDs in any notation, numbers, booleans, ISO dates)."""
-    model = state_model(emulator, vendor_name, object_name)
-    statement = _state_query(model, object_name, filters or {}).order_by(*model.__table__.primary_key.columns)
-    statement = statement.limit(limit).offset(offset or 0)
+    _name, view = state_object(emulator, vendor_name, object_name)
+    statement = _state_query(view, object_name, filters or {}).order_by(*view.order).limit(limit).offset(offset or 0)
     with emulator.database.reading() as session:
-        records = [_record(model, row) for row in session.scalars(statement)]
+        records = [_record(row) for row in session.execute(statement).mappings()]
     return {"vendor": vendor_name, "object": object_name, "count": len(records), "records": records}
 
 
 def state_count(emulator: Emulator, vendor_name: str, object_name: str,
                 filters: Mapping[str, str] | None = None) -> int:
     """How many records `state_records` finds with these filters, without limit or offset."""
-    model = state_model(emulator, vendor_name, object_name)
-    statement = select(func.count()).select_from(_state_query(model, object_name, filters or {}).subquery())
+    _name, view = state_object(emulator, vendor_name, object_name)
+    statement = select(func.count()).select_from(_state_query(view, object_name, filters or {}).subquery())
     with emulator.database.reading() as session:
         return session.scalar(statement)
 
 
-def _state_query(model: type[Base], object_name: str, filters: Mapping[str, str]) -> Select:
-    columns = {column.name: column for column in model.__table__.columns}
-    statement = select(model)
+def _state_query(view: StateView, object_name: str, filters: Mapping[str, str]) -> Select:
+    columns = view.columns
+    statement = select(*(column.label(name) for name, column in columns.items())).select_from(view.source)
     for name, value in filters.items():
         if name not in columns:
             raise BadRequest(f"{object_name} has no column {name}: its columns are {', '.join(columns)}")
-        statement = statement.where(columns[name] == _column_value(columns[name], value))
+        statement = statement.where(columns[name] == _column_value(name, columns[name], value))
     return statement
 
 
@@ -357,7 +358,7 @@ def whole_number(value: str | None, name: str) -> int | None:
     return int(value)
 
 
-def _column_value(column, text: str) -> Any:
+def _column_value(name: str, column: ColumnElement[Any], text: str) -> Any:
     try:
         kind = column.type.python_type
     except NotImplementedError:
@@ -366,7 +367,7 @@ def _column_value(column, text: str) -> Any:
         if kind is uuid.UUID:
             return uuid.UUID(text.strip("{}"))
         if kind is bool:
-            return flag(text, column.name)
+            return flag(text, name)
         if kind is datetime:
             return datetime.fromisoformat(text)
         if kind is int:
@@ -375,13 +376,12 @@ def _column_value(column, text: str) -> Any:
             return int(text)
         return kind(text)
     except ValueError:
-        raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None
+        raise BadRequest(f"{name} takes {kind.__name__} values, not {text!r}") from None
 
 
-def _record(model: type[Base], row: Base) -> dict:
+def _record(row: Mapping[str, Any]) -> dict:
     # Passwords are never shown: a user object's password column reads as ***.
-    return {column.name: MASK if column.name in MASKED else _plain(getattr(row, column.key))
-            for column in model.__table__.columns}
+    return {name: MASK if name in MASKED else _plain(value) for name, value in row.items()}
 
 
 def _plain(value: Any) -> Any:

@@ -241,11 +241,10 @@ class Dashboard:
     def records(self, request: Request, vendor: str, object_name: str) -> tuple[str, dict] | Response:
         counts = operations.state_summary(self.emulator)
         try:
-            columns = operations.state_columns(self.emulator, vendor, object_name)
+            canonical, view = operations.state_object(self.emulator, vendor, object_name)
         except BadRequest as error:
             raise HTTPNotFound(str(error)) from None
-        canonical = next(name for name in self.emulator.vendors[vendor].state_objects
-                         if name.lower() == object_name.lower())
+        columns = list(view.columns)
         given = {name: value for name, value in request.args.items() if name != "page" and value != ""}
         page = max(_whole(request.args.get("page")) or 1, 1)
         context = {"section": "records", "title": f"{canonical} · {vendor_title(vendor)}", "counts": counts,

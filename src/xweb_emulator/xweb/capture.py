@@ -110,7 +110,7 @@ def defined_object(envelope: bytes, built_in: ProfileObject | None,
                                        join_type=_text(from_table, "lsf_from_join_type") or "LEFT OUTER JOIN",
                                        join=_text(from_table, "lsf_from_join") or ""))
         for column in from_table.iterfind("x:Columns/x:Column", _NS):
-            columns.append(_column(column, alias or table_name, base_table))
+            columns.append(_column(column, base_table))
     list_names = tuple(list_columns[1:]) if list_columns else None
     if built_in is not None:
         from xweb_emulator.xweb.facade import FACADE_OBJECTS
@@ -132,12 +132,12 @@ def defined_object(envelope: bytes, built_in: ProfileObject | None,
         else list_names)
 
 
-def _column(element: etree._Element, table: str | None, base_table: str | None) -> ProfileColumn:
+def _column(element: etree._Element, base_table: str | None) -> ProfileColumn:
     ext = _text(element, "mdc_ext") == "1"
     data_type = (_text(element, "mdc_data_type") or "nvarchar").lower()
     width = _text(element, "mdc_width_max")
     owner = _text(element, "mdc_table_name")
-    default_owner = f"{base_table}_ext" if ext else table
+    default_owner = f"{base_table}_ext" if ext else base_table
     return ProfileColumn(
         name=_text(element, "mdc_name") or "", type=data_type if data_type in DATA_TYPES else "nvarchar",
         width=int(width) if width and width.isdigit() and int(width) > 0 else None,

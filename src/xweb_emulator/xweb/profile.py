@@ -154,15 +154,6 @@ class Profile(_Strict):
     users: tuple[ProfileUser, ...] = ()
     objects: tuple[ProfileObject, ...] = ()
 
-    @model_validator(mode="after")
-    def _unique(self) -> Profile:
-        for kind, names in (("object", [each.name.lower() for each in self.objects]),
-                            ("user", [each.name for each in self.users])):
-            duplicate = next((name for name in names if names.count(name) > 1), None)
-            if duplicate:
-                raise ValueError(f"{kind} {duplicate!r} is declared twice")
-        return self
-
     @property
     def digest(self) -> str:
         """What tells two profiles apart: the hash of their canonical JSON."""
@@ -221,7 +212,15 @@ def _validated(document: dict[str, Any], node: Any, name: str) -> Profile:
 
 
 def _check_references(profile: Profile, node: Any, name: str) -> None:
-    """What the schema alone cannot say: list columns and rights that name something the profile declares."""
+    """What the schema alone cannot say: names declared once, rights that name a declared object, only extender
+    columns added to a built-in object."""
+    for kind, names in (("objects", [each.name.lower() for each in profile.objects]),
+                        ("users", [each.name for each in profile.users])):
+        for position, each in enumerate(names):
+            if each in names[:position]:
+                line = _line_of(node, (kind, position, "name"))
+                raise ProfileError(f"{name}{f', line {line}' if line else ''}: {kind}.{position}.name: "
+                                   f"{each!r} is declared twice")
     declared = {each.name.lower() for each in profile.objects}
     if name != _DEFAULT_FILE:
         built_in = {each.name.lower() for each in default_profile().objects}

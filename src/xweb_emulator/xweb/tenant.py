@@ -78,13 +78,14 @@ class Tenant:
 # ------------------------------------------------------------------------------------------------- in force
 
 
-def profile_of(settings: Settings, source: str | Path | Mapping[str, Any] | None = None) -> Profile:
-    """The profile to serve: `source` (a reset's), else the configured file, merged over the default one."""
-    source = source if source is not None else settings.xweb_profile
-    if source is None:
+def profile_of(settings: Settings, document: str | Mapping[str, Any] | None = None) -> Profile:
+    """The profile to serve, merged over the default one: `document` (a reset's: YAML or JSON text, or parsed),
+    else the configured file."""
+    if document is not None:
+        return merged(default_profile(), read_profile(document))
+    if settings.xweb_profile is None:
         return default_profile()
-    overlay = read_profile(Path(source) if isinstance(source, str) and "\n" not in source else source)
-    return merged(default_profile(), overlay)
+    return merged(default_profile(), read_profile(Path(settings.xweb_profile)))
 
 
 def settled(settings: Settings) -> Settings:

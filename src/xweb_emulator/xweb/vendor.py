@@ -10,14 +10,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
 from xweb_emulator import journal
 from xweb_emulator.call import Call
 from xweb_emulator.settings import Settings
-from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, SeedError, Vendor
+from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, SeedError, StateView, Vendor
 from xweb_emulator.xweb import auth, models, tenant
 from xweb_emulator.xweb.documents import service_document
 from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, NotEmulated, XWebError, injected
@@ -28,6 +28,7 @@ from xweb_emulator.xweb.profile import ProfileError
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
 from xweb_emulator.xweb.soap import SoapWire, soap_action
+from xweb_emulator.xweb.stored import StoredObject
 
 SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
 JSON_PREFIX = "/xWeb/JSON/"
@@ -154,6 +155,15 @@ class XWeb(Vendor):
             return load(session, Actor(SEED_USER, now), section)
         except XWebError as error:
             raise SeedError(error.message) from None
+
+    def state_views(self, connection: Connection) -> dict[str, StateView]:
+        views = super().state_views(connection)
+        for served in tenant.tenant_of(connection).objects.values():
+            if isinstance(served, StoredObject):
+                queryable = served.queryable
+                views[served.name] = StateView(queryable.source, queryable.columns,
+                                               (queryable.columns[queryable.key_column],))
+        return views
 
     def expire_tokens(self, session: Session, now: datetime) -> None:
         session.execute(update(models.AuthenticationToken).values(expires_at=now))
