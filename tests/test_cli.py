@@ -4,6 +4,7 @@ in its own temporary directory as the working directory.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -36,7 +37,8 @@ DEMO_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
 STARTUP_SECONDS = 60
 STOP_SECONDS = 30
 COMMAND_SECONDS = 120
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS = ROOT / "migrations" / "versions"
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -235,6 +237,21 @@ def test_serve_answers_the_wsdl_with_its_own_address(tmp_path):
         addresses = document.findall(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
         assert addresses, response.text[:500]
         assert {element.get("location") for element in addresses} == {server.soap_url}
+
+
+def test_serve_leaves_beside_its_database_only_files_named_for_it_and_ignored_by_git(tmp_path):
+    # A newcomer's `make serve` in a clone must leave no untracked file of unknown origin in `git status`.
+    ignored = [line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    with serving(tmp_path, "--database-url", "sqlite:///state.db", "--workers", "2") as server:
+        token_for(server.url)  # a write: the writers take their turns
+    left = sorted(path.name for path in tmp_path.iterdir() if path.name != "server.log")
+    assert "state.db" in left, left
+    for name in left:
+        assert name.startswith("state.db"), f"{name} is not the database's: {left}"
+        assert name in ("state.db", "state.db-wal", "state.db-shm") or "xweb-emulator" in name, \
+            f"{name} does not say whose it is: {left}"
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in ignored), f"{name} is not in .gitignore: {left}"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
