@@ -416,6 +416,20 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
     assert not (tmp_path / "xweb-emulator.db").exists()
 
 
+def test_a_first_start_prints_no_line_of_alembic(tmp_path):
+    # Alembic reports each migration at INFO: a page of timestamped lines about our own schema on a first start.
+    result = run_cli(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, describe(result)
+    assert "alembic" not in result.stdout + result.stderr, describe(result)
+    assert (tmp_path / "xweb-emulator.db").is_file()
+
+    fresh = tmp_path / "serve"
+    fresh.mkdir()
+    with serving(fresh) as server:
+        assert "alembic" not in server.output(), server.output()
+        assert (fresh / "xweb-emulator.db").is_file()
+
+
 def test_version():
     result = run_cli(Path.cwd(), "--version")
     assert result.returncode == 0, describe(result)

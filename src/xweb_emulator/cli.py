@@ -32,7 +32,6 @@ def main() -> None:
     """A local, stateful emulator of the CRM APIs connectors write back to: netFORUM xWeb (SOAP and JSON),
     SAP ManageCampaignInboundIn, CRM.COM web customer events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @main.command()

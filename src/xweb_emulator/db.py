@@ -249,6 +249,9 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
+        # Alembic reports each migration it runs, and each plugin it sets up, at INFO: on a first start, a page of
+        # timestamped lines about the emulator's own schema. Its warnings still show.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         with self._writers_turn(), self.engine.begin() as connection:
             from alembic import command
 
