@@ -1,4 +1,5 @@
-"""The documentation's examples run as written: every code block marked `<!-- run: shell -->` or
+"""The documentation site builds (MkDocs, strictly: a broken link, a missing page or a missing include fails), and
+its examples run as written: every code block marked `<!-- run: shell -->` or
 `<!-- run: python -->` is run against the emulator, its address in place of the documented http://127.0.0.1:8080
 (or localhost:8080), and must succeed (curl, in shell blocks, fails on an HTTP error status). A Python example that
 needs a package the emulator does not depend on must say how to install it, in its section, before it."""
@@ -6,6 +7,8 @@ needs a package the emulator does not depend on must say how to install it, in i
 from __future__ import annotations
 
 import ast
+import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -16,14 +19,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
 RUNNABLE = re.compile(r"^<!-- run: (shell|python) -->\n```\w*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 HEADING_OR_FENCE = re.compile(r"^(#{1,6} |```)", re.MULTILINE)
 DOCUMENTED_ADDRESS = re.compile(r"http://(?:127\.0\.0\.1|localhost):8080|(?<![/\w])localhost:8080")
 EXAMPLE_SECONDS = 120
+BUILD_SECONDS = 300
 # curl as the examples write it, but failing on an HTTP error status (the body still shown): an example answered
 # 4xx or 5xx is a broken example, however readable its output.
 SHELL_PRELUDE = 'set -euo pipefail\ncurl() { command curl --fail-with-body --show-error "$@"; }\n'
+
+
+def test_the_docs_site_builds_strictly(tmp_path):
+    missing = [name for name in ("mkdocs", "material") if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not importable: the docs build needs mkdocs and mkdocs-material, "
+                    "which the package's test extra installs (pip install -e '.[test]')")
+    site = tmp_path / "site"
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+         "--site-dir", str(site)],
+        cwd=ROOT, capture_output=True, text=True, timeout=BUILD_SECONDS,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})  # Material's notice about its successor, not ours to act on
+    assert result.returncode == 0, f"mkdocs build --strict exited {result.returncode}:\n{result.stderr}"
+    assert (site / "index.html").is_file()
+    # The architecture page is CONTRIBUTING.md, included whole.
+    architecture = (site / "architecture" / "index.html").read_text(encoding="utf-8")
+    assert "src/xweb_emulator/" in architecture and "--8&lt;--" not in architecture
 
 
 @dataclass(frozen=True)

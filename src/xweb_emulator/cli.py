@@ -109,7 +109,7 @@ def upgrade(database_url: str | None) -> None:
 @_database_url
 def seed(file: Path, database_url: str | None) -> None:
     """Load the records of a JSON or YAML seed FILE, a section per vendor: {"xweb": {"<FacadeObject>": [records…]},
-    "sap": {…}, "crmcom": {…}} (see the README)."""
+    "sap": {…}, "crmcom": {…}} (see docs/testing-your-connector.md, "Data")."""
     from xweb_emulator.app import prepare_database
     from xweb_emulator.vendor import SeedError
 

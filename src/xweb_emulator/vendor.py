@@ -131,7 +131,8 @@ class Vendor(ABC):
     """The vendor-shaped faults a rule may inject, by kind, each with what a client sees."""
 
     coverage: ClassVar[Coverage]
-    """The vendor's operations and which of them are emulated (GET /_emulator/coverage, the README's tables)."""
+    """The vendor's operations and which of them are emulated (GET /_emulator/coverage, the vendor pages'
+    tables in docs/)."""
 
     has_tokens: ClassVar[bool] = False
     """Whether clients hold tokens that a rule may expire (`expire_tokens`)."""
