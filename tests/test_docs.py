@@ -1,8 +1,9 @@
 """The documentation site builds (MkDocs, strictly: a broken link, a missing page or a missing include fails), and
-its examples run as written: every code block marked `<!-- run: shell -->` or
-`<!-- run: python -->` is run against the emulator, its address in place of the documented http://127.0.0.1:8080
-(or localhost:8080), and must succeed (curl, in shell blocks, fails on an HTTP error status). A Python example that
-needs a package the emulator does not depend on must say how to install it, in its section, before it."""
+its examples run as written: every code block marked `<!-- run: shell -->` or `<!-- run: python -->` is run against
+the emulator, its address in place of the documented http://127.0.0.1:8080 (or localhost:8080), and must succeed
+(curl, in shell blocks, fails on an HTTP error status); a block marked `<!-- run: pytest -->` is a user's test file,
+run by pytest in a project of its own, where the plugin serves it. A Python example that needs a package the emulator
+does not depend on must say how to install it, in its section, before it."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
-RUNNABLE = re.compile(r"^<!-- run: (shell|python) -->\n```\w*\n(.*?)^```", re.DOTALL | re.MULTILINE)
+RUNNABLE = re.compile(r"^<!-- run: (shell|python|pytest) -->\n```\w*\n(.*?)^```", re.DOTALL | re.MULTILINE)
 HEADING_OR_FENCE = re.compile(r"^(#{1,6} |```)", re.MULTILINE)
 DOCUMENTED_ADDRESS = re.compile(r"http://(?:127\.0\.0\.1|localhost):8080|(?<![/\w])localhost:8080")
 EXAMPLE_SECONDS = 120
 BUILD_SECONDS = 300
+README_MAX_LINES = 150
 # curl as the examples write it, but failing on an HTTP error status (the body still shown): an example answered
 # 4xx or 5xx is a broken example, however readable its output.
 SHELL_PRELUDE = 'set -euo pipefail\ncurl() { command curl --fail-with-body --show-error "$@"; }\n'
@@ -46,6 +48,16 @@ def test_the_docs_site_builds_strictly(tmp_path):
     # The architecture page is CONTRIBUTING.md, included whole.
     architecture = (site / "architecture" / "index.html").read_text(encoding="utf-8")
     assert "src/xweb_emulator/" in architecture and "--8&lt;--" not in architecture
+
+
+def test_the_readme_is_an_entrance_whose_links_lead_somewhere():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < README_MAX_LINES, "the README is the entrance: the manual is the docs site"
+    [setup] = re.findall(r"^## Two commands on a fresh machine\n.*?^```sh\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+    assert [line.split("#")[0].strip() for line in setup.splitlines()] == ["make serve", "make test"]
+    targets = [target for target in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"[a-z]+:", target)]
+    assert targets, "the README links to the docs"
+    assert [target for target in targets if not (ROOT / target.split("#")[0]).exists()] == []
 
 
 @dataclass(frozen=True)
@@ -88,10 +100,10 @@ EXAMPLES = examples()
 
 def test_the_docs_mark_examples_to_run():
     languages = {example.language for example in EXAMPLES}
-    assert languages == {"shell", "python"}, f"runnable examples found: {[str(e) for e in EXAMPLES]}"
+    assert languages == {"shell", "python", "pytest"}, f"runnable examples found: {[str(e) for e in EXAMPLES]}"
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=str)
+@pytest.mark.parametrize("example", [example for example in EXAMPLES if example.language != "pytest"], ids=str)
 def test_the_example_runs_as_written(example, xweb_emulator):
     code = DOCUMENTED_ADDRESS.sub(xweb_emulator.base_url, example.code)
     command = ["bash", "-c", SHELL_PRELUDE + code] if example.language == "shell" else [sys.executable, "-c", code]
@@ -101,6 +113,18 @@ def test_the_example_runs_as_written(example, xweb_emulator):
     assert result.returncode == 0, (f"{example} exited {result.returncode}\n--- stdout ---\n{result.stdout}\n"
                                     f"--- stderr ---\n{result.stderr}")
     assert "Traceback" not in result.stdout + result.stderr, f"{example}:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("example", [example for example in EXAMPLES if example.language == "pytest"], ids=str)
+def test_the_test_file_passes_as_a_user_copies_it(example, tmp_path):
+    (tmp_path / "test_example.py").write_text(example.code, encoding="utf-8")
+    # A project of its own: no conftest, no configuration of this suite's; the plugin loads by its entry point.
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=EXAMPLE_SECONDS,
+                            env={name: value for name, value in os.environ.items()
+                                 if not name.startswith(("XWEB_EMULATOR_", "PYTEST_"))})
+    assert result.returncode == 0, f"{example}: pytest exited {result.returncode}\n{result.stdout}{result.stderr}"
+    assert re.search(r"\b[1-9]\d* passed\b", result.stdout), result.stdout
 
 
 def runtime_dependencies() -> set[str]:
@@ -113,7 +137,7 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@pytest.mark.parametrize("example", [example for example in EXAMPLES if example.language == "python"], ids=str)
+@pytest.mark.parametrize("example", [example for example in EXAMPLES if example.language != "shell"], ids=str)
 def test_a_python_example_says_how_to_install_what_it_imports(example):
     imported = {(node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
                 for node in ast.walk(ast.parse(example.code)) if isinstance(node, (ast.Import, ast.ImportFrom))
