@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -183,6 +184,8 @@ def test_the_seed_file_loads_as_written(example, tmp_path):
 @pytest.mark.parametrize("example", examples("make -n"), ids=str)
 def test_the_make_commands_name_targets_that_exist(example):
     """`make -n`: what each command would run, printed, nothing run (they install, serve, measure for minutes)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed: the documented commands are make's")
     for line in filter(None, (line.split("#")[0].strip() for line in example.code.splitlines())):
         command = shlex.split(line)
         assert command[0] == "make", f"{example}: {line!r} is no make command"
