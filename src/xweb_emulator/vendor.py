@@ -176,10 +176,10 @@ class Vendor(ABC):
     def authenticate(self, call: Call, incoming: Incoming) -> None:
         """Check the call's credentials (where its operation needs any); record who called in `call.user`."""
 
-    @abstractmethod
     def caller(self, call: Call, incoming: Incoming) -> str | None:
         """The user the request names (a token's, HTTP Basic's, a login's), unchecked, changing nothing; None where
         it names none: the journal's user for a call a rule refused before it was authenticated."""
+        return None
 
     def inject(self, call: Call, operation: Operation) -> None:
         """A rule asks this call to fail with `call.injected_fault`: raise it as the real fault is raised."""
