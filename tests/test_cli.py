@@ -4,6 +4,7 @@ in its own temporary directory as the working directory.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -36,7 +37,8 @@ DEMO_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
 STARTUP_SECONDS = 60
 STOP_SECONDS = 30
 COMMAND_SECONDS = 120
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATIONS = ROOT / "migrations" / "versions"
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -237,6 +239,21 @@ def test_serve_answers_the_wsdl_with_its_own_address(tmp_path):
         assert {element.get("location") for element in addresses} == {server.soap_url}
 
 
+def test_serve_leaves_beside_its_database_only_files_named_for_it_and_ignored_by_git(tmp_path):
+    # A newcomer's `make serve` in a clone must leave no untracked file of unknown origin in `git status`.
+    ignored = [line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    with serving(tmp_path, "--database-url", "sqlite:///state.db", "--workers", "2") as server:
+        token_for(server.url)  # a write: the writers take their turns
+    left = sorted(path.name for path in tmp_path.iterdir() if path.name != "server.log")
+    assert "state.db" in left, left
+    for name in left:
+        assert name.startswith("state.db"), f"{name} is not the database's: {left}"
+        assert name in ("state.db", "state.db-wal", "state.db-shm") or "xweb-emulator" in name, \
+            f"{name} does not say whose it is: {left}"
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in ignored), f"{name} is not in .gitignore: {left}"
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serve_stops_on_a_signal_with_its_workers(tmp_path, signum):
     with serving(tmp_path, "--workers", "2") as server:
@@ -397,6 +414,20 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path):
     assert {"co_customer", "co_email", "xweb_user", "xweb_token"} <= tables
     assert table_rows(database, "SELECT count(*) FROM co_customer") == [(0,)], "db upgrade must not load data"
     assert not (tmp_path / "xweb-emulator.db").exists()
+
+
+def test_a_first_start_prints_no_line_of_alembic(tmp_path):
+    # Alembic reports each migration at INFO: a page of timestamped lines about our own schema on a first start.
+    result = run_cli(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, describe(result)
+    assert "alembic" not in result.stdout + result.stderr, describe(result)
+    assert (tmp_path / "xweb-emulator.db").is_file()
+
+    fresh = tmp_path / "serve"
+    fresh.mkdir()
+    with serving(fresh) as server:
+        assert "alembic" not in server.output(), server.output()
+        assert (fresh / "xweb-emulator.db").is_file()
 
 
 def test_version():

@@ -1,5 +1,6 @@
 """GET /_emulator/coverage (issue 10 part 6): per vendor, every operation of its service and whether the emulator
-emulates it; what a call of each actually gets agrees with it, and the README's tables are the same list."""
+emulates it; what a call of each actually gets agrees with it, and the vendor pages'
+tables (docs/) are the same list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import difflib
 import pytest
 import requests
 
-import readme_coverage
+import docs_coverage
 from xweb_emulator.crmcom.operations import OPERATIONS as CRMCOM_OPERATIONS
 from xweb_emulator.sap.operations import OPERATIONS as SAP_OPERATIONS
 from xweb_emulator.vendors import VENDORS
@@ -73,13 +74,15 @@ def test_every_crmcom_method_answers_as_the_coverage_says(emulator):
         assert (response.status_code != 404) is method["emulated"], (method, response.text)
 
 
-def test_the_readme_tables_are_the_endpoints_list(emulator):
-    written = readme_coverage.readme_block(readme_coverage.README.read_text(encoding="utf-8"))
-    assert written is not None, f"README.md has no block between {readme_coverage.BEGIN!r} and {readme_coverage.END!r}"
-    expected = readme_coverage.render(emulator.coverage())
+@pytest.mark.parametrize("vendor", [vendor.name for vendor in VENDORS])
+def test_each_vendor_pages_table_is_the_endpoints_list(emulator, vendor):
+    page = docs_coverage.page(vendor)
+    written = docs_coverage.written_block(page.read_text(encoding="utf-8"))
+    assert written is not None, f"{page} has no block between {docs_coverage.BEGIN!r} and {docs_coverage.END!r}"
+    expected = docs_coverage.render(emulator.coverage()[vendor])
 
     if written != expected:
-        diff = "\n".join(difflib.unified_diff(written.splitlines(), expected.splitlines(), "README.md",
+        diff = "\n".join(difflib.unified_diff(written.splitlines(), expected.splitlines(), str(page),
                                               "GET /_emulator/coverage", lineterm=""))
-        pytest.fail(f"README.md's operation-coverage tables differ from GET /_emulator/coverage; write them again "
-                    f"with: {readme_coverage.REGENERATE}\n{diff}", pytrace=False)
+        pytest.fail(f"{page.name}'s operation-coverage table differs from GET /_emulator/coverage; write it again "
+                    f"with: {docs_coverage.REGENERATE}\n{diff}", pytrace=False)

@@ -542,6 +542,28 @@ def test_without_javascript_every_page_holds_its_content_and_nothing_from_elsewh
     assert page(emulator, "/records/xweb/Customer?cst_key=nope").status_code == 400
 
 
+def test_only_the_rules_still_in_force_are_counted_on_the_overview_and_the_faults_tab(emulator):
+    def counted() -> tuple[str, str, list[str]]:
+        overview = html.fromstring(page(emulator, "/").text)
+        (stat,) = overview.xpath("//a[contains(@class, 'stat')][.//div[@class='stat-label'][.='Fault rules']]")
+        (faults_tab,) = overview.xpath("//nav//a[contains(@href, '/faults')]")
+        return (stat.find_class("stat-value")[0].text_content(), stat.find_class("stat-note")[0].text_content(),
+                [pill.text_content() for pill in faults_tab.find_class("count-pill")])
+
+    once = emulator.add_fault("xweb", "throttle", operation="GetVersion", count=1)
+    for_ever = emulator.add_fault("sap", "latency", latency_ms=1)
+    assert counted() == ("2 in force", "calls may misbehave", ["2"])
+
+    token = emulator.authenticate()
+    assert emulator.soap("GetVersion", token=token).status_code == 429
+    assert control_ok(emulator, "GET", "faults")["rules"][0]["remaining"] == 0  # spent: it draws no more
+    assert counted() == ("1 in force", "calls may misbehave", ["1"])
+
+    control_ok(emulator, "DELETE", f"faults/{for_ever['id']}")
+    assert [rule["id"] for rule in emulator.fault_rules()] == [once["id"]]  # the spent rule is still listed
+    assert counted() == ("0 in force", "every call answered as the vendor would", [])
+
+
 def test_without_the_control_plane_every_dashboard_path_is_404(emulator):
     with another_server(emulator, control_plane=False) as shared:
         for path in UI_PATHS:

@@ -27,6 +27,8 @@ from control_support import (
     rule_state,
     token_kind,
 )
+import crmcom_support as crmcom
+import sap_support as sap
 from support import Emulator, fault
 from test_cli import describe, run_cli, serving
 from xweb_emulator.faults import FaultSpec
@@ -164,6 +166,40 @@ def test_a_refusal_answers_its_status_with_retry_after_and_writes_nothing(emulat
     # The web server refused the call before netFORUM saw it: the token lives on, and the retry is written.
     assert insert_activity(emulator, token).status_code == 200
     assert len(activities(emulator)) == 1
+
+
+def test_a_refused_call_is_journalled_with_the_user_it_came_as(emulator):
+    """The web server refuses before anything authenticates; the journal still says who called, where the request
+    names a user: by a token the emulator issued, by HTTP Basic, or by a login's user name."""
+    token = emulator.authenticate()
+    crmcom_token = crmcom.login(emulator)
+    for vendor in ("xweb", "sap", "crmcom"):
+        add_rule(emulator, vendor=vendor, action="throttle")
+    control_ok(emulator, "DELETE", "requests")
+
+    calls = {
+        "SOAP, token": lambda: get_version(emulator, token),
+        "SOAP, a token never issued": lambda: get_version(emulator, str(uuid.uuid4())),
+        "SOAP, no token": lambda: emulator.soap("TestConnection"),
+        "SOAP, Authenticate": lambda: emulator.soap(
+            "Authenticate", "<ns:userName>someone</ns:userName><ns:password>x</ns:password>"),
+        "JSON, Basic": lambda: json_call(emulator, "GetVersion"),
+        "JSON, Bearer": lambda: json_call(emulator, "GetVersion", token=token),
+        "SAP, Basic": lambda: sap.post(emulator, "MaintainReactionBundle", sap.message("MaintainReactionBundle", "")),
+        "CRM.COM, login": lambda: crmcom.post(emulator, "authentication/token",
+                                              {"username": "someone", "password": "x", "organisation": "demo"}),
+        "CRM.COM, token": lambda: crmcom.show(emulator, crmcom_token, "number=1"),
+    }
+    for name, send in calls.items():
+        assert send().status_code == 429, name
+    users = {name: entry["user"] for name, entry in zip(calls, journal(emulator), strict=True)}
+
+    assert users == {
+        "SOAP, token": "demo", "SOAP, a token never issued": None, "SOAP, no token": None,
+        "SOAP, Authenticate": "someone", "JSON, Basic": "demo", "JSON, Bearer": "demo", "SAP, Basic": "demo",
+        "CRM.COM, login": "someone", "CRM.COM, token": "demo",
+    }
+    assert {entry["outcome"] for entry in journal(emulator)} == {"throttled"}
 
 
 def test_retry_after_defaults_to_one_second(emulator):

@@ -16,7 +16,7 @@ import pytest
 from xweb_emulator.settings import Settings
 from xweb_emulator.testing import run_emulator
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+TESTING_PAGE = Path(__file__).resolve().parents[1] / "docs" / "testing-your-connector.md"
 EXAMPLE_MARKER = "<!-- example: test_connector.py -->"
 INNER_TIMEOUT = 300
 
@@ -234,21 +234,21 @@ def test_the_given_emulator(xweb_emulator):
         assert len(outer.state("xweb", "Customer", cst_id="INNER")) == 1
 
 
-# ----------------------------------------------------------------------------------------- the README's example
+# ------------------------------------------------------------------------------------- the documented example
 
 
-def readme_example() -> str:
-    """The first ```python block after the README's example marker."""
-    text = README.read_text(encoding="utf-8")
+def documented_example() -> str:
+    """The first ```python block after the example marker of the docs' page "Testing your connector"."""
+    text = TESTING_PAGE.read_text(encoding="utf-8")
     if EXAMPLE_MARKER not in text:
-        pytest.fail(f"README.md has no {EXAMPLE_MARKER!r} section: the example test file is part of the product")
+        pytest.fail(f"{TESTING_PAGE} has no {EXAMPLE_MARKER!r} section: the example test file is part of the product")
     match = re.search(r"^```python\n(.*?)^```", text.split(EXAMPLE_MARKER, 1)[1], re.DOTALL | re.MULTILINE)
     if match is None:
-        pytest.fail(f"README.md has no ```python block after {EXAMPLE_MARKER!r}")
+        pytest.fail(f"{TESTING_PAGE} has no ```python block after {EXAMPLE_MARKER!r}")
     return match.group(1)
 
 
-def test_the_readme_example_passes_as_a_user_copies_it(pytester):
-    (pytester.path / "test_connector.py").write_text(readme_example(), encoding="utf-8")
+def test_the_documented_example_passes_as_a_user_copies_it(pytester):
+    (pytester.path / "test_connector.py").write_text(documented_example(), encoding="utf-8")
 
     assert_passed(run_inner(pytester, "-v"), 3)

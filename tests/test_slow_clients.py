@@ -79,6 +79,6 @@ def test_slow_clients_cannot_starve_the_in_process_server(tmp_path):
 def test_slow_clients_cannot_starve_the_served_emulator(tmp_path):
     with serving(tmp_path, "--threads", str(THREADS), "--body-read-timeout", str(DEADLINE),
                  "--database-url", sqlite_url(tmp_path / "slow.db")) as server:
-        # granian gives no way to time out a WSGI body read (README): the slow clients hold threads of their own
+        # granian gives no way to time out a WSGI body read (docs/testing-your-connector.md): the slow clients hold threads of their own
         # until they go, and the calls go on beside them.
         _check(server.url)

@@ -287,7 +287,7 @@ def test_json_a_name_that_is_not_the_vendors_is_still_unknown(emulator):
 
 
 def test_the_help_pages_and_wsdl_show_the_emulated_operations_only(emulator):
-    """The served WSDL declares what the emulator answers (README: why); ?op= of another is the service page."""
+    """The served WSDL declares what the emulator answers (docs/xweb.md: why); ?op= of another is the service page."""
     wsdl = etree.fromstring(requests.get(emulator.wsdl_url, timeout=30).content)
     declared = {element.get("name") for element in wsdl.iterfind(
         "{http://schemas.xmlsoap.org/wsdl/}portType/{http://schemas.xmlsoap.org/wsdl/}operation")}

@@ -32,7 +32,6 @@ def main() -> None:
     """A local, stateful emulator of the CRM APIs connectors write back to: netFORUM xWeb (SOAP and JSON),
     SAP ManageCampaignInboundIn, CRM.COM web customer events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -113,7 +112,7 @@ def upgrade(database_url: str | None) -> None:
 @_database_url
 def seed(file: Path, database_url: str | None) -> None:
     """Load the records of a JSON or YAML seed FILE, a section per vendor: {"xweb": {"<FacadeObject>": [records…]},
-    "sap": {…}, "crmcom": {…}} (see the README)."""
+    "sap": {…}, "crmcom": {…}} (see docs/testing-your-connector.md, "Data")."""
     from xweb_emulator.app import prepare_database
     from xweb_emulator.vendor import SeedError
 

@@ -96,10 +96,17 @@ def _configure_sqlite(engine: Engine) -> None:
 class WriteQueue:
     """The writers of one SQLite database, queued for its write lock: threads of a process in order of arrival,
     processes (server workers) in the kernel's file lock. SQLite's own busy handler polls instead, sleeping in
-    growing steps of up to 100 ms, which turns a short queue of writers into second-long stalls."""
+    growing steps of up to 100 ms, which turns a short queue of writers into second-long stalls.
+
+    The file lock lives in a file of its own beside the database (a lock on the database file would be SQLite's to
+    lose: closing any descriptor of it drops the process's SQLite locks). The file stays when the server stops:
+    deleting it would let a process still holding the old file's lock (another server, `seed`, `db upgrade` on the
+    same database) and one opening a new file write at once. Its name says whose it is; .gitignore ignores it."""
+
+    LOCK_SUFFIX = ".xweb-emulator-writers.lock"
 
     def __init__(self, database_path: str | None) -> None:
-        self._lock_path = f"{database_path}-writers.lock" if database_path else None
+        self._lock_path = f"{database_path}{self.LOCK_SUFFIX}" if database_path else None
         self._guard = threading.Lock()
         self._waiting: deque[threading.Lock] = deque()
         self._taken = False
@@ -242,6 +249,9 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
+        # Alembic reports each migration it runs, and each plugin it sets up, at INFO: on a first start, a page of
+        # timestamped lines about the emulator's own schema. Its warnings still show.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         with self._writers_turn(), self.engine.begin() as connection:
             from alembic import command
 

@@ -97,12 +97,15 @@ VENDOR_HAS_RULES = exists().where(FaultRule.vendor == bindparam("vendor"))
 """Whether any rule names the vendor: most calls meet none, and need draw nothing to find that out."""
 
 
+IN_FORCE = or_(FaultRule.remaining.is_(None), FaultRule.remaining > 0)
+"""The rules that still draw: those with firings left (a spent rule stays listed, and draws no more)."""
+
+
 def decide(session: Session, vendor: str, operation: str | None) -> Decision:
-    """Draw the vendor's live rules that match this call; count what fired."""
+    """Draw the vendor's rules in force that match this call; count what fired."""
     matching = or_(FaultRule.operation.is_(None), func.lower(FaultRule.operation) == (operation or "").lower())
-    live = or_(FaultRule.remaining.is_(None), FaultRule.remaining > 0)
     rules = session.scalars(
-        select(FaultRule).where(FaultRule.vendor == vendor, matching, live).order_by(FaultRule.id)
+        select(FaultRule).where(FaultRule.vendor == vendor, matching, IN_FORCE).order_by(FaultRule.id)
     ).all()
     latency, chosen = 0, None
     for rule in rules:

@@ -155,6 +155,7 @@ class Pipeline:
                     call.finish_session(keep=True)
                 if decision.action in _REFUSALS:
                     status, call.outcome = _REFUSALS[decision.action]
+                    call.user = _caller(vendor, endpoint.wire, call)
                     answer = _refusal(status, decision) if status else None
                 else:
                     if decision.action == "expire_token":
@@ -299,6 +300,15 @@ def _bounded_body(environ: dict, limit: int) -> bytes:
     if len(body) > limit:
         raise RequestEntityTooLarge()
     return body
+
+
+def _caller(vendor: Vendor, wire: Wire, call: Call) -> str | None:
+    """Who a call the web server refuses says it is, for the journal: the request read, nothing checked."""
+    try:
+        incoming = wire.read(call)
+    except EmulatorError:
+        return None
+    return vendor.caller(call, incoming) if incoming.operation is not None else None
 
 
 def _refusal(status: int, decision: Decision) -> Answer:

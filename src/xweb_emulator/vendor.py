@@ -148,7 +148,8 @@ class Vendor(ABC):
     """The vendor-shaped faults a rule may inject, by kind, each with what a client sees."""
 
     coverage: ClassVar[Coverage]
-    """The vendor's operations and which of them are emulated (GET /_emulator/coverage, the README's tables)."""
+    """The vendor's operations and which of them are emulated (GET /_emulator/coverage, the vendor pages'
+    tables in docs/)."""
 
     has_tokens: ClassVar[bool] = False
     """Whether clients hold tokens that a rule may expire (`expire_tokens`)."""
@@ -191,6 +192,11 @@ class Vendor(ABC):
     @abstractmethod
     def authenticate(self, call: Call, incoming: Incoming) -> None:
         """Check the call's credentials (where its operation needs any); record who called in `call.user`."""
+
+    def caller(self, call: Call, incoming: Incoming) -> str | None:
+        """The user the request names (a token's, HTTP Basic's, a login's), unchecked, changing nothing; None where
+        it names none: the journal's user for a call a rule refused before it was authenticated."""
+        return None
 
     def inject(self, call: Call, operation: Operation) -> None:
         """A rule asks this call to fail with `call.injected_fault`: raise it as the real fault is raised."""

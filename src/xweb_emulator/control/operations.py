@@ -274,6 +274,12 @@ def fault_rules(emulator: Emulator) -> dict:
     return {"rules": rules, "vendors": vendors}
 
 
+def fault_rules_in_force(emulator: Emulator) -> int:
+    """How many rules still draw (spent ones do not)."""
+    with emulator.database.reading() as session:
+        return session.scalar(select(func.count()).select_from(FaultRule).where(faults.IN_FORCE))
+
+
 def add_fault_rules(emulator: Emulator, items: Iterable[Any]) -> list[dict]:
     """Add rules as a client writes them (FaultSpec's fields); all or none."""
     try:

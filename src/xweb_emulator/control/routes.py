@@ -1,4 +1,5 @@
-"""The control plane: JSON over HTTP under /_emulator/, for test harnesses (documented in the README).
+"""The control plane: JSON over HTTP under /_emulator/, for test harnesses (documented in
+docs/testing-your-connector.md).
 
     GET    /_emulator/health                     ready, versions, database kind, schema revisions
     GET    /_emulator/coverage                   per vendor, every operation of its service and whether it is emulated

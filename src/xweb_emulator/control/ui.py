@@ -147,7 +147,7 @@ class Dashboard:
         notice = request.cookies.get(NOTICE_COOKIE)
         common = {"request": request, "clock_state": self._clock_state(),
                   "notice": unquote(notice) if notice else None, "error": None, "section": "",
-                  "rule_count": len(operations.fault_rules(self.emulator)["rules"])}
+                  "rule_count": operations.fault_rules_in_force(self.emulator)}
         html = self.templates.get_template(template).render({**common, **context})
         response = Response(html, status, content_type="text/html; charset=utf-8")
         if notice:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.crmcom.errors import InvalidCredentials, InvalidToken
@@ -54,6 +54,13 @@ def use_token(session: Session, token_text: str | None, now: datetime, idle: tim
         raise InvalidToken("Token Not Valid Or Expired.")
     token.expires_at = now + idle
     return token
+
+
+def token_user(connection: Connection, token_text: str | None) -> str | None:
+    """Whom a token was issued to, live or not; None for no token the emulator holds."""
+    if not token_text or not token_text.strip():
+        return None
+    return connection.scalar(select(LoginToken.username).where(LoginToken.token == token_text.strip().upper()))
 
 
 def expire_all(session: Session, now: datetime) -> None:

@@ -3,7 +3,7 @@
 Each kind has a code (the envelope's status.code, or an unprocessed event's error_code) and a description of the
 kind; each error a message naming what failed. A bulk call's unprocessed event reads as the vendor's own example:
 "Error:Account (ACR00045000) Not Found. - Description:The specified API value was not found." Only
-NotFoundAPIValueException and that wording are the vendor's; the other codes are chosen in its style (README).
+NotFoundAPIValueException and that wording are the vendor's; the other codes are chosen in its style (docs/crmcom.md).
 
 The Web API reports its own errors in the envelope with HTTP 200 (clients read status.code); HTTP says something else
 only where no method answered (404, 405) or the server failed (500).

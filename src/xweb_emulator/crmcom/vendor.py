@@ -51,10 +51,14 @@ class CrmCom(Vendor):
     def authenticate(self, call: Call, incoming: Incoming) -> None:
         method: Method = incoming.operation
         if not method.takes_token:
-            username = incoming.params.get("username")
-            call.user = username if isinstance(username, str) else None
+            call.user = _login_name(incoming)
             return
         call.user = auth.use_token(call.session, incoming.credentials, call.now, auth.idle(self.settings)).username
+
+    def caller(self, call: Call, incoming: Incoming) -> str | None:
+        if not incoming.operation.takes_token:
+            return _login_name(incoming)
+        return auth.token_user(call.connection, incoming.credentials)
 
     def inject(self, call: Call, operation: Method) -> None:
         # An item failure is the bulk method's to apply, to each of its events; elsewhere it fails the call.
@@ -97,3 +101,9 @@ class CrmCom(Vendor):
             f"CRM.COM user {settings.crmcom_user} / {settings.crmcom_password}, organisation "
             f"{settings.crmcom_organisation}   (tokens expire after {settings.crmcom_token_idle_minutes} min idle)",
         ]
+
+
+def _login_name(incoming: Incoming) -> str | None:
+    """The user a login names, if it names one."""
+    username = incoming.params.get("username") if isinstance(incoming.params, dict) else None
+    return username if isinstance(username, str) else None

@@ -80,6 +80,10 @@ class SAP(Vendor):
                                 & hmac.compare_digest((password or "").encode(), expected_password.encode())):
             raise Unauthorized("Logon failed: the user or password of the communication user is wrong.")
 
+    def caller(self, call: Call, incoming: Incoming) -> str | None:
+        user, _password = incoming.credentials
+        return user
+
     def injected_error(self, kind: str) -> EmulatorError:
         if kind == ERROR_LOG:
             return Refused(log.INJECTED_ERROR.item(None))

@@ -158,11 +158,23 @@ def answer_token(connection: Connection, policy: TokenPolicy, token: uuid.UUID, 
 
 
 def invalidate(connection: Connection, token_text: str | None) -> None:
+    key = _token_key(token_text)
+    if key is not None:
+        connection.execute(_DELETE_TOKEN, {"token": key})
+
+
+def token_user(connection: Connection, token_text: str | None) -> str | None:
+    """Whom a token was issued to, live or not; None for a token the emulator did not issue (or holds no more)."""
+    key = _token_key(token_text)
+    found = connection.execute(_TOKEN, {"token": key}).first() if key is not None else None
+    return found.user_name if found is not None else None
+
+
+def _token_key(token_text: str | None) -> uuid.UUID | None:
     try:
-        key = uuid.UUID((token_text or "").strip().strip("{}"))
+        return uuid.UUID((token_text or "").strip().strip("{}"))
     except ValueError:
-        return
-    connection.execute(_DELETE_TOKEN, {"token": key})
+        return None
 
 
 def _issue(connection: Connection, policy: TokenPolicy, user_name: str, now: datetime) -> uuid.UUID:

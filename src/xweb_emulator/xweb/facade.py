@@ -577,7 +577,7 @@ def _new_email(customer_key: object, values: Mapping[str, object]) -> dict[str, 
 
 def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object]:
     """The audit columns a write fills. An insert fills the change columns too, so that a watermark on
-    xxx_change_date finds new records as well as changed ones (see README › Deviations)."""
+    xxx_change_date finds new records as well as changed ones (see docs/xweb.md › Deviations)."""
     prefix = table.primary_key.columns.keys()[0].split("_", 1)[0]
     changed = {f"{prefix}_change_user": actor.user_name, f"{prefix}_change_date": actor.now}
     return {f"{prefix}_add_user": actor.user_name, f"{prefix}_add_date": actor.now, **changed} if added else changed

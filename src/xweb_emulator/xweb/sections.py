@@ -3,7 +3,8 @@ the columns of one table, named and ordered as in the vendor's *_DataObjectType 
 
 A section sent changes only what it sends: a member not sent (nil, JSON null) is not in the section at all; a member
 sent empty clears its column, except a key (a GUID column: av_key_Type in the vendor's WSDL), which it leaves as it
-is. The vendor's columns and sections that the emulator does not keep are accepted and ignored (README › Deviations).
+is. The vendor's columns and sections that the emulator does not keep are accepted and ignored (docs/xweb.md ›
+Deviations).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ class XWeb(Vendor):
         credentials: auth.Credentials = incoming.credentials
         call.credentials = credentials
         if operation.issues_token:
-            call.user = incoming.params.get("userName") if isinstance(incoming.params.get("userName"), str) else None
+            call.user = _user_name(incoming)
             return
         if not credentials.required:
             return
@@ -102,6 +102,16 @@ class XWeb(Vendor):
             call.credentials = replace(credentials, token=str(token))
             return
         _key, call.user = auth.check_token(call.connection, credentials.token, call.now)
+
+    def caller(self, call: Call, incoming: Incoming) -> str | None:
+        credentials: auth.Credentials | None = incoming.credentials
+        if incoming.operation.issues_token:
+            return _user_name(incoming)
+        if credentials is None or not credentials.required:
+            return None
+        if credentials.basic is not None:
+            return credentials.basic[0]
+        return auth.token_user(call.connection, credentials.token)
 
     def injected_error(self, kind: str) -> XWebError:
         return injected(kind)
@@ -191,3 +201,9 @@ class XWeb(Vendor):
 
 
 _SERVICE_DOCUMENT = Document(service_document)
+
+
+def _user_name(incoming: Incoming) -> str | None:
+    """The user an Authenticate names, if it names one."""
+    name = incoming.params.get("userName") if isinstance(incoming.params, dict) else None
+    return name if isinstance(name, str) else None
