@@ -7,6 +7,7 @@ README stays an entrance, and every code block of the pages says how a test runs
     <!-- run: pytest -->   a user's test file, run by pytest in a project of its own, where the plugin serves it
     <!-- run: serve -->    an `xweb-emulator serve` command, started on a free port until it answers
     <!-- run: seed -->     a seed file, loaded by `xweb-emulator seed` into a fresh database
+    <!-- run: profile -->  a tenant profile, checked by `xweb-emulator profile check` and served by `serve --profile`
     <!-- run: make -n -->  make commands, each printed by `make -n` (they install, serve or measure for minutes)
     <!-- not run: why -->, <!-- example: file -->   (the latter run by tests/test_pytest_plugin.py)
 
@@ -38,7 +39,7 @@ PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").r
 # Every fenced block, and the marker on the line before it, if any: `run: <how>`, `not run: <why>`, or `example: <file>`
 # (a user's test file that tests/test_pytest_plugin.py runs).
 CODE_BLOCK = re.compile(r"^(?:<!-- (?P<marker>[^\n]*?) -->\n)?```\w*\n(?P<code>.*?)^```", re.DOTALL | re.MULTILINE)
-RUN_MODES = ("shell", "python", "pytest", "serve", "seed", "make -n")
+RUN_MODES = ("shell", "python", "pytest", "serve", "seed", "profile", "make -n")
 HEADING_OR_FENCE = re.compile(r"^(#{1,6} |```)", re.MULTILINE)
 DOCUMENTED_ADDRESS = re.compile(r"http://(?:127\.0\.0\.1|localhost):8080|(?<![/\w])localhost:8080")
 EXAMPLE_SECONDS = 120
@@ -179,6 +180,18 @@ def test_the_seed_file_loads_as_written(example, tmp_path):
     document = yaml.safe_load(example.code)
     assert {vendor: {name: len(keys) for name, keys in objects.items()} for vendor, objects in created.items()} == {
         vendor: {name: len(records) for name, records in objects.items()} for vendor, objects in document.items()}
+
+
+@pytest.mark.parametrize("example", examples("profile"), ids=str)
+def test_the_profile_is_served_as_written(example, tmp_path):
+    (tmp_path / "tenant.yaml").write_text(example.code, encoding="utf-8")
+    checked = run_cli(tmp_path, "profile", "check", "tenant.yaml")
+    assert checked.returncode == 0, describe(checked)
+    declared = {each["name"] for each in yaml.safe_load(example.code)["objects"]}
+    with serving(tmp_path, "--profile", "tenant.yaml") as server:
+        listed = requests.post(f"{server.url}/xWeb/JSON/GetFacadeObjectList", auth=("demo", "demo"), timeout=30)
+    assert listed.status_code == 200, listed.text
+    assert declared <= {each["obj_name"] for each in listed.json()["ObjectObjects"]["ObjectObject"]}
 
 
 @pytest.mark.parametrize("example", examples("make -n"), ids=str)
