@@ -508,6 +508,8 @@ class Figure:
     # no emulator on that stack can do better.
     floor: bool = False
     note: str = ""
+    versus: str = "stand-in"
+    """What the reference column holds, where a ratio target names it."""
 
     @property
     def ratio(self) -> float | None:
@@ -530,7 +532,7 @@ class Figure:
             return "-"
         sign = ">=" if self.higher_is_better else "<="
         if self.target_is_ratio:
-            return f"{sign} {self.target:g}x stand-in"
+            return f"{sign} {self.target:g}x {self.versus}"
         return f"{sign} {self.target:,g} {self.unit}"
 
 

@@ -540,3 +540,33 @@ def test_the_control_planes_seed_and_state_hold_the_tenants_own_objects(tenant):
                             json={"xweb": {"Committee": [{"cmt_code": "X" * 21, "cmt_name": "x",
                                                           "cmt_active_flag": "1"}]}}, timeout=30)
     assert refused.status_code == 400 and "cmt_code holds at most 20 characters" in refused.json()["error"]
+
+
+def test_extender_columns_travel_in_the_typed_individual_over_soap_and_json(tenant):
+    token = tenant.authenticate()
+    response = tenant.soap("WEBIndividualUpdate", f"<ns:oFacadeObject><ns:CurrentKey>{CUSTOMER}</ns:CurrentKey>"
+                           "<ns:Individual><ns:ind_pin_ext>7310</ns:ind_pin_ext></ns:Individual></ns:oFacadeObject>",
+                           token)
+    assert response.status_code == 200, response.text
+    got = parse(tenant.soap("WEBIndividualGet", f"<ns:key>{CUSTOMER}</ns:key>", token))
+    individual = got.find("soap:Body/x:WEBIndividualGetResponse/x:WEBIndividualGetResult/x:Individual", NS)
+    names = [etree.QName(element).localname for element in individual]
+    # After the vendor's columns, as a tenant's WSDL lists them; a null one is left out, as every null member is.
+    assert names[0] == "ind_cst_key" and names[-1] == "ind_pin_ext" and "ind_customer_type_ext" not in names
+    assert individual.findtext("x:ind_pin_ext", namespaces=NS) == "7310"
+
+    inserted = requests.post(tenant.json_url("WEBIndividualInsert"), auth=("demo", "demo"), timeout=30, json={
+        "oFacadeObject": {"Individual": {"ind_first_name": "Ada", "ind_last_name": "Lovelace",
+                                         "ind_customer_type_ext": "Academic"}}})
+    assert inserted.status_code == 200, inserted.text
+    answer = inserted.json()["Individual"]
+    assert (answer["ind_customer_type_ext"], answer["ind_pin_ext"]) == ("Academic", None)
+    (stored,) = RawSoap(tenant).query("Individual", "ind_customer_type_ext",
+                                      f"ind_cst_key = '{answer['ind_cst_key']}'", "")
+    assert stored["ind_customer_type_ext"] == "Academic"
+
+    too_long = tenant.soap("WEBIndividualUpdate", f"<ns:oFacadeObject><ns:CurrentKey>{CUSTOMER}</ns:CurrentKey>"
+                           "<ns:Individual><ns:ind_pin_ext>12345678901</ns:ind_pin_ext></ns:Individual>"
+                           "</ns:oFacadeObject>", tenant.authenticate())
+    assert fault(too_long)["message"] == (
+        "Individual: String or binary data would be truncated: ind_pin_ext holds at most 10 characters.")

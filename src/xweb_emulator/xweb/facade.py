@@ -154,6 +154,16 @@ class FacadeObject:
                        obj_key=declared.key,
                        extension=Extension(f"{self.model.__table__.name}_ext", extender) if extender else None)
 
+    def extension_record(self, connection: Connection, key: uuid.UUID) -> Record:
+        """The record's extender columns as clients read them (each null where it has no value)."""
+        if self.extension is None:
+            return {}
+        statement = self.extension.row_of()
+        row = connection.execute(statement, {"key": key}).first()
+        if row is None:
+            return {column.name: None for column in self.extension.columns}
+        return render_row(statement.selected_columns, row)
+
     def split_extension(self, values: dict[str, object]) -> dict[str, object]:
         """The extender columns' values taken out of a record's parsed values."""
         if self.extension is None:

@@ -9,6 +9,7 @@ the organization, …) are accepted and not kept, and read back empty.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from sqlalchemy import Connection, select
 
@@ -16,6 +17,7 @@ from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import (
     FACADE_OBJECTS,
     Actor,
+    FacadeObject,
     check_key_kept,
     customer_object_rows,
     insert_or_refuse,
@@ -47,19 +49,24 @@ INDIVIDUAL_TYPE = TypedObject("IndividualType", key=("Individual", "ind_cst_key"
 })
 
 
-def get_individual(connection: Connection, key_text: str | None, field: str = "key") -> Sections:
+def get_individual(connection: Connection, served: FacadeObject, key_text: str | None, field: str = "key") -> Sections:
+    """The individual as IndividualType; `served` is the Individual object of the tenant served, whose extender
+    columns follow the vendor's in the Individual section."""
     individual = require_record(connection, Individual, parse_guid(key_text or "", field), field)
     customers, emails = Customer.__table__, Email.__table__
     customer = connection.execute(select(customers).where(customers.c.cst_key == individual.ind_cst_key)).one()
     email = connection.execute(select(emails).where(emails.c.eml_key == customer.cst_eml_key)).first()
-    return INDIVIDUAL_TYPE.view(individual.ind_cst_key, {"Individual": individual, "Customer": customer,
+    view = INDIVIDUAL_TYPE.view(individual.ind_cst_key, {"Individual": individual, "Customer": customer,
                                                          "Email": email})
+    view["Individual"].update(served.extension_record(connection, individual.ind_cst_key))
+    return view
 
 
-def insert_individual(connection: Connection, actor: Actor, sections: Sections) -> Sections:
+def insert_individual(connection: Connection, actor: Actor, served: FacadeObject, sections: Sections) -> Sections:
     """A new individual and its customer record, with its primary e-mail when the Email section has an address; the
     whole object answered, its keys filled."""
-    own = INDIVIDUAL.values(connection, sections, "Individual", new_record_key="ind_cst_key")
+    own = replace(INDIVIDUAL, facade=served).values(connection, sections, "Individual", new_record_key="ind_cst_key")
+    extended = served.split_extension(own)
     customer = CUSTOMER.values(connection, sections, "Customer")
     email = PRIMARY_EMAIL.values(connection, sections, "Email", new_record_key="eml_cst_key")
     if email and email.get("eml_address") is None:
@@ -67,19 +74,24 @@ def insert_individual(connection: Connection, actor: Actor, sections: Sections) 
     rows = customer_object_rows(connection, INDIVIDUAL_OBJECT, own, customer, email or None)
     key: uuid.UUID = rows[Customer.__table__]["cst_key"]  # type: ignore[assignment]
     insert_or_refuse(connection, actor, [rows], INDIVIDUAL_OBJECT)
-    return get_individual(connection, str(key))
+    if extended:
+        served.extension.write(connection, actor, key, extended)
+    return get_individual(connection, served, str(key))
 
 
-def update_individual(connection: Connection, actor: Actor, sections: Sections) -> bool:
+def update_individual(connection: Connection, actor: Actor, served: FacadeObject, sections: Sections) -> bool:
     """Change only the elements sent, on the individual CurrentKey (or Individual/ind_cst_key) names: its own
     columns, its customer record's, and the e-mail of its Email section (Email/eml_key, else its primary)."""
     key: uuid.UUID = require_record(connection, Individual, parse_guid(INDIVIDUAL_TYPE.current_key(sections),
                                                                          "CurrentKey"), "CurrentKey").ind_cst_key
-    own = INDIVIDUAL.values(connection, sections, "Individual")
+    own = replace(INDIVIDUAL, facade=served).values(connection, sections, "Individual")
     customer = CUSTOMER.values(connection, sections, "Customer")
     email = PRIMARY_EMAIL.values(connection, sections, "Email")
     check_key_kept(own, INDIVIDUAL_OBJECT.key_column, key)
     check_key_kept(customer, "cst_key", key)
+    extended = served.split_extension(own)
+    if extended:
+        served.extension.write(connection, actor, key, extended)
     if not (own or customer or email):
         return True
     update_customer_object(connection, actor, INDIVIDUAL_OBJECT, key, own, customer)

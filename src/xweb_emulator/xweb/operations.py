@@ -208,6 +208,11 @@ def _served_object(call: Call, params: Params, right: str) -> FacadeObject | Sto
     return facade
 
 
+def _served_individual(call: Call) -> FacadeObject:
+    """The Individual object of the tenant served (its extender columns travel in IndividualType's Individual)."""
+    return tenant_of(call.connection).objects["individual"]
+
+
 def _insert_facade_object(call: Call, params: Params) -> dict:
     facade = _served_object(call, params, "insert")
     keys = insert_records(call.connection, _actor(call), facade, _facade_records(facade.name, params.get("oNode")))
@@ -348,13 +353,16 @@ OPERATIONS: dict[str, XWebOperation] = {
         XWebOperation(name="GetSubscriptionMailingTypes", parameters="", returns="ArrayOfMailingList",
                       run=_mailing_types(SUBSCRIPTION)),
         XWebOperation(name="WEBIndividualGet", parameters="Guid key", returns="IndividualType",
-                      run=lambda call, params: individuals.get_individual(call.connection, _text(params, "key"))),
+                      run=lambda call, params: individuals.get_individual(
+                          call.connection, _served_individual(call), _text(params, "key"))),
         XWebOperation(name="WEBIndividualUpdate", parameters="IndividualType oFacadeObject", returns="Boolean",
                       run=lambda call, params: individuals.update_individual(
-                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
+                          call.connection, _actor(call), _served_individual(call),
+                          _sections(params, individuals.INDIVIDUAL_TYPE))),
         XWebOperation(name="WEBIndividualInsert", parameters="IndividualType oFacadeObject", returns="IndividualType",
                       run=lambda call, params: individuals.insert_individual(
-                          call.connection, _actor(call), _sections(params, individuals.INDIVIDUAL_TYPE))),
+                          call.connection, _actor(call), _served_individual(call),
+                          _sections(params, individuals.INDIVIDUAL_TYPE))),
         XWebOperation(name="WEBPhoneUpdate", parameters="CustomerPhoneType oFacadeObject", returns="Boolean",
                       run=lambda call, params: phones.update_phone(
                           call.session, _actor(call), _sections(params, phones.CUSTOMER_PHONE_TYPE))),

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
-from sqlalchemy import (Column, Connection, DateTime, FromClause, Integer, MetaData, Numeric, SmallInteger, String,
-                        Table, Uuid, bindparam, select, update)
+from sqlalchemy import (Column, Connection, DateTime, FromClause, Integer, MetaData, Numeric, Select, SmallInteger,
+                        String, Table, Uuid, bindparam, select, update)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -142,6 +142,14 @@ class Extension:
         rows = rows_of(self.table_name, self.table_name)
         return (source.outerjoin(rows, rows.c.record_key == base_key),
                 stored_values(rows, self.columns, self.table_name))
+
+    @cache
+    def row_of(self) -> Select:
+        """The extender columns of the record the parameter `key` names."""
+        rows = rows_of(self.table_name, self.table_name)
+        columns = stored_values(rows, self.columns, self.table_name)
+        return select(*(column.label(name) for name, column in columns.items())).where(
+            rows.c.record_key == bindparam("key"))
 
     def write(self, connection: Connection, actor: Any, key: uuid.UUID, values: Mapping[str, object]) -> None:
         """Set the extender columns sent of the record `key` (its row made when it has none)."""
