@@ -15,7 +15,7 @@ from typing import Protocol
 import pytest
 import requests
 from click.testing import CliRunner
-from lxml import etree
+from lxml import etree, html
 
 from support import NS, XWEB, fault, parse
 from xweb_emulator.cli import main
@@ -570,3 +570,28 @@ def test_extender_columns_travel_in_the_typed_individual_over_soap_and_json(tena
                            "</ns:oFacadeObject>", tenant.authenticate())
     assert fault(too_long)["message"] == (
         "Individual: String or binary data would be truncated: ind_pin_ext holds at most 10 characters.")
+
+
+def test_the_dashboards_records_show_the_tenants_own_objects(tenant):
+    tenant.seed({"xweb": {"Committee": [{"cmt_code": "EDU", "cmt_name": "Education", "cmt_active_flag": "1"}]}})
+    index = html.fromstring(requests.get(f"{tenant.base_url}/_emulator/ui/records", timeout=30).text)
+    assert "Committee" in index.text_content()
+    records = requests.get(f"{tenant.base_url}/_emulator/ui/records/xweb/committee?cmt_code=EDU", timeout=30)
+    assert records.status_code == 200
+    cells = [cell.text_content().strip() for cell in html.fromstring(records.text).xpath("//tbody//td")]
+    assert "EDU" in cells and "Education" in cells
+
+
+def test_a_profile_that_gains_a_column_keeps_its_records(emulator, emulator_with, tmp_path):
+    before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    before.write_text("objects:\n  - name: Committee\n    prefix: cmt\n    columns:\n      - {name: cmt_code, width: 20}\n")
+    after.write_text(before.read_text() + "      - {name: cmt_seats, type: int}\n")
+    first = emulator_with(xweb_profile=str(before))
+    (key,) = RawSoap(first).insert("Committee", [{"cmt_code": "FIN"}])
+    second = emulator_with(xweb_profile=str(after))  # started again on the same database, with the new profile
+    connector = RawSoap(second)
+    assert connector.get("Committee", key) | {"cmt_change_date": None} == {
+        "cmt_key": key, "cmt_code": "FIN", "cmt_seats": None, "cmt_add_user": "demo",
+        "cmt_add_date": connector.get("Committee", key)["cmt_add_date"], "cmt_change_user": "demo",
+        "cmt_change_date": None, "cmt_delete_flag": "0"}
+    assert connector.update("Committee", key, {"cmt_seats": "7"})["cmt_seats"] == "7"

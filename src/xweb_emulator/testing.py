@@ -194,7 +194,7 @@ def run_emulator(settings: Settings, factory: type[Running] = RunningEmulator) -
     thread = threading.Thread(target=server.serve_forever, name="xweb-emulator", daemon=True)
     thread.start()
     try:
-        yield factory(f"http://127.0.0.1:{server.server_port}", settings, emulator)
+        yield factory(f"http://127.0.0.1:{server.server_port}", emulator.settings, emulator)
     finally:
         server.shutdown()
         server.server_close()
