@@ -108,6 +108,24 @@ def parse(response: requests.Response) -> etree._Element:
     return etree.fromstring(response.content)
 
 
+def records_of(objects: etree._Element) -> list[dict[str, str | None]]:
+    """<XxxObjects recordReturn="N"><XxxObject><col>…</col>…: each record (an empty column None), its recordReturn
+    checked."""
+    found = [{etree.QName(column).localname: column.text for column in record} for record in objects]
+    assert objects.get("recordReturn") == str(len(found))
+    return found
+
+
+def facade_node(object_name: str, records: list[dict[str, str]]) -> etree._Element:
+    """oNode's <XxxObjects><XxxObject>…</XxxObject>…</XxxObjects>."""
+    node = etree.Element(f"{{{XWEB}}}{object_name}Objects")
+    for record in records:
+        element = etree.SubElement(node, f"{{{XWEB}}}{object_name}Object")
+        for name, value in record.items():
+            etree.SubElement(element, f"{{{XWEB}}}{name}").text = value
+    return node
+
+
 def response_token(response: requests.Response) -> str:
     token = parse(response).findtext("soap:Header/x:AuthorizationToken/x:Token", namespaces=NS)
     assert token, f"no token in the response header: {response.text}"

@@ -15,7 +15,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from support import NS, VENDOR_BINDING, XWEB, parse
+from support import NS, VENDOR_BINDING, XWEB, facade_node, parse, records_of
 
 PAGE = 10
 MEMBERS = 23  # seeded; with the two demo individuals, three pages of ten and a short one
@@ -29,22 +29,6 @@ class Connector(Protocol):
     def insert_individual(self, first: str, last: str, email: str) -> str: ...
     def update_individual(self, key: str, last: str) -> bool: ...
     def insert_activities(self, records: list[dict[str, str]]) -> list[str]: ...
-
-
-def records_of(objects: etree._Element) -> list[dict[str, str]]:
-    """<XxxObjects recordReturn="N"><XxxObject><col>…</col>…: each record, its recordReturn checked."""
-    found = [{etree.QName(column).localname: column.text or "" for column in record} for record in objects]
-    assert objects.get("recordReturn") == str(len(found))
-    return found
-
-
-def facade_node(object_name: str, records: list[dict[str, str]]) -> etree._Element:
-    node = etree.Element(f"{{{XWEB}}}{object_name}Objects")
-    for record in records:
-        element = etree.SubElement(node, f"{{{XWEB}}}{object_name}Object")
-        for name, value in record.items():
-            etree.SubElement(element, f"{{{XWEB}}}{name}").text = value
-    return node
 
 
 class RawSoap:

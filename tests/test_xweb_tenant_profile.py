@@ -17,7 +17,7 @@ import requests
 from click.testing import CliRunner
 from lxml import etree, html
 
-from support import NS, XWEB, fault, parse
+from support import NS, facade_node, fault, parse, records_of
 from xweb_emulator.cli import main
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.settings import Settings
@@ -184,21 +184,6 @@ class Connector(Protocol):
     def insert(self, object_name: str, records: list[dict[str, str]]) -> list[str]: ...
     def update(self, object_name: str, key: str, record: dict[str, str]) -> dict[str, str | None]: ...
     def get(self, object_name: str, key: str) -> dict[str, str | None]: ...
-
-
-def records_of(objects: etree._Element) -> list[dict[str, str | None]]:
-    found = [{etree.QName(column).localname: column.text for column in record} for record in objects]
-    assert objects.get("recordReturn") == str(len(found))
-    return found
-
-
-def facade_node(object_name: str, records: list[dict[str, str]]) -> etree._Element:
-    node = etree.Element(f"{{{XWEB}}}{object_name}Objects")
-    for record in records:
-        element = etree.SubElement(node, f"{{{XWEB}}}{object_name}Object")
-        for name, value in record.items():
-            etree.SubElement(element, f"{{{XWEB}}}{name}").text = value
-    return node
 
 
 class RawSoap:
