@@ -358,7 +358,7 @@ def test_a_connectors_whole_cycle_over_the_tenants_own_objects(tenant, connector
     # The records the connector reads: a full sync by keyset pages, in the key's order.
     keys = connector.insert("EventsRegistrant", [
         {"reg_cst_key": CUSTOMER, "reg_evt_key": EVENT, "reg_registration_date": f"11/{day}/2026 9:00:00 AM",
-         "reg_fee": "125.5", "reg_grade_ext": "P", "reg_credits_ext": str(day)} for day in range(1, REGISTRANTS + 1)])
+         "reg_fee": "125.50", "reg_grade_ext": "P", "reg_credits_ext": str(day)} for day in range(1, REGISTRANTS + 1)])
     assert len(set(keys)) == REGISTRANTS
     synced, last, pages = [], None, 0
     while True:
@@ -580,3 +580,17 @@ def test_a_profile_that_gains_a_column_keeps_its_records(emulator, emulator_with
         "cmt_add_date": connector.get("Committee", key)["cmt_add_date"], "cmt_change_user": "demo",
         "cmt_change_date": None, "cmt_delete_flag": "0"}
     assert connector.update("Committee", key, {"cmt_seats": "7"})["cmt_seats"] == "7"
+
+
+def test_decimal_columns_are_numbers_compared_as_numbers(tenant):
+    connector = RawSoap(tenant)
+    connector.insert("EventsRegistrant", [{"reg_cst_key": CUSTOMER, "reg_evt_key": EVENT, "reg_fee": fee}
+                                          for fee in ("9.5", "125", "1000.25")])
+    found = connector.query("EventsRegistrant", "reg_fee", "reg_fee > 100", "reg_fee")
+    assert [record["reg_fee"] for record in found] == ["125.0", "1000.25"]
+    node = etree.tostring(facade_node("EventsRegistrant", [
+        {"reg_cst_key": CUSTOMER, "reg_evt_key": EVENT, "reg_fee": "a lot"}])).decode()
+    refused = tenant.soap("InsertFacadeObject", "<ns:szObjectName>EventsRegistrant</ns:szObjectName>"
+                          f"<ns:oNode>{node}</ns:oNode>", tenant.authenticate())
+    assert fault(refused)["message"] == (
+        "EventsRegistrantObject: Invalid value for reg_fee: 'a lot' is not a valid number.")

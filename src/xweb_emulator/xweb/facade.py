@@ -55,13 +55,13 @@ from xweb_emulator.xweb.models import (
 from xweb_emulator.xweb.profile import ProfileColumn, ProfileObject, default_profile
 from xweb_emulator.xweb.values import (
     GuidAsStored,
+    ValueReader,
     as_stored,
     format_date,
     format_guid,
     format_stored_guid,
-    parse_date,
     parse_guid,
-    parse_int,
+    value_reader,
 )
 
 if TYPE_CHECKING:  # GetQuery's module imports sqlglot, 0.2 s of a worker's start: it is imported when first needed
@@ -715,37 +715,6 @@ def _column_values(connection: Connection, facade: FacadeObject, record: Record,
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
     check_references(connection, facade.model, values, confirmed)
     return values
-
-
-@dataclass(frozen=True)
-class ValueReader:
-    """How the text a client sends for one column is read, decided once from the column's type: a call of a
-    thousand records reads thousands of values."""
-
-    column: str
-    parse: Callable[[str, str], object] | None = None  # (text, column name) -> value; None: the text as it is
-    length: int | None = None  # a string column's
-
-    def __call__(self, text: Value) -> object:
-        """The column's value from the text a client sent; an empty element means no value."""
-        if text is None or not text.strip():
-            return None
-        if self.parse is not None:
-            return self.parse(text, self.column)
-        if self.length is not None and len(text) > self.length:
-            raise InvalidInput(
-                f"String or binary data would be truncated: {self.column} holds at most {self.length} characters.")
-        return text
-
-
-def value_reader(column: Column) -> ValueReader:
-    if isinstance(column.type, Uuid):
-        return ValueReader(column.name, parse_guid)
-    if isinstance(column.type, DateTime):
-        return ValueReader(column.name, parse_date)
-    if isinstance(column.type, (Integer, SmallInteger)):
-        return ValueReader(column.name, parse_int)
-    return ValueReader(column.name, length=(column.type.length or None) if isinstance(column.type, String) else None)
 
 
 def check_references(session: Session | Connection, model: type[Base], values: dict[str, object],

@@ -26,6 +26,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.models import TenantRecord
 from xweb_emulator.xweb.profile import AUDIT_SUFFIXES, ProfileColumn, ProfileObject, ProfileTable
+from xweb_emulator.xweb.values import value_reader
 
 RECORDS = TenantRecord.__table__
 _AUDIT_COLUMNS = dict(zip(AUDIT_SUFFIXES, ("add_user", "add_date", "change_user", "change_date", "delete_flag"),
@@ -52,7 +53,7 @@ def sql_type(column: ProfileColumn) -> Any:
 
 def described_columns(table_name: str, columns: tuple[ProfileColumn, ...]) -> list[Column]:
     """The profile's columns as SQLAlchemy columns of a table that is never created: what reads a client's values
-    (facade.value_reader) and renders them reads their type, width and nullability there."""
+    (values.value_reader) and renders them reads their type, width and nullability there."""
     table = Table(table_name, MetaData(), *(Column(column.name, sql_type(column), nullable=column.nullable)
                                            for column in columns))
     return list(table.columns)
@@ -230,8 +231,6 @@ class StoredObject:
     @cached_property
     def readers(self) -> dict[str, Any]:
         """How a client's value of each writable column is read, by column name in lower case."""
-        from xweb_emulator.xweb.facade import value_reader
-
         described = described_columns(self.table_name, (self.columns[0], *self.value_columns))
         return {column.name.lower(): value_reader(column) for column in described}
 

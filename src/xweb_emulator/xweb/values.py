@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import String, TypeDecorator, Uuid, type_coerce
+from sqlalchemy import Column, DateTime, Integer, Numeric, SmallInteger, String, TypeDecorator, Uuid, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from xweb_emulator.xweb.errors import InvalidInput
@@ -66,6 +69,50 @@ def parse_int(text: str, field: str) -> int:
         return int(text.strip())
     except ValueError:
         raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid integer.") from None
+
+
+def parse_decimal(text: str, field: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid number.")
+    return value
+
+
+@dataclass(frozen=True)
+class ValueReader:
+    """How the text a client sends for one column is read, decided once from the column's type: a call of a
+    thousand records reads thousands of values."""
+
+    column: str
+    parse: Callable[[str, str], object] | None = None  # (text, column name) -> value; None: the text as it is
+    length: int | None = None  # a string column's
+
+    def __call__(self, text: str | None) -> object:
+        """The column's value from the text a client sent; an empty element means no value."""
+        if text is None or not text.strip():
+            return None
+        if self.parse is not None:
+            return self.parse(text, self.column)
+        if self.length is not None and len(text) > self.length:
+            raise InvalidInput(
+                f"String or binary data would be truncated: {self.column} holds at most {self.length} characters.")
+        return text
+
+
+def value_reader(column: Column) -> ValueReader:
+    """How a client's text for `column` is read, by its type."""
+    if isinstance(column.type, Uuid):
+        return ValueReader(column.name, parse_guid)
+    if isinstance(column.type, DateTime):
+        return ValueReader(column.name, parse_date)
+    if isinstance(column.type, (Integer, SmallInteger)):
+        return ValueReader(column.name, parse_int)
+    if isinstance(column.type, Numeric):
+        return ValueReader(column.name, parse_decimal)
+    return ValueReader(column.name, length=(column.type.length or None) if isinstance(column.type, String) else None)
 
 
 def format_guid(value: uuid.UUID | None) -> str | None:
