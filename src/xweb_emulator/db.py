@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, SmallInteger, Table, create_engine, \
+    event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -253,6 +254,34 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+
+
+INTEGER_BOUNDS = ((SmallInteger, 2**15), (BigInteger, 2**63), (Integer, 2**31))
+"""The integers each column type holds on every backend (-bound to bound - 1; SQLite holds 64 bits in all, PostgreSQL
+only what the type says): BigInteger and SmallInteger are Integers, so they come first."""
+
+
+def unfit_value(column: Column, value: object) -> str | None:
+    """Why `column` cannot hold `value` on every backend, or None: a string longer than its length, an integer
+    beyond its type's range. (PostgreSQL refuses either; SQLite would store the string and refuse only past 64
+    bits.)"""
+    length = getattr(column.type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        return f"longer than {length} characters"
+    if isinstance(value, int) and not isinstance(value, bool):
+        bound = next((bound for kind, bound in INTEGER_BOUNDS if isinstance(column.type, kind)), None)
+        if bound is not None and not -bound <= value < bound:
+            return "out of range"
+    return None
+
+
+def unfit_column(row: Base) -> tuple[Column, str] | None:
+    """The first column of `row` that cannot hold the value the row gives it, and why (unfit_value); or None."""
+    for column in row.__table__.columns:
+        unfit = unfit_value(column, getattr(row, column.key))
+        if unfit is not None:
+            return column, unfit
+    return None
 
 
 def upsert(bind: Connection | Session, table: Table | type[Base]):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from xweb_emulator import __version__, clock, faults, journal
 from xweb_emulator.db import Base
 from xweb_emulator.emulator import Emulator
-from xweb_emulator.inputs import UnreadableValue, read_value
+from xweb_emulator.inputs import UnreadableValue, read_integer, read_value
 from xweb_emulator.models import FaultRule, JournalEntry
 from xweb_emulator.vendor import SeedError
 
@@ -345,10 +345,14 @@ def flag(value: Any, name: str) -> bool:
 def whole_number(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    # str.isdigit() takes non-ASCII digits ("²", "١"): only 0-9, and within the databases' 64-bit integers.
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+    # Only 0-9 (not "²", "١"; no sign), within the databases' 64-bit integers.
+    try:
+        number = read_integer(value) if value.isdigit() else None
+    except ValueError:
+        number = None
+    if number is None or number > MAX_INTEGER:
         raise BadRequest(f"{name} must be a whole number from 0 to {MAX_INTEGER}")
-    return int(value)
+    return number
 
 
 def _column_value(column, text: str) -> Any:
@@ -364,9 +368,9 @@ def _column_value(column, text: str) -> Any:
         if kind is datetime:
             return datetime.fromisoformat(text)
         if kind is int:
-            if not text.strip().lstrip("+-").isascii() or abs(int(text)) > MAX_INTEGER:
+            if abs(number := read_integer(text)) > MAX_INTEGER:
                 raise ValueError(text)
-            return int(text)
+            return number
         return kind(text)
     except ValueError:
         raise BadRequest(f"{column.name} takes {kind.__name__} values, not {text!r}") from None

@@ -56,9 +56,9 @@ from xweb_emulator.xweb.values import (
     format_date,
     format_guid,
     format_stored_guid,
+    integer_parser,
     parse_date,
     parse_guid,
-    parse_int,
 )
 
 if TYPE_CHECKING:  # GetQuery's module imports sqlglot, 0.2 s of a worker's start: it is imported when first needed
@@ -669,7 +669,7 @@ def value_reader(column: Column) -> ValueReader:
     if isinstance(column.type, DateTime):
         return ValueReader(column.name, parse_date)
     if isinstance(column.type, (Integer, SmallInteger)):
-        return ValueReader(column.name, parse_int)
+        return ValueReader(column.name, integer_parser(column))
     return ValueReader(column.name, length=(column.type.length or None) if isinstance(column.type, String) else None)
 
 
