@@ -201,12 +201,15 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reading_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
                                               expire_on_commit=False)
+        self._migrating = False
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database if parsed.database and parsed.database != ":memory:" else None
-            self._writers: WriteQueue | None = WriteQueue(str(Path(path).resolve()) if path else None)
-            self._checkpointer = Checkpointer(str(Path(path).resolve()), self._writers) if path else None
+            self._sqlite_path = str(Path(path).resolve()) if path else None
+            self._writers: WriteQueue | None = WriteQueue(self._sqlite_path)
+            self._checkpointer = Checkpointer(self._sqlite_path, self._writers) if path else None
         else:
+            self._sqlite_path = None
             self._writers = None  # PostgreSQL's own row locks let writers run side by side
             self._checkpointer = None
 
@@ -242,8 +245,45 @@ class Database:
         with self._reading_sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        """The schema's upgrade, and whatever a start does after it (Emulator.migrate), by one process at a time of
+        all those on this database: replicas started together each wait for the one before, then find the schema
+        (and the demo data) there. PostgreSQL: a session-level advisory lock on a connection of its own; SQLite: a
+        file lock beside the database (the writers' turn is taken inside, by each transaction). Reentrant in a
+        process: upgrade() takes it too."""
+        if self._migrating:
+            yield
+            return
+        with self._migration_lock():
+            self._migrating = True
+            try:
+                yield
+            finally:
+                self._migrating = False
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.kind == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(_SESSION_ADVISORY_LOCK, {"key": _MIGRATION_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    connection.execute(_SESSION_ADVISORY_UNLOCK, {"key": _MIGRATION_LOCK_KEY})
+        elif self._sqlite_path is not None:
+            descriptor = os.open(f"{self._sqlite_path}-migration.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)  # which releases the lock
+        else:
+            yield  # an in-memory database: one process only
+
     def upgrade(self) -> None:
-        with self._writers_turn(), self.engine.begin() as connection:
+        """The schema brought to the latest migrations (see migrating)."""
+        with self.migrating(), self._writers_turn(), self.engine.begin() as connection:
             from alembic import command
 
             config = alembic_config()
@@ -309,6 +349,9 @@ def take_turns(connection: Connection, name: str) -> None:
 
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_SESSION_ADVISORY_LOCK = text("SELECT pg_advisory_lock(:key)")
+_SESSION_ADVISORY_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+_MIGRATION_LOCK_KEY = zlib.crc32(b"xweb_emulator.migration")
 
 
 @cache
