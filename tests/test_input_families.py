@@ -279,6 +279,13 @@ def test_state_filters_naming_what_is_not_there_or_unfit_values_are_a_400(emulat
     assert phrase in refusal(response)
 
 
+@pytest.mark.parametrize("body", [{"vendor": ["sap"]}, {"vendor": {"name": "sap"}}, {"vendor": 1}, {"vendor": "nope"}])
+def test_a_reset_naming_no_vendor_is_a_400(emulator: Emulator, body):
+    # A list as the vendor raised TypeError (unhashable) past the check: the property-based fuzz found it.
+    with nothing_written(emulator):
+        assert "unknown vendor" in refusal(control(emulator, "POST", "reset", json=body))
+
+
 @pytest.mark.parametrize("seed, phrase", [
     ({"nope": {}}, "unknown vendor 'nope'"),
     ({"xweb": {"Nope": []}}, "Invalid object name 'Nope'."),

@@ -87,10 +87,11 @@ def coverage(emulator: Emulator) -> dict[str, dict]:
 # ---------------------------------------------------------------------------------------------- reset and seed
 
 
-def reset(emulator: Emulator, *, empty: bool = False, vendor: str | None = None) -> dict:
+def reset(emulator: Emulator, *, empty: bool = False, vendor: Any = None) -> dict:
     """Everything back to a fresh start: the demo data (unless `empty`), the configured users and fault rules; the
-    journal emptied, the clock back to real time. With `vendor`, only that vendor's records."""
-    if vendor is not None and vendor not in emulator.vendors:
+    journal emptied, the clock back to real time. With `vendor` (a vendor's name, as JSON may give anything), only
+    that vendor's records."""
+    if vendor is not None and (not isinstance(vendor, str) or vendor not in emulator.vendors):
         raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(emulator.vendors)}")
     started = time.perf_counter()
     emulator.reset(demo_data=False if empty else None, vendor=vendor)
