@@ -55,6 +55,11 @@ _NUMBERS = st.one_of(
 _SCALARS = st.one_of(st.none(), st.booleans(), _NUMBERS, _ODD_TEXT)
 
 
+# Nesting deeper than JSON.NET's 64 levels, yet shallow enough for this module's recursive writers (a frame per
+# level) three mutations deep.
+_DEPTHS = st.integers(min_value=30, max_value=120)
+
+
 def _nested(depth: int, leaf: Any) -> Any:
     for level in range(depth):
         leaf = [leaf] if level % 2 else {"n": leaf}
@@ -65,7 +70,7 @@ ODD_VALUES = st.one_of(
     _SCALARS,
     st.lists(_SCALARS, max_size=3),
     st.dictionaries(_ODD_TEXT, _SCALARS, max_size=3),
-    st.builds(_nested, st.integers(min_value=30, max_value=300), _SCALARS),
+    st.builds(_nested, _DEPTHS, _SCALARS),
 )
 
 
@@ -123,7 +128,7 @@ def mutated(draw, tree: Any) -> Any:
         elif kind == "repeat":  # a repeated element, in XML; a list where one value belongs, in JSON
             tree = _replace(tree, path, lambda node: [node, node])
         elif kind == "nest":
-            depth = draw(st.integers(min_value=30, max_value=300))
+            depth = draw(_DEPTHS)
             tree = _replace(tree, path, lambda node: _nested(depth, node))
         elif isinstance(path[-1], str):
             name = draw(_ODD_TEXT)
@@ -184,18 +189,23 @@ def _escape(text: str) -> str:
 def xml_element(name: Any, value: Any) -> str:
     """An element as XmlSerializer reads one: a dict's members as children ("@name": an attribute), a list as the
     element repeated. A name no element may have is written all the same (a mutation renamed it)."""
+    # Loops, not generator expressions: one frame per level, for the mutations' deep nesting.
     name = text_of(name) or "_"
     if isinstance(value, list):
-        return "".join(xml_element(name, item) for item in value)
-    attributes = ""
+        repeated = []
+        for item in value:
+            repeated.append(xml_element(name, item))
+        return "".join(repeated)
+    attributes, children = [], []
     if isinstance(value, dict):
-        attributes = "".join(f' {key[1:]}="{_escape(text_of(child)).replace(chr(34), "&quot;")}"'
-                             for key, child in value.items() if isinstance(key, str) and key.startswith("@"))
-        inner = "".join(xml_element(key, child) for key, child in value.items()
-                        if not (isinstance(key, str) and key.startswith("@")))
+        for key, child in value.items():
+            if isinstance(key, str) and key.startswith("@"):
+                attributes.append(f' {key[1:]}="{_escape(text_of(child)).replace(chr(34), "&quot;")}"')
+            else:
+                children.append(xml_element(key, child))
     else:
-        inner = _escape(text_of(value))
-    return f"<{name}{attributes}>{inner}</{name}>"
+        children.append(_escape(text_of(value)))
+    return f"<{name}{''.join(attributes)}>{''.join(children)}</{name}>"
 
 
 def to_xml(text: str) -> bytes:

@@ -236,6 +236,10 @@ def test_raw_utf8_in_query_strings_reaches_serves_workers_as_text(emulator: Emul
         assert b'{"requests": []}' in _raw_get(server.url, b"/_emulator/requests?vendor=" + euro)
         assert "Customer has no column \u20ac".encode() in _raw_get(server.url, b"/_emulator/state/xweb/Customer?"
                                                                      + euro + b"=1")
+        # A redirect carries the query string on in its Location header, which holds no € (it was the internal
+        # error): percent-escaped.
+        head = _raw_get(server.url, b"/_emulator/ui?x=" + euro).partition(b"\r\n\r\n")[0]
+        assert head.startswith(b"HTTP/1.1 308") and b"/_emulator/ui/?x=%E2%82%AC\r\n" in head, head
 
 
 def test_text_beyond_latin1_in_request_headers_gets_the_vendors_answer(emulator: Emulator):
