@@ -11,15 +11,30 @@ import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import zeep
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from support import VENDOR_WSDL, Emulator
 from postgres import start_server
 from xweb_emulator.testing import run_emulator
 
 REQUIRE_POSTGRESQL = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_POSTGRESQL") == "1"
+
+# Hypothesis (tests/test_property_fuzz.py): `make test` runs the bounded profile, the same examples every run;
+# `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
+# replays them first next time. A call over HTTP may take a while on a loaded machine: the deadline is generous.
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("bounded", max_examples=60, deadline=timedelta(seconds=10), derandomize=True,
+                          database=None, suppress_health_check=_SLOW_IS_FINE)
+settings.register_profile("fuzz", max_examples=5_000, deadline=timedelta(seconds=30), suppress_health_check=_SLOW_IS_FINE,
+                          database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[1] / ".hypothesis"
+                                                                 / "examples"))
+settings.load_profile("bounded")
 
 
 @pytest.fixture(scope="session")

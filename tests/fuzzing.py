@@ -188,6 +188,13 @@ def _shape(case: Case, response: requests.Response) -> str | None:
         if etree.QName(root).localname != "Envelope":
             return f"no SOAP envelope: {response.text[:200]}"
         return None
+    if case.endpoint == "xweb-http":  # ASMX: the result document, or the exception as text
+        if response.status_code == 200 or (response.status_code == 500 and content_type.startswith("text/plain")
+                                           and response.text.startswith("System.")):
+            return None
+        return f"HTTP {response.status_code}: not ASMX's answer ({content_type}): {response.text[:200]}"
+    if case.endpoint == "xweb-json" and response.status_code == 200 and not response.content:
+        return None  # a void result
     try:
         body = response.json()
     except ValueError:

@@ -13,6 +13,7 @@ import requests
 from lxml import etree
 from sqlalchemy import select
 
+from xweb_emulator.db import Base
 from xweb_emulator.testing import RunningEmulator
 from xweb_emulator.xweb.models import (
     Country,
@@ -59,6 +60,20 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 """The vendor reference beside the clone (../shared): tests that read it skip where it is absent."""
 VENDOR_WSDL = SHARED / "reference" / "xweb" / "xWeb-2010.wsdl"
 VENDOR_BINDING = f"{{{XWEB}}}netForumXMLSoap"
+
+
+# What calls may change whatever they are: tokens, failure counts, the journal, fault rules (the fuzz adds some), the
+# clock.
+VOLATILE = frozenset({"xweb_token", "xweb_auth_failure", "crmcom_token", "emulator_journal", "emulator_fault_rule",
+                      "emulator_clock"})
+
+
+def snapshot(emulator: RunningEmulator, volatile: frozenset[str] = VOLATILE) -> dict[str, list[tuple]]:
+    """Every stored row of every table but the `volatile` ones: what a refused request must leave as it was."""
+    tables = [table for table in Base.metadata.sorted_tables if table.name not in volatile]
+    with emulator.emulator.database.transaction() as session:
+        return {table.name: sorted(tuple(map(str, row)) for row in session.execute(select(table)))
+                for table in tables}
 
 
 class Emulator(RunningEmulator):

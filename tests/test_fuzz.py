@@ -8,26 +8,13 @@ import random
 
 import pytest
 import requests
-from sqlalchemy import select
 
 import fuzzing
 from crmcom_support import login
-from support import Emulator
-from xweb_emulator.db import Base
+from support import Emulator, snapshot
 
 PER_ENDPOINT = 200
 SEED = 13
-# What calls may change whatever they are: tokens, failure counts, the journal, fault rules, the events bulk create
-# stores (counted apart).
-VOLATILE = {"xweb_token", "xweb_auth_failure", "crmcom_token", "emulator_journal", "emulator_fault_rule",
-            "emulator_clock"}
-
-
-def snapshot(emulator: Emulator) -> dict[str, list[tuple]]:
-    tables = [table for table in Base.metadata.sorted_tables if table.name not in VOLATILE]
-    with emulator.emulator.database.transaction() as session:
-        return {table.name: sorted(tuple(map(str, row)) for row in session.execute(select(table)))
-                for table in tables}
 
 
 @pytest.mark.parametrize("endpoint", ["xweb-soap", "xweb-json", "sap", "crmcom-login", "crmcom-bulk", "control"])

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, SmallInteger, Table, create_engine, \
+    event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -207,12 +208,15 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._reading_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
                                               expire_on_commit=False)
+        self._migrating = False
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             path = parsed.database if parsed.database and parsed.database != ":memory:" else None
-            self._writers: WriteQueue | None = WriteQueue(str(Path(path).resolve()) if path else None)
-            self._checkpointer = Checkpointer(str(Path(path).resolve()), self._writers) if path else None
+            self._sqlite_path = str(Path(path).resolve()) if path else None
+            self._writers: WriteQueue | None = WriteQueue(self._sqlite_path)
+            self._checkpointer = Checkpointer(self._sqlite_path, self._writers) if path else None
         else:
+            self._sqlite_path = None
             self._writers = None  # PostgreSQL's own row locks let writers run side by side
             self._checkpointer = None
 
@@ -248,11 +252,48 @@ class Database:
         with self._reading_sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        """The schema's upgrade, and whatever a start does after it (Emulator.migrate), by one process at a time of
+        all those on this database: replicas started together each wait for the one before, then find the schema
+        (and the demo data) there. PostgreSQL: a session-level advisory lock on a connection of its own; SQLite: a
+        file lock beside the database (the writers' turn is taken inside, by each transaction). Reentrant in a
+        process: upgrade() takes it too."""
+        if self._migrating:
+            yield
+            return
+        with self._migration_lock():
+            self._migrating = True
+            try:
+                yield
+            finally:
+                self._migrating = False
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.kind == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(_SESSION_ADVISORY_LOCK, {"key": _MIGRATION_LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    connection.execute(_SESSION_ADVISORY_UNLOCK, {"key": _MIGRATION_LOCK_KEY})
+        elif self._sqlite_path is not None:
+            descriptor = os.open(f"{self._sqlite_path}.xweb-emulator-migration.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)  # which releases the lock
+        else:
+            yield  # an in-memory database: one process only
+
     def upgrade(self) -> None:
+        """The schema brought to the latest migrations (see migrating)."""
         # Alembic reports each migration it runs, and each plugin it sets up, at INFO: on a first start, a page of
         # timestamped lines about the emulator's own schema. Its warnings still show.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        with self._writers_turn(), self.engine.begin() as connection:
+        with self.migrating(), self._writers_turn(), self.engine.begin() as connection:
             from alembic import command
 
             config = alembic_config()
@@ -263,6 +304,34 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+
+
+INTEGER_BOUNDS = ((SmallInteger, 2**15), (BigInteger, 2**63), (Integer, 2**31))
+"""The integers each column type holds on every backend (-bound to bound - 1; SQLite holds 64 bits in all, PostgreSQL
+only what the type says): BigInteger and SmallInteger are Integers, so they come first."""
+
+
+def unfit_value(column: Column, value: object) -> str | None:
+    """Why `column` cannot hold `value` on every backend, or None: a string longer than its length, an integer
+    beyond its type's range. (PostgreSQL refuses either; SQLite would store the string and refuse only past 64
+    bits.)"""
+    length = getattr(column.type, "length", None)
+    if isinstance(value, str) and length is not None and len(value) > length:
+        return f"longer than {length} characters"
+    if isinstance(value, int) and not isinstance(value, bool):
+        bound = next((bound for kind, bound in INTEGER_BOUNDS if isinstance(column.type, kind)), None)
+        if bound is not None and not -bound <= value < bound:
+            return "out of range"
+    return None
+
+
+def unfit_column(row: Base) -> tuple[Column, str] | None:
+    """The first column of `row` that cannot hold the value the row gives it, and why (unfit_value); or None."""
+    for column in row.__table__.columns:
+        unfit = unfit_value(column, getattr(row, column.key))
+        if unfit is not None:
+            return column, unfit
+    return None
 
 
 def upsert(bind: Connection | Session, table: Table | type[Base]):
@@ -290,6 +359,9 @@ def take_turns(connection: Connection, name: str) -> None:
 
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_SESSION_ADVISORY_LOCK = text("SELECT pg_advisory_lock(:key)")
+_SESSION_ADVISORY_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+_MIGRATION_LOCK_KEY = zlib.crc32(b"xweb_emulator.migration")
 
 
 @cache

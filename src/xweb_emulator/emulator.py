@@ -124,9 +124,12 @@ class Emulator:
 
     def migrate(self) -> None:
         """Bring the schema to the latest migrations and the configured users, fault rules (and demo data) in. Run
-        once, before workers start; it leaves no connection open (workers may fork after it)."""
+        once, before workers start; it leaves no connection open (workers may fork after it). Replicas started
+        together on one database do it one after another (Database.migrating): the first migrates and loads the
+        demo data, the others find both there."""
         try:
-            self.database.upgrade()
-            self.prepare()
+            with self.database.migrating():
+                self.database.upgrade()
+                self.prepare()
         finally:
             self.database.dispose()

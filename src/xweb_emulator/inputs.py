@@ -12,6 +12,11 @@ no HTTP Basic credentials that are not UTF-8: a lone surrogate cannot arrive thi
 
 XML cannot carry either: an XML 1.0 document holds no NUL, and lxml refuses one (soap.unreadable_xml words it). A
 document that came in no request (a seed file) is checked by `unfit_for_a_database`.
+
+Integers (`read_integer`: in JSON, where the document's number becomes one, and wherever text is read as one, in a
+query string, a form, an XML element, a query's literal): ASCII digits only, and no more than MAX_DIGITS of them.
+Python refuses to convert longer ones (ValueError, beyond 4,300 digits by default); `UnreadableNumber` says so before
+it does, so that each wire refuses the number as its vendor refuses a bad value.
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ from typing import Any
 MAX_DEPTH = 64
 """JSON.NET's default JsonReader.MaxDepth (Json.NET 13): deeper documents are refused."""
 
-SYNTAX, END, DEPTH, ENCODING, ESCAPE = "syntax", "end", "depth", "encoding", "escape"
+MAX_DIGITS = 640
+"""The most digits an integer sent may have: the fewest any Python interpreter converts (sys.set_int_max_str_digits
+takes no limit below 640). No vendor stores an integer of more than 20 digits; the rest is kept for their range
+checks to word."""
+
+SYNTAX, END, DEPTH, ENCODING, ESCAPE, NUMBER = "syntax", "end", "depth", "encoding", "escape", "number"
 
 # What no database stores: NUL (PostgreSQL's text refuses it) and lone surrogates (no encoding writes them).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -47,18 +57,25 @@ class UnreadableJson(ValueError):
             return f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded. {where}"
         if self.kind == ESCAPE:
             return f"Bad JSON escape sequence: {self.character}. {where}"
+        if self.kind == NUMBER:
+            return f"JSON integer {self.character} is too large or small for an Int64. {where}"
         return f"Unexpected character encountered while parsing value: {self.character}. {where}"
 
 
-def read_json(body: bytes, loads: Callable[[str], Any] = json.loads, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON document in `body` (UTF-8, a byte-order mark allowed); UnreadableJson for anything else."""
+def read_json(body: bytes, loads: Callable[..., Any] = json.loads, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON document in `body` (UTF-8, a byte-order mark allowed); UnreadableJson for anything else. `loads`
+    takes json.loads's parse_int."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line, column = _line_column(body[:error.start].decode("utf-8", errors="replace"), error.start)
         raise UnreadableJson(ENCODING, line, column, "\ufffd") from None
     try:
-        value = loads(text)
+        value = loads(text, parse_int=_json_integer)
+    except UnreadableNumber as error:
+        position = text.find(error.text)
+        line, column = _line_column(text[:position], position)
+        raise UnreadableJson(NUMBER, line, column, error.shown) from None
     except json.JSONDecodeError as error:
         kind = END if error.pos >= len(text.rstrip()) else SYNTAX
         character = text[error.pos] if error.pos < len(text) else ""
@@ -158,6 +175,39 @@ def read_value(name: str, value: str) -> str:
 def read_values(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Name and value pairs as a query string or a form carries them; UnreadableValue for the first holding a NUL."""
     return [(name, read_value(name, value)) for name, value in pairs]
+
+
+class UnreadableNumber(ValueError):
+    """An integer written with more digits than MAX_DIGITS: `text` as it was sent, `shown` abbreviated for a
+    message."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        digits = text.strip()
+        self.shown = f"{digits[:12]}…{digits[-4:]}"
+        super().__init__(f"the integer {self.shown} has more than {MAX_DIGITS} digits")
+
+
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def read_integer(text: str) -> int:
+    """The integer `text` writes in ASCII digits, with a sign and white space around it allowed. ValueError for any
+    other text (int() would take "1_000" and other scripts' digits), UnreadableNumber (a ValueError) for more than
+    MAX_DIGITS digits."""
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"not an integer: {text[:40]!r}")
+    if len(text) > MAX_DIGITS and len(text.strip().lstrip("+-")) > MAX_DIGITS:
+        raise UnreadableNumber(text)
+    return int(text)
+
+
+def _json_integer(digits: str) -> int:
+    """read_integer for an integer JSON's grammar has read already (digits after an optional minus): only its length
+    is left to check, at a third of the cost for a document of numbers."""
+    if len(digits) > MAX_DIGITS and len(digits.lstrip("-")) > MAX_DIGITS:
+        raise UnreadableNumber(digits)
+    return int(digits)
 
 
 def _line_column(before: str, position: int) -> tuple[int, int]:

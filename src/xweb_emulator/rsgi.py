@@ -69,14 +69,16 @@ class RsgiApplication:
         return io.BytesIO(received)
 
     def _environ(self, scope: Any, body: io.RawIOBase) -> dict[str, Any]:
-        """The WSGI environ of an RSGI scope (PEP 3333: the path as latin-1 text of its UTF-8 bytes)."""
+        """The WSGI environ of an RSGI scope (PEP 3333: the path and the query string as latin-1 text of their UTF-8
+        bytes, which granian hands over decoded; a query string holding raw UTF-8, as a browser may send, is read by
+        werkzeug from these)."""
         server_name, _, server_port = scope.server.rpartition(":")
         client_address, _, client_port = scope.client.rpartition(":")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": scope.method,
             "SCRIPT_NAME": "",
             "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
-            "QUERY_STRING": scope.query_string,
+            "QUERY_STRING": scope.query_string.encode("utf-8").decode("latin-1"),
             "SERVER_NAME": server_name.strip("[]"),
             "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from xweb_emulator import __version__, clock, faults, journal
 from xweb_emulator.emulator import Emulator
-from xweb_emulator.inputs import UnreadableValue, read_value
+from xweb_emulator.inputs import UnreadableValue, read_integer, read_value
 from xweb_emulator.models import FaultRule, JournalEntry
 from xweb_emulator.vendor import SeedError, StateView
 
@@ -87,11 +87,12 @@ def coverage(emulator: Emulator) -> dict[str, dict]:
 # ---------------------------------------------------------------------------------------------- reset and seed
 
 
-def reset(emulator: Emulator, *, empty: bool = False, vendor: str | None = None, profile: Any = None) -> dict:
+def reset(emulator: Emulator, *, empty: bool = False, vendor: Any = None, profile: Any = None) -> dict:
     """Everything back to a fresh start: the demo data (unless `empty`), the configured users and fault rules; the
-    journal emptied, the clock back to real time. With `vendor`, only that vendor's records. With `profile` (a
-    tenant profile's YAML or JSON text, or its document), xWeb serves that profile from now on."""
-    if vendor is not None and vendor not in emulator.vendors:
+    journal emptied, the clock back to real time. With `vendor` (a vendor's name, as JSON may give anything), only
+    that vendor's records. With `profile` (a tenant profile's YAML or JSON text, or its document), xWeb serves that
+    profile from now on."""
+    if vendor is not None and (not isinstance(vendor, str) or vendor not in emulator.vendors):
         raise BadRequest(f"unknown vendor {vendor!r}: the vendors are {', '.join(emulator.vendors)}")
     if profile is not None and not isinstance(profile, str | dict):
         raise BadRequest("profile is a tenant profile's YAML or JSON text, or its document")
@@ -358,10 +359,14 @@ def flag(value: Any, name: str) -> bool:
 def whole_number(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    # str.isdigit() takes non-ASCII digits ("²", "١"): only 0-9, and within the databases' 64-bit integers.
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_INTEGER:
+    # Only 0-9 (not "²", "١"; no sign), within the databases' 64-bit integers.
+    try:
+        number = read_integer(value) if value.isdigit() else None
+    except ValueError:
+        number = None
+    if number is None or number > MAX_INTEGER:
         raise BadRequest(f"{name} must be a whole number from 0 to {MAX_INTEGER}")
-    return int(value)
+    return number
 
 
 def _column_value(name: str, column: ColumnElement[Any], text: str) -> Any:
@@ -377,9 +382,9 @@ def _column_value(name: str, column: ColumnElement[Any], text: str) -> Any:
         if kind is datetime:
             return datetime.fromisoformat(text)
         if kind is int:
-            if not text.strip().lstrip("+-").isascii() or abs(int(text)) > MAX_INTEGER:
+            if abs(number := read_integer(text)) > MAX_INTEGER:
                 raise ValueError(text)
-            return int(text)
+            return number
         return kind(text)
     except ValueError:
         raise BadRequest(f"{name} takes {kind.__name__} values, not {text!r}") from None

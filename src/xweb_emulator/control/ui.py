@@ -436,7 +436,11 @@ def _journal_filters(request: Request) -> dict[str, str]:
 
 
 def _whole(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    """A page's whole number, as the JSON routes read one; None for anything else (the page's default)."""
+    try:
+        return operations.whole_number(text, "")
+    except BadRequest:
+        return None
 
 
 def _query(arguments: Mapping[str, Any]) -> str:

@@ -45,6 +45,7 @@ from xweb_emulator.crmcom.models import (
     new_id,
 )
 from xweb_emulator.db import Base
+from xweb_emulator.inputs import read_integer
 
 MAX_EVENTS_PER_CALL = 1000
 MAX_INTEGER = 2**31 - 1  # an Integer column's largest value on every backend
@@ -147,7 +148,10 @@ def _stored_integer(value: int | str) -> int | None:
     if isinstance(value, str):
         if not value.isdigit():
             return None
-        value = int(value)
+        try:
+            value = read_integer(value)
+        except ValueError:  # other scripts' digits, or more digits than any integer column holds
+            return None
     return value if -MAX_INTEGER <= value <= MAX_INTEGER else None
 
 

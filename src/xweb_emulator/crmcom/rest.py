@@ -27,6 +27,8 @@ _UNREADABLE = {
     inputs.DEPTH: f"The Request Body Is Not Valid JSON: It Is Nested Deeper Than {inputs.MAX_DEPTH} Levels.",
     inputs.ENCODING: "The Request Body Is Not Valid JSON: It Is Not UTF-8 (Line {line}, Column {column}).",
     inputs.ESCAPE: "The Request Body Is Not Valid JSON: Invalid Unicode Escape (Line {line}, Column {column}).",
+    inputs.NUMBER: f"The Request Body Is Not Valid JSON: A Number Has More Than {inputs.MAX_DIGITS} Digits "
+                   "(Line {line}, Column {column}).",
 }
 _OK = {"code": "OK", "description": "", "message": ""}
 

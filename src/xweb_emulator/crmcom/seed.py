@@ -38,7 +38,7 @@ from xweb_emulator.crmcom.models import (
     WebCustomerEvent,
     new_id,
 )
-from xweb_emulator.db import Base
+from xweb_emulator.db import Base, unfit_column
 
 SEED_USER = "seed"
 
@@ -100,13 +100,10 @@ def load_demo_if_empty(session: Session, now: datetime) -> None:
 
 def _added(session: Session, row: Base) -> Base:
     model = type(row)
-    for column in model.__table__.columns:
-        value = getattr(row, column.key)
-        length = getattr(column.type, "length", None)
-        if isinstance(value, str) and length is not None and len(value) > length:
-            raise InvalidValue(f"{model.__name__} {column.name} ({value}) Longer Than {length} Characters.")
-        if isinstance(value, int) and not -events.MAX_INTEGER <= value <= events.MAX_INTEGER:
-            raise InvalidValue(f"{model.__name__} {column.name} ({value}) Out Of Range.")
+    unfit = unfit_column(row)
+    if unfit is not None:
+        column, why = unfit
+        raise InvalidValue(f"{model.__name__} {column.name} ({getattr(row, column.key)}) {why.title()}.")
     if session.get(model, row.id) is not None:
         raise InvalidValue(f"{model.__name__} ({row.id}) Already Exists.")
     number = getattr(row, "number", None)

@@ -8,16 +8,14 @@ empty string counts as not specified.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from xweb_emulator.crmcom.errors import InvalidValue, InvalidValueType, MissingMandatoryValue
+from xweb_emulator.inputs import read_integer
 
 Params = Mapping[str, Any]
-
-_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def is_specified(value: Any) -> bool:
@@ -64,9 +62,12 @@ def integer(params: Params, name: str) -> int | None:
     value = params.get(name)
     if not is_specified(value):
         return None
-    if isinstance(value, bool) or not _INTEGER.fullmatch(str(value).strip()):
-        raise InvalidValueType(f"Parameter ({name}) Is Not An Integer.")
-    return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return read_integer(value if isinstance(value, str) else "")
+    except ValueError:
+        raise InvalidValueType(f"Parameter ({name}) Is Not An Integer.") from None
 
 
 def date(params: Params, name: str) -> datetime | None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from xweb_emulator.db import unfit_column
 from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, Directory, change_state_id, find_addressee
 from xweb_emulator.sap.errors import MalformedRequest
 from xweb_emulator.sap.models import Campaign, CampaignOutbound, ContactPerson, Customer, TrackingLink
@@ -206,6 +207,10 @@ def _required(record: Mapping, name: str, where: str) -> str:
 
 
 def _add(session: Session, created: dict[str, list[str]], object_name: str, record: Any) -> None:
+    unfit = unfit_column(record)
+    if unfit is not None:
+        column, why = unfit
+        raise SeedError(f"{object_name} {column.name}: {getattr(record, column.key)!r:.60} is {why}")
     session.add(record)
     try:
         session.flush()

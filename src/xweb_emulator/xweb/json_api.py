@@ -88,13 +88,13 @@ class JsonWire(Wire):
 _STRING_OR_SPACE = re.compile(r'("(?:\\.|[^"\\])*")|\s')
 
 
-def loads(text: str) -> Any:
+def loads(text: str, **hooks: Any) -> Any:
     """Parse JSON as JSON.NET does, which takes any Unicode white space between tokens (char.IsWhiteSpace): the
-    vendor's own samples are indented with no-break spaces, and a tenant accepts them."""
+    vendor's own samples are indented with no-break spaces, and a tenant accepts them. `hooks` are json.loads's."""
     try:
-        return json.loads(text)
-    except ValueError:
-        return json.loads(_STRING_OR_SPACE.sub(lambda match: match.group(1) or " ", text))
+        return json.loads(text, **hooks)
+    except json.JSONDecodeError:
+        return json.loads(_STRING_OR_SPACE.sub(lambda match: match.group(1) or " ", text), **hooks)
 
 
 def _params(operation: XWebOperation, body: Any) -> Any:

@@ -54,6 +54,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import TokenType
 
+from xweb_emulator.inputs import read_integer
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.values import as_stored, parse_date, parse_guid
 
@@ -139,8 +140,11 @@ def parse_object_name(object_name: str | None, default_row_cap: int) -> ObjectNa
     match = _OBJECT_NAME_WITH_TOP.fullmatch(text)
     if match is None:
         return ObjectName(text, None if default_row_cap < 0 else default_row_cap)
-    rows = int(match["rows"])
-    if rows < -1:
+    try:
+        rows = read_integer(match["rows"])
+    except ValueError:  # more digits than any integer holds
+        rows = None
+    if rows is None or rows < -1:
         raise InvalidInput("A TOP or FETCH clause contains an invalid value.")
     return ObjectName(match["name"], None if rows == -1 else rows)
 
@@ -581,7 +585,11 @@ class _Condition:
 
 
 def _number(text: str) -> int | Decimal:
-    return int(text) if text.isdigit() else Decimal(text)
+    try:
+        return read_integer(text) if text.isdigit() else Decimal(text)
+    except ValueError:  # more digits than any integer holds, as SQL Server refuses a literal past 38
+        raise InvalidInput(f"The number '{text}' is out of the range for numeric representation "
+                           "(maximum precision 38).") from None
 
 
 def _like_pattern(pattern: str, escape: str | None) -> str:

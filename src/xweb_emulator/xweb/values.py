@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Integer, Numeric, SmallInteger, String, TypeDecorator, Uuid, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
+from xweb_emulator.db import unfit_value
+from xweb_emulator.inputs import read_integer
 from xweb_emulator.xweb.errors import InvalidInput
 
 # av_key_Type in the vendor WSDL: braces and dashes optional, any case.
@@ -66,9 +68,23 @@ def parse_date(text: str, field: str) -> datetime:
 
 def parse_int(text: str, field: str) -> int:
     try:
-        return int(text.strip())
+        return read_integer(text)
     except ValueError:
         raise InvalidInput(f"Invalid value for {field}: '{text}' is not a valid integer.") from None
+
+
+def integer_parser(column: Column) -> Callable[[str, str], int]:
+    """parse_int for an integer column, refusing what its type cannot hold as SQL Server does (its smallint and int
+    are our SmallInteger and Integer)."""
+    sql_type = "smallint" if isinstance(column.type, SmallInteger) else "int"
+
+    def parse(text: str, field: str) -> int:
+        value = parse_int(text, field)
+        if unfit_value(column, value) is not None:
+            raise InvalidInput(f"Arithmetic overflow error converting expression to data type {sql_type}.")
+        return value
+
+    return parse
 
 
 def parse_decimal(text: str, field: str) -> Decimal:
@@ -109,7 +125,7 @@ def value_reader(column: Column) -> ValueReader:
     if isinstance(column.type, DateTime):
         return ValueReader(column.name, parse_date)
     if isinstance(column.type, (Integer, SmallInteger)):
-        return ValueReader(column.name, parse_int)
+        return ValueReader(column.name, integer_parser(column))
     if isinstance(column.type, Numeric):
         return ValueReader(column.name, parse_decimal)
     return ValueReader(column.name, length=(column.type.length or None) if isinstance(column.type, String) else None)
