@@ -63,6 +63,9 @@ class OperationContract:
     """Whether the AuthorizationToken header comes in (and goes out again)."""
     token_out: bool
     documentation: str | None
+    source: str = "2010"
+    """Where its declaration comes from: "2010", the vendor's 2010 WSDL; "2015", the 2015 operation list and the
+    proxies generated from that WSDL (its types partly guessed: docs/xweb-contract.md)."""
 
     @property
     def signature(self) -> str:
@@ -101,6 +104,7 @@ def operation_contracts() -> dict[str, OperationContract]:
             parameters=tuple(Parameter.parse(text) for text in entry["parameters"].split(", ") if text),
             returns=entry["returns"],
             result_element=None if entry["returns"] == "void" else entry.get("result", f"{message}Result"),
-            token_in=token == "in", token_out=token != "none", documentation=entry.get("documentation"))
+            token_in=token == "in", token_out=token != "none", documentation=entry.get("documentation"),
+            source=entry.get("source", "2010"))
         contracts[contract.name] = contract
     return contracts
