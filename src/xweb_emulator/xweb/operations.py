@@ -53,8 +53,8 @@ class XWebOperation(Operation):
     """An operation of the vendor's service; what it takes and answers is the contract's (contract.json)."""
 
     emulated: bool = True
-    """False for the vendor's operations the emulator does not emulate (NOT_EMULATED): the wires read no parameters
-    and a fault shows no stack trace."""
+    """False for the vendor's operations the emulator does not emulate (NOT_EMULATED): read as any other (but for the
+    SOAP wire, which reads only their token), then answered with the NotEmulated fault, which shows no stack trace."""
 
     def __post_init__(self) -> None:
         if self.name not in operation_contracts():
