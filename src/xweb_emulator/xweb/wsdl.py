@@ -8,13 +8,13 @@ name to the (element name, XSD type) pairs added at the end of its sequence, eac
 nillable as the data-object columns are. Types are written as contract.json writes them: `s:<name>` for XML Schema's,
 `s1:guid`, a bare name for the service's own (av_text_Type, Individual_Individual_DataObjectType).
 
-The document is built once per process for each mapping (it is served often, and is 3 MB), and written once for each
-address it is served at.
+The document is built and written once per process for each mapping (it is served often, and is 3.7 MB), its
+address set for each address it is served at.
 """
 
 from __future__ import annotations
 
-import copy
+import html
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,7 +41,7 @@ SERVICE_DOCUMENTATION = (
 # The element each kind of result is written as by the HTTP GET and POST bindings: (name, nillable).
 _HTTP_RESULT_ELEMENTS = {"String": ("string", True), "Boolean": ("boolean", False), "DateTime": ("dateTime", False),
                          "Int32": ("int", False), "Decimal": ("decimal", False)}
-_ADDRESSES = (f"{{{SOAP}}}address", f"{{{HTTP}}}address")
+_SOAP_ADDRESS, _HTTP_ADDRESS = f"{{{SOAP}}}address", f"{{{HTTP}}}address"
 
 ExtraElements = Mapping[str, Sequence[tuple[str, str]]]
 _Frozen = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
@@ -53,8 +53,8 @@ def served_wsdl(address: str, extra_elements: ExtraElements | None = None) -> by
 
 
 def service_description(extra_elements: ExtraElements | None = None) -> etree._Element:
-    """The WSDL's root element, shared: not to be changed."""
-    return _built(_frozen(extra_elements))
+    """The WSDL as a tree (the help pages read it), shared: not to be changed."""
+    return _parsed(_frozen(extra_elements))
 
 
 def _frozen(extra_elements: ExtraElements | None) -> _Frozen:
@@ -62,16 +62,23 @@ def _frozen(extra_elements: ExtraElements | None) -> _Frozen:
                         for name, pairs in (extra_elements or {}).items()))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=8)
+def _parsed(extras: _Frozen) -> etree._Element:
+    return etree.fromstring(_written(extras))
+
+
+@lru_cache(maxsize=16)
 def _served(address: str, extras: _Frozen) -> bytes:
-    document = copy.deepcopy(_built(extras))
-    for tag in _ADDRESSES:
-        for element in document.iterfind(f".//{tag}"):
-            element.set("location", address)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + etree.tostring(document, encoding="utf-8")
+    location = f'location="{html.escape(address, quote=True)}"'.encode()
+    return _written(extras).replace(f'location="{DEFAULT_ADDRESS}"'.encode(), location)
 
 
 @lru_cache(maxsize=8)
+def _written(extras: _Frozen) -> bytes:
+    """The document, written once: the tree it is built as is not kept (some 30 MB)."""
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + etree.tostring(_built(extras), encoding="utf-8")
+
+
 def _built(extras: _Frozen) -> etree._Element:
     contracts = list(operation_contracts().values())
     http = [contract for contract in contracts if contract.http_bindings]
@@ -92,10 +99,7 @@ def _built(extras: _Frozen) -> etree._Element:
         for contract in http:
             _message(root, f"{contract.message}{verb}In",
                      *((parameter.name, "type", "s:string") for parameter in contract.parameters))
-            body = _http_result(contract)
-            _message(root, f"{contract.message}{verb}Out",
-                     *([] if contract.returns == "void" else [("Body", "element", f"tns:{body[0]}") if body
-                                                              else ("Body", None, None)]))
+            _message(root, f"{contract.message}{verb}Out", *_http_output_parts(contract))
     for binding, kind, operations in (("netForumXMLSoap", "Soap", contracts), ("netForumXMLHttpGet", "HttpGet", http),
                                       ("netForumXMLHttpPost", "HttpPost", http)):
         port_type = _sub(root, _w("portType"), name=binding)
@@ -116,8 +120,6 @@ def _built(extras: _Frozen) -> etree._Element:
     etree.indent(root, space="  ")
     return root
 
-
-_SOAP_ADDRESS, _HTTP_ADDRESS = _ADDRESSES
 
 
 # ------------------------------------------------------------------------------------------------------ the schema
@@ -289,6 +291,14 @@ def _http_binding(root: etree._Element, verb: str, contracts: list[OperationCont
             _sub(output, f"{{{MIME}}}content", part="Body", type="text/xml")
         elif contract.returns != "void":
             _sub(output, f"{{{MIME}}}mimeXml", part="Body")
+
+
+def _http_output_parts(contract: OperationContract) -> list[tuple[str, str | None, str | None]]:
+    """The HTTP bindings' answer: nothing for void, the bare node for an XmlNode, else its result's element."""
+    if contract.returns == "void":
+        return []
+    result = _http_result(contract)
+    return [("Body", "element", f"tns:{result[0]}") if result else ("Body", None, None)]
 
 
 def _message(root: etree._Element, name: str, *parts: tuple[str, str | None, str | None]) -> None:
