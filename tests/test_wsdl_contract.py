@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from xweb_emulator.xweb.contract import operation_contracts
+from xweb_emulator.xweb.contract import Parameter, operation_contracts
 from xweb_emulator.xweb.operations import OPERATIONS as emulated_operations
+from xweb_emulator.xweb.operations import XWebOperation
 from xweb_emulator.xweb.wsdl import DEFAULT_ADDRESS, served_wsdl, service_description
 
 VENDOR_WSDL_PATH = (
@@ -56,6 +57,17 @@ def declared_type(kind: str, flat: bool = False) -> str | None:
         item = kind.removesuffix("[]")
         return f"{{{TNS}}}{item}" if flat else f"{{{TNS}}}ArrayOf{item}"
     return f"{{{TNS}}}{kind}"
+
+
+def test_the_table_binds_only_operations_the_contract_describes():
+    with pytest.raises(ValueError, match="GetEverything is no operation of the vendor's contract"):
+        XWebOperation(name="GetEverything", run=lambda call, params: None)
+
+
+@pytest.mark.parametrize("declaration", ["String", "optional String name", "nillable flat String name"])
+def test_an_unreadable_parameter_declaration_is_refused(declaration):
+    with pytest.raises(ValueError):
+        Parameter.parse(declaration)
 
 
 def test_declared_type_maps_the_descriptions_notation():
