@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -44,7 +45,9 @@ from support import (
     WORK_PHONE_TYPE,
     XWEB,
 )
+from test_xweb_not_emulated import NOT_EMULATED_MESSAGE
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, query_definition
+from xweb_emulator.xweb.operations import VENDOR_OPERATIONS
 
 REQUIRE_DOTNET = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_DOTNET") == "1"
 HERE = Path(__file__).resolve().parent
@@ -456,3 +459,29 @@ def test_individual_insert_update_get_and_a_new_primary_email(dotnet, emulator):
     assert answer["listed_record_return"] == "2"
     assert answer["listed"] == ["admiral@example.org", "hopper@example.org"]
     assert one(emulator, "Email", eml_key=inserted["eml_key"])["eml_primary"] == 0
+
+
+# ------------------------------------------------------------------------------- 9. every operation of the vendor's
+
+
+def test_the_proxy_has_a_method_for_every_operation_of_the_vendors(dotnet_build):
+    """The proxy compiled (dotnet_build); a connector regenerated from the served WSDL keeps every method it calls."""
+    source = (dotnet_build.program.parent / "NetForumXml.cs").read_text("utf-8")
+    methods = set(re.findall(r"public [\w.\[\]]+ (\w+)\(", source))
+
+    assert sorted(set(VENDOR_OPERATIONS) - methods) == []
+    assert len(VENDOR_OPERATIONS) == 262
+
+
+def test_operations_not_emulated_answer_the_proxy_with_the_fault_saying_so(dotnet, emulator):
+    answer = dotnet.run("not-emulated")
+
+    operations = ("GetDynamicQuery", "InsertCustomerAction", "WEBCentralizedShoppingCartExhibitorGetBoothList")
+    assert sorted(answer["faults"]) == sorted(operations)
+    for operation in operations:
+        fault = answer["faults"][operation]
+        assert (fault["type"], fault["kind"], fault["kind_namespace"]) == (
+            "System.Web.Services.Protocols.SoapException", "SystemExceptionInfo", XWEB), operation
+        assert fault["xweb_message"] == NOT_EMULATED_MESSAGE.format(operation)
+    assert sorted((entry["operation"], entry["outcome"]) for entry in emulator.journal()
+                  if entry["operation"] != "Authenticate") == [(operation, "not_emulated") for operation in operations]

@@ -1,7 +1,7 @@
 """What ASMX serves on a GET of the service's address (issue 11 part 3): the help page that links the discovery
 document, the DISCO document pointing at the WSDL and the SOAP binding, and each operation's help page with its
 SOAP 1.1 request and response samples (and its HTTP GET and POST forms where it has them), generated from the
-operation table and the schema we serve."""
+contract and the schema we serve: every operation of the vendor's, each saying whether the emulator emulates it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import requests
 from lxml import etree
 
 from support import XWEB
-from xweb_emulator.xweb.operations import OPERATIONS
+from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS
+
+EVERY_OPERATION = OPERATIONS | NOT_EMULATED
+NOT_EMULATED_NOTE = "Not emulated: xweb-emulator answers it with a SystemExceptionInfo fault saying so."
 
 DISCO = "http://schemas.xmlsoap.org/disco/"
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -31,8 +34,12 @@ def test_the_service_page_links_the_discovery_document_and_every_operation(emula
     assert response.headers["Content-Type"].startswith("text/html")
     assert f'<link rel="alternate" type="text/xml" href="{emulator.soap_url}?disco" />' in response.text
     assert f'href="{emulator.soap_url}?WSDL"' in response.text
-    for name in OPERATIONS:
-        assert f'<a href="{emulator.soap_url}?op={name}">{name}</a>' in response.text
+    items = re.findall(r"<li>(.*?)</li>", response.text, re.DOTALL)
+    assert [re.search(r">(\w+)</a>", item).group(1) for item in items] == sorted(EVERY_OPERATION)
+    for name, item in zip(sorted(EVERY_OPERATION), items, strict=True):
+        assert f'<a href="{emulator.soap_url}?op={name}">{name}</a>' in item
+        assert (NOT_EMULATED_NOTE in item) == (name in NOT_EMULATED)
+    assert len(items) == 262
 
 
 @pytest.mark.parametrize("query", ["?disco", "?DISCO"])
@@ -63,27 +70,30 @@ def envelope_of(block: str) -> etree._Element:
     return etree.fromstring(block[block.index("<?xml"):].encode())
 
 
-@pytest.mark.parametrize("name", sorted(OPERATIONS))
+@pytest.mark.parametrize("name", sorted(EVERY_OPERATION))
 def test_each_operation_has_its_help_page_with_soap_samples(emulator, name):
-    operation = OPERATIONS[name]
+    operation = EVERY_OPERATION[name]
+    message = operation.message
     page = get(f"{emulator.soap_url}?op={name}").text
 
     assert f"<h2>{name}</h2>" in page
+    assert (NOT_EMULATED_NOTE in page) == (not operation.emulated)
     blocks = sample_blocks(page)
     request, response = blocks[0], blocks[1]
-    assert f'SOAPAction: "{XWEB}{name}"' in request
+    assert f'SOAPAction: "{XWEB}{message}"' in request
     sent, answered = envelope_of(request), envelope_of(response)
     ns = {"soap": "http://schemas.xmlsoap.org/soap/envelope/", "x": XWEB}
     (body,) = sent.find("soap:Body", ns)
-    assert etree.QName(body).localname == name and etree.QName(body).namespace == XWEB
-    assert [etree.QName(child).localname for child in body] == operation.parameter_names
+    assert etree.QName(body).localname == message and etree.QName(body).namespace == XWEB
+    # A flat array's element shown twice, as any repeated element.
+    assert [etree.QName(child).localname for child in body] == [
+        parameter.name for parameter in operation.contract.parameters for _ in range(2 if parameter.flat else 1)]
     (result,) = answered.find("soap:Body", ns)
-    assert etree.QName(result).localname == f"{name}Response"
-    if operation.result_name or operation.returns != "void":
-        assert [etree.QName(child).localname for child in result] == [operation.result_name or f"{name}Result"]
+    assert etree.QName(result).localname == f"{message}Response"
+    if operation.returns != "void":
+        assert [etree.QName(child).localname for child in result] == [operation.contract.result_element]
     assert (sent.find("soap:Header/x:AuthorizationToken", ns) is not None) == operation.takes_token
-    assert (answered.find("soap:Header/x:AuthorizationToken", ns) is not None) == (
-        operation.takes_token or operation.issues_token)
+    assert (answered.find("soap:Header/x:AuthorizationToken", ns) is not None) == operation.contract.token_out
     assert ("<h3>HTTP GET</h3>" in page) == ("<h3>HTTP POST</h3>" in page) == operation.http_bindings
     if operation.http_bindings:
         assert f"GET /xWeb/secure/netForumXML.asmx/{name}" in page

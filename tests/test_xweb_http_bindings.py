@@ -8,7 +8,6 @@ plain text."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,8 +17,7 @@ from support import SAMPLE_CUSTOMER, XWEB
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, query_definition
 from xweb_emulator.xweb.http_bindings import result_document
 from xweb_emulator.xweb.operations import OPERATIONS
-
-WSDL_PATH = Path(__file__).resolve().parents[1] / "wsdl" / "netForumXML.wsdl"
+from xweb_emulator.xweb.wsdl import DEFAULT_ADDRESS, served_wsdl
 
 DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\r\n'
 
@@ -175,7 +173,7 @@ def test_a_typed_result_is_its_types_element():
     assert [etree.QName(child).localname for child in root[0]] == ["primary_key", "name"]
 
 
-def test_get_query_definitions_object_is_the_element_the_wsdl_declares_for_it():
+def test_get_query_definitions_object_is_the_element_the_wsdl_declares_for_it(tmp_path):
     """GetQueryDefinition's answer over HTTP GET and POST: its typed Object as the WSDL's tns:Object, which zeep reads
     down to the columns."""
     zeep = pytest.importorskip("zeep")
@@ -183,7 +181,9 @@ def test_get_query_definitions_object_is_the_element_the_wsdl_declares_for_it():
 
     root = etree.fromstring(document)
     assert root.tag == f"{{{XWEB}}}Object"
-    client = zeep.Client(str(WSDL_PATH))
+    wsdl = tmp_path / "netForumXML.wsdl"
+    wsdl.write_bytes(served_wsdl(DEFAULT_ADDRESS))
+    client = zeep.Client(str(wsdl))
     read = client.get_element(f"{{{XWEB}}}Object").parse(root, client.wsdl.types)
     assert (read.obj_name, read.ListTable.lst_mdt_name) == ("Individual", "co_individual")
     columns = {column.mdc_name: column.mdc_table_name

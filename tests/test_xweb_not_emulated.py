@@ -2,9 +2,10 @@
 
 Every other operation of netFORUM xWeb 2015 is routed on every wire (SOAP by its SOAPAction, the HTTP GET and POST
 bindings, the JSON twin) and goes down the one pipeline: the token is checked first, then it is answered with a
-SystemExceptionInfo fault saying that it is not emulated, HTTP 500, journalled `not_emulated`; its parameters are
-not read, and the token it came with lives on. A name that is not the vendor's keeps ASP.NET's "unrecognized"
-answer.
+SystemExceptionInfo fault saying that it is not emulated, HTTP 500, journalled `not_emulated`, and the token it came
+with lives on. The HTTP bindings and the JSON twin read its parameters by the contract first, as any operation's
+(what ASMX and the twin refuse before a method runs is refused alike); the SOAP wire reads only its token, whatever
+the body holds. A name that is not the vendor's keeps ASP.NET's "unrecognized" answer.
 """
 
 from __future__ import annotations
@@ -186,10 +187,10 @@ def test_zeep_bound_to_the_vendor_wsdl_gets_a_fault_saying_not_emulated(vendor_c
 
 @pytest.mark.parametrize("verb", ["GET", "POST"])
 def test_http_bindings_route_it_and_answer_the_missing_token_first(emulator, verb):
-    """These bindings carry no token, and every operation not emulated takes one (only Authenticate, GetDateTime
-    and TestConnection do not, and they are emulated): the answer is the missing-token fault, as on a tenant."""
-    url = f"{emulator.soap_url}/getdynamicquery"
-    params = {"szObjectName": "Individual", "szQueryName": "Members"}
+    """These bindings carry no token, and every operation not emulated but AuthenticateLdap takes one: the answer is
+    the missing-token fault, as on a tenant."""
+    url = f"{emulator.soap_url}/webwebuserlogin"
+    params = {"LoginOrEmail": "ada@example.org", "password": "secret"}
     response = (requests.get(url, params=params, timeout=30) if verb == "GET"
                 else requests.post(url, data=params, timeout=30))
 
@@ -197,7 +198,24 @@ def test_http_bindings_route_it_and_answer_the_missing_token_first(emulator, ver
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.text == ("System.Web.Services.Protocols.SoapException: Failed to validate the authentication "
                              "token: no token was supplied.\r\n")
-    assert journalled(emulator) == [("GetDynamicQuery", "InvalidTokenExceptionInfo", 500, None)]
+    assert journalled(emulator) == [("WEBWebUserLogin", "InvalidTokenExceptionInfo", 500, None)]
+
+
+def test_http_bindings_read_its_parameters_by_the_contract(emulator):
+    """As ASMX: a missing parameter is refused before the method runs; an operation whose parameters a query string
+    cannot carry has no HTTP binding; one that takes no token answers the fault saying it is not emulated."""
+    missing = requests.get(f"{emulator.soap_url}/WEBWebUserLogin", params={"LoginOrEmail": "ada"}, timeout=30)
+    unbound = requests.get(f"{emulator.soap_url}/GetDynamicQuery", params={"szObjectName": "Individual"}, timeout=30)
+    tokenless = requests.post(f"{emulator.soap_url}/AuthenticateLdap", data={"userName": "a", "password": "b"},
+                              timeout=30)
+
+    assert missing.status_code == unbound.status_code == tokenless.status_code == 500
+    assert missing.text.startswith("System.InvalidOperationException: Missing parameter: password.")
+    assert unbound.text.startswith("System.InvalidOperationException: Request format is unrecognized for URL "
+                                   "unexpectedly ending in '/GetDynamicQuery'.")
+    assert tokenless.text == ("System.Web.Services.Protocols.SoapException: "
+                              + NOT_EMULATED_MESSAGE.format("AuthenticateLdap") + "\r\n")
+    assert [entry["outcome"] for entry in emulator.journal()] == ["SoapException", "SoapException", "not_emulated"]
 
 
 def test_http_bindings_a_name_that_is_not_the_vendors_is_still_not_valid(emulator):
@@ -220,10 +238,8 @@ def json_call(emulator, method: str, body: bytes, verb: str = "POST", **headers)
 
 @pytest.mark.parametrize("verb, body", [
     ("POST", b'{"GetDynamicQuery": {"szObjectName": "Individual", "szQueryName": "Members"}}'),
-    ("POST", b"[1, 2, 3]"),
-    ("POST", b"<not json at all"),
+    ("POST", b'{"szObjectName": "Individual", "unknown": [1, 2]}'),
     ("POST", b""),
-    ("GET", b""),
 ])
 def test_json_answers_the_same_fault_in_its_conventions(emulator, verb, body):
     with emulator.nothing_written():
@@ -235,6 +251,31 @@ def test_json_answers_the_same_fault_in_its_conventions(emulator, verb, body):
         "Message": NOT_EMULATED_MESSAGE.format("GetDynamicQuery"), "Number": "0", "Source": "xWeb", "Line": "0",
         "StackTrace": "", "ErrorType": "GeneralError", "Errors": None}}}
     assert journalled(emulator) == [("GetDynamicQuery", "not_emulated", 500, emulator.settings.xweb_user)]
+
+
+@pytest.mark.parametrize("verb, body, status, message", [
+    ("POST", b"[1, 2, 3]", 400, 'The request body must be an object: {"GetDynamicQuery": {\u2026parameters\u2026}}.'),
+    ("POST", b"<not json at all", 400, "Unexpected character encountered while parsing value: <. Path '', line 1, "
+                                       "position 1."),
+    # Its Parameters are an array: no query string carries them.
+    ("GET", b"", 405, "GetDynamicQuery accepts POST."),
+])
+def test_json_reads_its_request_as_any_operations(emulator, verb, body, status, message):
+    """What the twin refuses of any operation's request it refuses of this one's, before the fault saying it is not
+    emulated."""
+    response = json_call(emulator, "GetDynamicQuery", body, verb)
+
+    assert response.status_code == status
+    assert response.json()["SystemExceptionInfo"]["XWebException"]["Message"] == message
+    assert journalled(emulator) == [("GetDynamicQuery", "SystemExceptionInfo", status, None)]
+
+
+def test_json_get_of_one_with_simple_parameters(emulator):
+    response = json_call(emulator, "GetFundraisingEventDonationUrl", b"", "GET")
+
+    assert response.status_code == 500
+    assert response.json()["SystemExceptionInfo"]["XWebException"]["Message"] == NOT_EMULATED_MESSAGE.format(
+        "GetFundraisingEventDonationUrl")
 
 
 def test_json_a_bad_token_or_password_is_answered_first(emulator):
@@ -286,13 +327,54 @@ def test_json_a_name_that_is_not_the_vendors_is_still_unknown(emulator):
 # ------------------------------------------------------------------------------------------------------ help pages
 
 
-def test_the_help_pages_and_wsdl_show_the_emulated_operations_only(emulator):
-    """The served WSDL declares what the emulator answers (docs/xweb.md: why); ?op= of another is the service page."""
+def test_the_wsdl_declares_them_and_their_help_pages_say_they_are_not_emulated(emulator):
+    """The served WSDL declares every operation of the vendor's (a client generated from it, or Savon reading it at
+    run time, can call any of them); ?op= of one not emulated says so."""
     wsdl = etree.fromstring(requests.get(emulator.wsdl_url, timeout=30).content)
-    declared = {element.get("name") for element in wsdl.iterfind(
-        "{http://schemas.xmlsoap.org/wsdl/}portType/{http://schemas.xmlsoap.org/wsdl/}operation")}
+    declared = [element.get("name") for element in wsdl.iterfind(
+        "{http://schemas.xmlsoap.org/wsdl/}portType[@name='netForumXMLSoap']/{http://schemas.xmlsoap.org/wsdl/}operation")]
     page = requests.get(emulator.soap_url, params={"op": "GetDynamicQuery"}, timeout=30)
 
-    assert declared == set(OPERATIONS)
-    assert page.status_code == 200 and "<h2>GetDynamicQuery</h2>" not in page.text
-    assert "GetDynamicQuery" not in page.text
+    assert sorted(declared) == sorted(VENDOR_OPERATIONS)
+    assert page.status_code == 200 and "<h2>GetDynamicQuery</h2>" in page.text
+    assert "Not emulated: xweb-emulator answers it with a SystemExceptionInfo fault saying so." in page.text
+
+
+# ------------------------------------------------------------------------------------ zeep on the served WSDL
+
+
+@pytest.fixture(scope="module")
+def served_client(served) -> zeep.Client:
+    return zeep.Client(served.wsdl_url)
+
+
+def test_zeep_bound_to_the_served_wsdl_lists_every_operation(served_client):
+    assert sorted(served_client.wsdl.bindings[VENDOR_BINDING]._operations) == sorted(VENDOR_OPERATIONS)
+
+
+@pytest.mark.parametrize("operation, arguments", [
+    ("GetDynamicQuery", {"szObjectName": "Individual", "szQueryName": "Members", "WithDescriptions": "false"}),
+    ("WEBWebUserLogin", {"LoginOrEmail": "ada@example.org", "password": "secret"}),
+    # Its messages and SOAPAction carry another name (WEBCentralizedShoppingCartGetBoothList).
+    ("WEBCentralizedShoppingCartExhibitorGetBoothList", {"oExhibitor": None, "BoothType": None,
+                                                         "BoothCategory": None, "ProductName": None}),
+    # A 2015 operation, typed by the project's guess.
+    ("InsertCustomerAction", {"actionCustomerKey": "3147d4b5-d04a-4a8f-bbf3-3fe54fd2fcaa", "action": "Called",
+                              "actionTypeKey": "3147d4b5-d04a-4a8f-bbf3-3fe54fd2fcab", "source": "test",
+                              "actionDate": "2024-01-02T03:04:05", "actionSubtypeList": None}),
+])
+def test_zeep_bound_to_the_served_wsdl_gets_a_fault_saying_not_emulated(served_client, emulator, operation,
+                                                                          arguments):
+    service = served_client.create_service(VENDOR_BINDING, emulator.soap_url)
+    token = service.Authenticate(userName=emulator.settings.xweb_user,
+                                 password=emulator.settings.xweb_password).header.AuthorizationToken.Token
+    header = {"AuthorizationToken": {"Token": token}}
+    emulator.clear_journal()
+
+    with pytest.raises(zeep.exceptions.Fault) as raised:
+        getattr(service, operation)(**arguments, _soapheaders=header)
+
+    assert raised.value.message == ("System.Web.Services.Protocols.SoapException: "
+                                    + NOT_EMULATED_MESSAGE.format(operation))
+    assert raised.value.detail.find(f"{{{XWEB}}}SystemExceptionInfo") is not None
+    assert journalled(emulator) == [(operation, "not_emulated", 500, emulator.settings.xweb_user)]

@@ -90,6 +90,9 @@ static class XWebClient
             case "individuals":
                 Individuals(client, rest, output);
                 break;
+            case "not-emulated":
+                NotEmulated(client, output);
+                break;
             default:
                 Console.Error.WriteLine("unknown flow " + flow);
                 return 2;
@@ -321,6 +324,28 @@ static class XWebClient
         } catch (SoapException error) {
             output["soap_exception"] = Fault(error);
         }
+    }
+
+    // Operations the emulator does not emulate, called through the proxy's own methods: each answers a fault.
+    static void NotEmulated(netForumXML client, IDictionary<string, object> output)
+    {
+        var calls = new Dictionary<string, Action> {
+            {"GetDynamicQuery", () => client.GetDynamicQuery("Individual", "Members", "false", null)},
+            {"WEBCentralizedShoppingCartExhibitorGetBoothList",
+             () => client.WEBCentralizedShoppingCartExhibitorGetBoothList(null, null, null, null)},
+            {"InsertCustomerAction", () => client.InsertCustomerAction(
+                Guid.NewGuid(), "Called", Guid.NewGuid(), "test", DateTime.UtcNow, new Guid[0])},
+        };
+        var faults = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var call in calls) {
+            try {
+                call.Value();
+                faults[call.Key] = "answered";
+            } catch (SoapException error) {
+                faults[call.Key] = Fault(error);
+            }
+        }
+        output["faults"] = faults;
     }
 
     // ------------------------------------------------------------------------------------------------- helpers

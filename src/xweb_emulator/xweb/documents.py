@@ -3,14 +3,14 @@
 Reference" and `wsdl <address>` find the contract) and each operation's help page (`?op=<Operation>`) with its
 request and response samples, as ASP.NET's DefaultWsdlHelpGenerator writes them.
 
-The samples are generated: the operations, their headers and HTTP bindings from the operation table, the elements
-under each message from the schema of the WSDL we serve.
+Every operation of the vendor's service is listed and has its page, each saying whether the emulator emulates it. The
+samples are generated: the operations, their headers and HTTP bindings from the contract (contract.py), the elements
+under each message from the schema of the WSDL we serve (wsdl.py).
 """
 
 from __future__ import annotations
 
 import html
-import importlib.resources
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -18,14 +18,14 @@ from lxml import etree
 from werkzeug import Request
 
 from xweb_emulator.call import Answer
-from xweb_emulator.soap import wsdl_document
+from xweb_emulator.xweb.contract import description
 from xweb_emulator.xweb.errors import NAMESPACE
-from xweb_emulator.xweb.operations import OPERATIONS, XWebOperation, operation_named
+from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, XWebOperation, operation_named
+from xweb_emulator.xweb.wsdl import SERVICE, served_wsdl, service_description
 
-WSDL_FILE = "netForumXML.wsdl"
-SERVICE = "netForumXML"
 SOAP_BINDING = "netForumXMLSoap"
 _XS = "http://www.w3.org/2001/XMLSchema"
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
 _HTML = [("Content-Type", "text/html; charset=utf-8")]
 _XML = [("Content-Type", "text/xml; charset=utf-8")]
 _PLACEHOLDERS = {"string": "string", "boolean": "boolean", "dateTime": "dateTime", "int": "int",
@@ -37,12 +37,12 @@ def service_document(request: Request) -> Answer:
     args = {key.lower(): value for key, value in request.args.items()}
     address = request.base_url
     if "wsdl" in args:
-        return Answer(200, list(_XML), wsdl_document(WSDL_FILE, address))
+        return Answer(200, list(_XML), served_wsdl(address))
     if "disco" in args:
         return Answer(200, list(_XML), discovery_document(address).encode())
     if "op" in args:
         operation = operation_named(args["op"])
-        if operation is not None and operation.emulated:  # the WSDL's schema holds the emulated operations alone
+        if operation is not None:
             return Answer(200, list(_HTML), operation_page(address, operation).encode())
     return Answer(200, list(_HTML), service_page(address).encode())
 
@@ -74,13 +74,17 @@ def _page(address: str, title: str, body: str) -> str:
 
 
 def service_page(address: str) -> str:
-    """The service's help page: its description, its operations, the link to the service description."""
+    """The service's help page: its description, its operations (each saying whether it is emulated), the link to the
+    service description."""
     at = html.escape(address, quote=True)
+    operations = sorted(OPERATIONS | NOT_EMULATED)
     items = "\r\n".join(
-        f'        <li><a href="{at}?op={name}">{name}</a>{_documentation_html(name)}</li>' for name in sorted(OPERATIONS))
+        f'        <li><a href="{at}?op={name}">{name}</a>{_documentation_html(name)}{_emulation_html(name)}</li>'
+        for name in operations)
     body = (
-        f"      <span><p class=\"intro\">{html.escape(_service_documentation())}</p>"
-        f"<p class=\"intro\">(xweb-emulator: the netFORUM xWeb operations it emulates.)</p></span>\r\n"
+        f"      <span><p class=\"intro\">{html.escape(description()['documentation'])}</p>"
+        f"<p class=\"intro\">(xweb-emulator: every operation of the netFORUM xWeb service; it emulates {len(OPERATIONS)}"
+        f" of these {len(operations)}, and answers the others with a fault saying so.)</p></span>\r\n"
         f'      <span><p class="intro">The following operations are supported.  For a formal definition, please review '
         f'the <a href="{at}?WSDL">Service Description</a>. </p>\r\n      <ul>\r\n{items}\r\n      </ul>\r\n'
         "      </span>"
@@ -96,7 +100,7 @@ def operation_page(address: str, operation: XWebOperation) -> str:
     sections = [
         ("SOAP 1.1", "The following is a sample SOAP 1.1 request and response.  The <font class=value>placeholders"
                      "</font> shown need to be replaced with actual values.",
-         _http_request("POST", path, host, "text/xml; charset=utf-8", f'SOAPAction: "{NAMESPACE}{operation.name}"',
+         _http_request("POST", path, host, "text/xml; charset=utf-8", f'SOAPAction: "{NAMESPACE}{operation.message}"',
                        soap_request_sample(operation)),
          _http_response("text/xml; charset=utf-8", soap_response_sample(operation))),
     ]
@@ -112,7 +116,7 @@ def operation_page(address: str, operation: XWebOperation) -> str:
                          _http_response("text/xml; charset=utf-8", result)))
     body = [f'      <span>\r\n        <p class="intro">Click <a href="{html.escape(address, quote=True)}">here</a> '
             f"for a complete list of operations.</p>\r\n        <h2>{operation.name}</h2>\r\n"
-            f'        <p class="intro">{_documentation_html(operation.name)}</p>']
+            f'        <p class="intro">{_documentation_html(operation.name)}{_emulation_html(operation.name)}</p>']
     for title, intro, request_sample, response_sample in sections:
         body.append(f"        <span>\r\n          <h3>{title}</h3>\r\n          <p>{intro}</p>\r\n"
                     f"          <pre>{html.escape(request_sample)}</pre>\r\n"
@@ -136,16 +140,19 @@ def _http_response(content_type: str, body: str) -> str:
 
 
 def soap_request_sample(operation: XWebOperation) -> str:
-    return _envelope(operation.takes_token, _element_sample(operation.name, 2))
+    return _envelope(operation.takes_token, _element_sample(operation.message, 2))
 
 
 def soap_response_sample(operation: XWebOperation) -> str:
-    return _envelope(operation.takes_token or operation.issues_token, _element_sample(f"{operation.name}Response", 2))
+    return _envelope(operation.contract.token_out, _element_sample(f"{operation.message}Response", 2))
 
 
 def result_document_sample(operation: XWebOperation) -> str:
-    """The bare result document the HTTP GET and POST bindings answer: the result's type as an element."""
-    (result,) = _schema_element(f"{operation.name}Response").iterfind(f".//{{{_XS}}}sequence/{{{_XS}}}element")
+    """The bare result document the HTTP GET and POST bindings answer: the result's type as an element; nothing for
+    a void method."""
+    if operation.returns == "void":
+        return ""
+    (result,) = _schema_element(f"{operation.message}Response").iterfind(f".//{{{_XS}}}sequence/{{{_XS}}}element")
     kind = result.get("type")
     name = etree.QName(_resolve(result, kind)).localname if kind else "anyType"
     lines = ['<?xml version="1.0" encoding="utf-8"?>']
@@ -172,8 +179,11 @@ def _element_sample(name: str, depth: int) -> list[str]:
 
 
 def _render(element: etree._Element, depth: int, *, name: str | None = None, with_namespace: bool = False,
-            seen: frozenset[str] = frozenset()) -> list[str]:
-    """An element of the schema as ASMX's help shows it: its children nested, simple values as their type's name."""
+            drawn: set[str] | None = None) -> list[str]:
+    """An element of the schema as ASMX's help shows it: its children nested, simple values as their type's name, a
+    repeated element twice. A type is drawn once in a sample, where it first appears (which also ends recursion):
+    the shopping cart's objects would otherwise draw the same sections over and over, megabytes of them."""
+    drawn = set() if drawn is None else drawn
     pad = "  " * depth
     name = name or element.get("name")
     open_tag = f'{name} xmlns="{NAMESPACE}"' if with_namespace else name
@@ -192,17 +202,16 @@ def _render(element: etree._Element, depth: int, *, name: str | None = None, wit
             enumerations = [] if simple is None else [item.get("value") for item in simple.iter(f"{{{_XS}}}enumeration")]
             value = " or ".join(enumerations) if enumerations else "string"
             return [f"{pad}<{open_tag}>{value}</{name}>"]
-        if qname.localname in seen:
+        if qname.localname in drawn:
             return [f"{pad}<{open_tag} />"]
-        seen = seen | {qname.localname}
+        drawn.add(qname.localname)
     children = list(complex_type.iterfind(f"{{{_XS}}}sequence/{{{_XS}}}element"))
     if not children:
         return [f"{pad}<{open_tag} />"]
     lines = [f"{pad}<{open_tag}>"]
     for child in children:
-        lines += _render(child, depth + 1, seen=seen)
-        if child.get("maxOccurs") == "unbounded":
-            lines += _render(child, depth + 1, seen=seen)
+        child_lines = _render(child, depth + 1, drawn=drawn)
+        lines += child_lines * 2 if child.get("maxOccurs") == "unbounded" else child_lines
     lines.append(f"{pad}</{name}>")
     return lines
 
@@ -213,37 +222,27 @@ def _resolve(element: etree._Element, qualified: str) -> str:
 
 
 @cache
-def _schema() -> etree._Element:
-    source = importlib.resources.files("xweb_emulator.wsdl").joinpath(WSDL_FILE).read_bytes()
-    return etree.fromstring(source).find(f".//{{{_XS}}}schema")
+def _declarations() -> dict[tuple[str, str], etree._Element]:
+    """The served schema's top-level declarations by kind (element, complexType, simpleType) and name."""
+    schema = service_description().find(f"{{{_WSDL}}}types/{{{_XS}}}schema")
+    return {(etree.QName(node).localname, node.get("name")): node for node in schema.iterchildren(f"{{{_XS}}}*")}
 
 
 def _schema_element(name: str) -> etree._Element:
-    return _schema().find(f"{{{_XS}}}element[@name='{name}']")
+    return _declarations()[("element", name)]
 
 
 def _schema_type(kind: str, name: str) -> etree._Element | None:
-    return _schema().find(f"{{{_XS}}}{kind}[@name='{name}']")
-
-
-@cache
-def _documentations() -> dict[str, str]:
-    source = importlib.resources.files("xweb_emulator.wsdl").joinpath(WSDL_FILE).read_bytes()
-    root = etree.fromstring(source)
-    wsdl = "http://schemas.xmlsoap.org/wsdl/"
-    found = {}
-    for operation in root.iterfind(f"{{{wsdl}}}portType/{{{wsdl}}}operation"):
-        text = operation.findtext(f"{{{wsdl}}}documentation")
-        if text:
-            found[operation.get("name")] = text.strip()
-    return found
+    return _declarations().get((kind, name))
 
 
 def _documentation_html(name: str) -> str:
-    text = _documentations().get(name)
+    text = operation_named(name).contract.documentation
     return f'<span><br>{html.escape(text)}</span>' if text else ""
 
 
-def _service_documentation() -> str:
-    source = importlib.resources.files("xweb_emulator.wsdl").joinpath(WSDL_FILE).read_bytes()
-    return (etree.fromstring(source).findtext("{http://schemas.xmlsoap.org/wsdl/}documentation") or "").strip()
+def _emulation_html(name: str) -> str:
+    if operation_named(name).emulated:
+        return ""
+    return ("<span><br><i>Not emulated: xweb-emulator answers it with a SystemExceptionInfo fault saying so.</i>"
+            "</span>")

@@ -58,8 +58,6 @@ class HttpBindingsWire(Wire):
             return Incoming(None, unreadable=RequestRefused(
                 f"{name} Web Service method name is not valid.",
                 "   at System.Web.Services.Protocols.HttpServerProtocol.Initialize()"))
-        if not operation.emulated:  # its parameters are not known; it takes a token, which these bindings cannot carry
-            return Incoming(operation, credentials=auth.Credentials(token=None, required=operation.takes_token))
         if not operation.http_bindings or request.method not in ("GET", "POST") or (
                 request.method == "POST" and request.mimetype != _FORM and (request.mimetype or call.body)):
             return Incoming(None, unreadable=RequestRefused(

@@ -42,11 +42,6 @@ class JsonWire(Wire):
         operation = operation_named(method_name)
         if operation is None:
             return Incoming(None, unreadable=JsonRequestError(404, f"Unknown web method {method_name}."))
-        if not operation.emulated:  # its parameters are not known: whatever the request holds, it is refused
-            try:
-                return Incoming(operation, credentials=_credentials(request, operation))
-            except UnreadableValue as error:
-                return Incoming(operation, unreadable=JsonRequestError(400, holds_nul(error.name)))
         if request.method not in ("GET", "POST") or (request.method == "GET" and not operation.simple_parameters):
             verbs = "POST or GET" if operation.simple_parameters else "POST"
             return Incoming(operation, unreadable=JsonRequestError(405, f"{operation.name} accepts {verbs}."))

@@ -35,7 +35,7 @@ from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import (
     NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string, unwritable_answer)
-from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, Reply, XWebOperation
+from xweb_emulator.xweb.operations import NOT_EMULATED_MESSAGES, OPERATIONS, Reply, XWebOperation
 
 _CONTENT_TYPE = [("Content-Type", "text/xml; charset=utf-8")]
 _SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Boolean, "DateTime": DateTime}
@@ -141,17 +141,18 @@ def _neutral(kind: str, value: Any) -> Any:
 
 def _not_emulated(call: Call, ctx: MethodContext) -> Incoming | None:
     """A call of one of the vendor's operations that the emulator does not emulate, once spyne has read the envelope:
-    named by the SOAPAction, its parameters are not read, whatever the body holds, only the token header. Named by
-    the body's element alone, it is refused as ASMX refuses any operation whose SOAPAction is missing or another's.
+    named by the SOAPAction (its message's name), its parameters are not read, whatever the body holds, only the token
+    header. Named by the body's element alone, it is refused as ASMX refuses any operation whose SOAPAction is missing
+    or another's.
     None for any other request."""
     envelope = ctx.in_document
     if not etree.iselement(envelope):
         return None  # no SOAP envelope was read: the request is refused as unreadable, whichever it names
-    operation = NOT_EMULATED.get((soap_action(call.request.environ) or "").removeprefix(NAMESPACE))
+    operation = NOT_EMULATED_MESSAGES.get((soap_action(call.request.environ) or "").removeprefix(NAMESPACE))
     body = ctx.in_body_doc
     if operation is None and ctx.descriptor is None and body is not None:  # no emulated operation's element either
         element = etree.QName(body)
-        operation = NOT_EMULATED.get(element.localname) if element.namespace == NAMESPACE else None
+        operation = NOT_EMULATED_MESSAGES.get(element.localname) if element.namespace == NAMESPACE else None
     if operation is None:
         return None
     refusal = _misrouted(call, operation, ctx)
@@ -166,7 +167,7 @@ def _misrouted(call: Call, operation: XWebOperation, ctx: MethodContext) -> Asmx
     action = soap_action(call.request.environ)
     if action is None:
         return AsmxFault("Unable to handle request without a valid action parameter. Please supply a valid soap action.")
-    if action != NAMESPACE + operation.name:
+    if action != NAMESPACE + operation.message:
         return AsmxFault(f"Server did not recognize the value of HTTP Header SOAPAction: {action}.")
     understood = (f"{{{NAMESPACE}}}AuthorizationToken",) if operation.takes_token else ()
     for header in ctx.in_document.iterfind(f"{{{Soap11.ns_soap_env}}}Header/*"):
