@@ -55,6 +55,7 @@ CLIENT_SOURCE = HERE / "dotnet" / "XWebClient.cs"
 FIXTURES = HERE / "fixtures" / "xweb"
 INSERT_SAMPLE = FIXTURES / "insert_customer_messaging_activity.request.xml"
 PREFERENCES_SAMPLE = FIXTURES / "set_customer_communication_preferences.request.json"
+TENANT_PROFILE = FIXTURES / "profiles" / "lms.yaml"  # Individual with extender columns
 REFERENCES = ("System.Web.Services.dll", "System.Xml.dll")
 PROXY_CLASS = "public partial class netForumXML : System.Web.Services.Protocols.SoapHttpClientProtocol"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -151,6 +152,11 @@ class DotNetClient:
 def dotnet_build(served, toolchain, builds, tmp_path_factory) -> DotNetClient:
     """The proxy generated from the served WSDL (GET …asmx?WSDL) and compiled with the client. The WSDL names the
     address it was fetched from, so builds are shared between servers whose WSDLs differ only there."""
+    return client_of(served, toolchain, builds, tmp_path_factory)
+
+
+def client_of(served, toolchain: Toolchain, builds: dict[str, Path], tmp_path_factory) -> DotNetClient:
+    """The client compiled with the proxy of the WSDL `served` serves now (its tenant's), built once per WSDL."""
     wsdl = requests.get(served.wsdl_url, timeout=30)
     assert wsdl.status_code == 200, wsdl.text
     key = hashlib.sha256(wsdl.content.replace(served.base_url.encode(), b"http://emulator")).hexdigest()
@@ -485,3 +491,20 @@ def test_operations_not_emulated_answer_the_proxy_with_the_fault_saying_so(dotne
         assert fault["xweb_message"] == NOT_EMULATED_MESSAGE.format(operation)
     assert sorted((entry["operation"], entry["outcome"]) for entry in emulator.journal()
                   if entry["operation"] != "Authenticate") == [(operation, "not_emulated") for operation in operations]
+
+
+# ------------------------------------------------------------------------------------------ a tenant's own WSDL
+
+
+def test_a_proxy_generated_from_a_tenants_wsdl_reads_and_writes_its_extender_columns(
+        dotnet, toolchain, builds, tmp_path_factory, emulator):
+    assert dotnet.run("extender", SAMPLE_CUSTOMER, "ind_pin_ext", "8080")["member"] is False  # the default profile's
+    emulator.reset(profile=TENANT_PROFILE)
+    tenants = client_of(emulator, toolchain, builds, tmp_path_factory)
+    answer = tenants.run("extender", SAMPLE_CUSTOMER, "ind_pin_ext", "8080")
+    assert (answer["member"], answer["updated"], answer["got"]) == (True, True, "8080")
+    stored = requests.post(emulator.json_url("GetQuery"), auth=(emulator.settings.xweb_user,
+                                                                emulator.settings.xweb_password), timeout=30, json={
+        "szObjectName": "Individual", "szColumnList": "ind_pin_ext", "szWhereClause": f"ind_cst_key = '{SAMPLE_CUSTOMER}'",
+        "szOrderBy": ""}).json()
+    assert stored["IndividualObjects"]["IndividualObject"]["ind_pin_ext"] == "8080"

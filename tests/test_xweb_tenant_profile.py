@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+import zeep
 import requests
 from click.testing import CliRunner
 from lxml import etree, html
@@ -594,3 +595,28 @@ def test_decimal_columns_are_numbers_compared_as_numbers(tenant):
                           f"<ns:oNode>{node}</ns:oNode>", tenant.authenticate())
     assert fault(refused)["message"] == (
         "EventsRegistrantObject: Invalid value for reg_fee: 'a lot' is not a valid number.")
+
+
+def test_the_served_wsdl_is_the_tenants_and_zeep_reads_and_writes_its_extender_columns(tenant):
+    wsdl = etree.fromstring(requests.get(tenant.wsdl_url, timeout=30).content)
+    schema = "http://www.w3.org/2001/XMLSchema"
+    individual = wsdl.find(f".//{{{schema}}}complexType[@name='Individual_Individual_DataObjectType']")
+    added = individual.findall(f".//{{{schema}}}element")[-2:]
+    assert [(element.get("name"), element.get("type"), element.get("minOccurs")) for element in added] == [
+        ("ind_pin_ext", "tns:stringLength10_Type", "0"), ("ind_customer_type_ext", "tns:stringLength30_Type", "0")]
+
+    client = tenant.zeep_client()
+    token = client.service.Authenticate(userName="demo", password="demo").header.AuthorizationToken.Token
+    header = {"AuthorizationToken": {"Token": token}}
+    kind = client.get_type("{http://www.avectra.com/2005/}IndividualType")
+    sections = {"CurrentKey": CUSTOMER, "Individual": {"ind_cst_key": CUSTOMER, "ind_pin_ext": "5150"}}
+    updated = client.service.WEBIndividualUpdate(oFacadeObject=kind(**{
+        name: sections.get(name, zeep.xsd.SkipValue) for name, _element in kind.elements}), _soapheaders=header)
+    assert updated.body.WEBIndividualUpdateResult is True
+    got = client.service.WEBIndividualGet(key=CUSTOMER, _soapheaders=header).body.WEBIndividualGetResult
+    assert (got.Individual.ind_pin_ext, got.Individual.ind_customer_type_ext) == ("5150", None)
+
+
+def test_after_a_reset_to_the_default_profile_the_wsdl_has_its_extender_columns_no_more(tenant):
+    tenant.reset()
+    assert b"ind_pin_ext" not in requests.get(tenant.wsdl_url, timeout=30).content

@@ -134,7 +134,8 @@ class Pipeline:
             if isinstance(target, Endpoint):
                 return self._call(vendor, target, request, body)
             if isinstance(target, Document):
-                return target.respond(request)
+                with self.emulator.database.reading() as session:
+                    return target.respond(request, session.connection())
         return Answer.text(404, f"No endpoint of the emulator answers {request.path}.")
 
     def _call(self, vendor: Vendor, endpoint: Endpoint, request: Request, body: bytes) -> Answer | None:

@@ -92,9 +92,10 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Document:
-    """What is no call (a WSDL, a help page): no fault rule applies, no journal entry is made."""
+    """What is no call (a WSDL, a help page): no fault rule applies, no journal entry is made. It may read the
+    database (a tenant's WSDL), never write it."""
 
-    respond: Callable[[Request], Answer]
+    respond: Callable[[Request, Connection], Answer]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@
 //                                             WEBIndividualUpdate (the designation and the e-mail's address on new
 //                                             proxy objects), WEBIndividualGet, WEBEmailInsert of a second, primary
 //                                             e-mail, WEBEmailGetEmailsByCustomer
+//   extender KEY COLUMN VALUE                 a tenant's extender column of the Individual section: whether the
+//                                             proxy has it, a WEBIndividualUpdate setting it, WEBIndividualGet's
+//                                             value of it (reached by name: a proxy from another tenant's WSDL, or
+//                                             the default one, has no such member, and this client compiles as well)
 //
 // It prints one JSON object: what the proxy handed back, as the client sees it. A SoapException the flow does not
 // expect is printed too (fault) and the exit status is 3.
@@ -89,6 +93,9 @@ static class XWebClient
                 break;
             case "individuals":
                 Individuals(client, rest, output);
+                break;
+            case "extender":
+                Extender(client, rest, output);
                 break;
             case "not-emulated":
                 NotEmulated(client, output);
@@ -205,6 +212,20 @@ static class XWebClient
         update.Phone = new IndividualPhone_Phone_DataObjectType();
         update.Phone.phn_number = number;
         return client.WEBPhoneUpdate(update);
+    }
+
+    static void Extender(netForumXML client, string[] arguments, IDictionary<string, object> output)
+    {
+        var member = typeof(Individual_Individual_DataObjectType).GetProperty(arguments[1]);
+        output["member"] = member != null;
+        if (member == null)
+            return;
+        var update = new IndividualType();
+        update.CurrentKey = arguments[0];
+        update.Individual = new Individual_Individual_DataObjectType();
+        member.SetValue(update.Individual, arguments[2], null);
+        output["updated"] = client.WEBIndividualUpdate(update);
+        output["got"] = member.GetValue(client.WEBIndividualGet(new Guid(arguments[0])).Individual, null);
     }
 
     static void Individuals(netForumXML client, string[] arguments, IDictionary<string, object> output)

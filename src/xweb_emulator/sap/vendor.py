@@ -7,6 +7,7 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from werkzeug import Request
 
@@ -122,7 +123,7 @@ class SAP(Vendor):
         ]
 
 
-def _service_document(request: Request) -> Answer:
+def _service_document(request: Request, connection: Connection) -> Answer:
     """GET: the WSDL with ?wsdl (any case); otherwise what the SOAP runtime says to a GET."""
     if "wsdl" in (key.lower() for key in request.args):
         vhost = request.args.get("sap-vhost")

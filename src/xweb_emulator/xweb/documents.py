@@ -15,12 +15,14 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from lxml import etree
+from sqlalchemy import Connection
 from werkzeug import Request
 
 from xweb_emulator.call import Answer
 from xweb_emulator.xweb.contract import description
 from xweb_emulator.xweb.errors import NAMESPACE
 from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, XWebOperation, operation_named
+from xweb_emulator.xweb.tenant import tenant_of
 from xweb_emulator.xweb.wsdl import SERVICE, served_wsdl, service_description
 
 SOAP_BINDING = "netForumXMLSoap"
@@ -32,12 +34,13 @@ _PLACEHOLDERS = {"string": "string", "boolean": "boolean", "dateTime": "dateTime
                  "unsignedByte": "unsignedByte", "guid": "guid", "decimal": "decimal"}
 
 
-def service_document(request: Request) -> Answer:
-    """GET on the .asmx: ?WSDL, ?disco, ?op=<Operation>, else the service's help page (query names in any case)."""
+def service_document(request: Request, connection: Connection) -> Answer:
+    """GET on the .asmx: ?WSDL (the tenant's: its typed objects carry its extender columns), ?disco,
+    ?op=<Operation>, else the service's help page (query names in any case)."""
     args = {key.lower(): value for key, value in request.args.items()}
     address = request.base_url
     if "wsdl" in args:
-        return Answer(200, list(_XML), served_wsdl(address))
+        return Answer(200, list(_XML), served_wsdl(address, tenant_of(connection).wsdl_extras))
     if "disco" in args:
         return Answer(200, list(_XML), discovery_document(address).encode())
     if "op" in args:

@@ -23,6 +23,7 @@ from xweb_emulator.xweb.facade import FACADE_OBJECTS, FacadeObject
 from xweb_emulator.xweb.models import AuthenticationToken, Tenant as TenantRow, XWebUser
 from xweb_emulator.xweb.profile import Profile, ProfileError, default_profile, merged, read_profile
 from xweb_emulator.xweb.stored import StoredObject
+from xweb_emulator.xweb.wsdl import column_type, data_object_types
 
 _ROW = 1
 _DIGEST = select(TenantRow.digest).where(TenantRow.id == _ROW)
@@ -51,6 +52,19 @@ class Tenant:
             built_in = FACADE_OBJECTS.get(declared.name.lower())
             objects[declared.name.lower()] = StoredObject.of(declared) if built_in is None else built_in.shaped(declared)
         return objects
+
+    @cached_property
+    def wsdl_extras(self) -> dict[str, list[tuple[str, str]]]:
+        """The extender columns the served WSDL adds to the typed objects: a built-in object's to every data-object
+        type that carries its key column (as a tenant's WSDL has ind_cst_passcode_ext in every Individual type)."""
+        extras: dict[str, list[tuple[str, str]]] = {}
+        for served in self.objects.values():
+            if isinstance(served, FacadeObject) and served.extension is not None:
+                elements = [(column.name, column_type(column.type, column.kind, column.width))
+                            for column in served.extension.columns]
+                for type_name in data_object_types(served.key_column):
+                    extras.setdefault(type_name, []).extend(elements)
+        return extras
 
     def facade_object(self, name: str | None) -> FacadeObject | StoredObject:
         found = self.objects.get((name or "").strip().lower())

@@ -47,6 +47,29 @@ ExtraElements = Mapping[str, Sequence[tuple[str, str]]]
 _Frozen = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
 
+@lru_cache(maxsize=64)
+def data_object_types(element: str) -> tuple[str, ...]:
+    """The service's named complex types with `element` among theirs: the typed objects' sections that carry one
+    table's record (Individual_Individual_DataObjectType and the other seven with ind_cst_key)."""
+    return tuple(complex_type.get("name") for complex_type in service_description().iter(f"{{{XS}}}complexType")
+                 if complex_type.get("name") and complex_type.find(f".//{{{XS}}}element[@name='{element}']") is not None)
+
+
+def column_type(data_type: str, kind: str, width: int | None = None) -> str:
+    """The service's simple type for a column of netFORUM's data type `data_type` (av_date: av_date_Type), else
+    by the kind of value it holds (a string's by its width where the service has that one: stringLength50_Type)."""
+    for own in (f"{data_type}_Type", f"stringLength{width}_Type" if kind == "string" and width else ""):
+        if own in _simple_type_names():
+            return own
+    return {"guid": "av_key_Type", "datetime": "av_date_Type", "flag": "av_flag_Type", "integer": "av_integer_Type",
+            "decimal": "av_decimal_Type"}.get(kind, "s:string")
+
+
+@lru_cache(maxsize=1)
+def _simple_type_names() -> frozenset[str]:
+    return frozenset(simple.get("name") for simple in service_description().iter(f"{{{XS}}}simpleType"))
+
+
 def served_wsdl(address: str, extra_elements: ExtraElements | None = None) -> bytes:
     """The WSDL as served at `address` (its ports' locations), with a tenant's extra elements."""
     return _served(address, _frozen(extra_elements))
