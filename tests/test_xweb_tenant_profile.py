@@ -620,3 +620,22 @@ def test_the_served_wsdl_is_the_tenants_and_zeep_reads_and_writes_its_extender_c
 def test_after_a_reset_to_the_default_profile_the_wsdl_has_its_extender_columns_no_more(tenant):
     tenant.reset()
     assert b"ind_pin_ext" not in requests.get(tenant.wsdl_url, timeout=30).content
+
+
+def test_a_live_capture_rides_out_throttling_and_faults_and_reports_what_still_fails(hand_written):
+    hand_written.add_fault("xweb", "throttle", operation="GetQueryDefinition", count=2, retry_after_seconds=0)
+    hand_written.add_fault("xweb", "fault", operation="GetQuery", fault_kind="SystemExceptionInfo", count=1)
+    captured = capture_live(hand_written.soap_url, "demo", "demo", objects=["Individual", "Committee"], pause=0.01)
+    assert captured.problems == {} and [each.name for each in captured.profile.objects] == ["Individual",
+                                                                                               "Committee"]
+    assert captured.notes == {"Committee": "GetQuery: no record answered, so the default list is unknown "
+                                           "(captured without its default list)"}
+    throttled = [entry for entry in hand_written.journal(operation="GetQueryDefinition")]
+    assert [entry["outcome"] for entry in throttled][:2] == ["throttled", "throttled"]
+
+    hand_written.add_fault("xweb", "unavailable", operation="GetQueryDefinition", count=10)
+    captured = capture_live(hand_written.soap_url, "demo", "demo", objects=["Individual", "Committee"], pause=0.01,
+                            retries=2)
+    assert captured.problems == {
+        "Individual": "GetQueryDefinition: HTTP 503 (after 3 tries)",
+        "Committee": "GetQueryDefinition: HTTP 503 (after 3 tries)"}

@@ -252,13 +252,17 @@ class LiveTenant:
         _body(self._post("Authenticate", self.credentials), "Authenticate")
 
     def call(self, operation: str, body: str) -> bytes:
-        """An operation's answer. A fault kills the token it came with (as on a live tenant): the next call signs in
-        again first."""
-        if self.token is None:
-            self._authenticate()
-        answer = self._post(operation, body)
-        if b"Fault>" in answer:
+        """An operation's answer. A fault kills the token it came with (as on a live tenant): the call is made once
+        more, signed in again, after a pause; a second fault is the answer."""
+        for attempt in range(2):
+            if self.token is None:
+                self._authenticate()
+            answer = self._post(operation, body)
+            if b"Fault>" not in answer:
+                break
             self.token = None
+            if attempt == 0:
+                time.sleep(self.pause)
         return answer
 
     def _post(self, operation: str, body: str) -> bytes:
@@ -275,14 +279,14 @@ class LiveTenant:
             except requests.RequestException as error:
                 problem = f"{operation}: {type(error).__name__}: {error}"
             else:
-                if response.status_code == 429 or response.status_code >= 502:
-                    problem = f"{operation}: HTTP {response.status_code}"
-                    wait = response.headers.get("Retry-After")
-                    if wait and wait.isdigit():
-                        time.sleep(min(int(wait), 60))
-                else:
+                if response.status_code != 429 and response.status_code < 502:
                     self._keep_token(response.content)
                     return response.content
+                problem = f"{operation}: HTTP {response.status_code}"
+                wait = response.headers.get("Retry-After", "")
+                if wait.isdigit() and attempt < self.retries:  # the tenant says how long
+                    time.sleep(min(int(wait), 60))
+                    continue
             if attempt < self.retries:
                 time.sleep(self.pause * 2 ** attempt)
         raise CaptureError(f"{problem} (after {self.retries + 1} tries)")
