@@ -59,6 +59,8 @@ class Call:
     error: EmulatorError | None = None
     dry_run: bool = False
     """The operation's writes are rolled back at the end (SAP's Check operations); its journal entry is kept."""
+    arrival_state: Any = None
+    """The vendor's state as the call arrived, read with the clock (Vendor.arrival_state)."""
     _session: Session | None = None
 
     @property

@@ -6,7 +6,8 @@
     3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
        help page); a vendor's call
     4. one transaction opens for the call (on SQLite, the writers' queue first)                Pipeline._call
-    5. one read: the emulator's clock, and whether any fault rule names the vendor
+    5. one read: the emulator's clock, whether any fault rule names the vendor, and the vendor's state
+       (Vendor.arrival_state: xWeb's tenant profile in force)
     6. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
        expire_token applied; a vendor fault noted on the call for the runner
     7. the vendor's wire reads the request                                                     Wire.read
@@ -30,9 +31,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import cache
 from http import HTTPStatus
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from werkzeug import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
@@ -49,7 +51,6 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator/"
 
-_ARRIVAL = select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES)  # bound: vendor
 _REFUSALS = {"throttle": (429, "throttled"), "unavailable": (503, "unavailable"), "drop": (0, "dropped")}
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 
@@ -147,9 +148,9 @@ class Pipeline:
         decision = faults.NOTHING
         with emulator.database.writing() as connection:
             try:
-                offset_seconds, ruled = connection.execute(_ARRIVAL, {"vendor": vendor.name}).one()
+                offset_seconds, ruled, state = connection.execute(_arrival(type(vendor)), {"vendor": vendor.name}).one()
                 call = Call(vendor.name, endpoint.operation, request, body, connection,
-                            clock.shifted(offset_seconds), emulator.settings, started)
+                            clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state)
                 if ruled:
                     decision = faults.decide(call.session, vendor.name, endpoint.operation)
                     call.fault_rule_id = decision.rule.id if decision.rule is not None else None
@@ -240,6 +241,13 @@ class Pipeline:
             client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
             response_body=answer.body if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
+
+
+@cache
+def _arrival(vendor: type[Vendor]) -> Select:
+    """What a call of `vendor` reads as it arrives, in one statement: the clock's offset, whether fault rules are in
+    force for the vendor (bound: vendor), and the vendor's own state (Vendor.arrival_state)."""
+    return select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES, vendor.arrival_state)
 
 
 def _error_answer(vendor: Vendor, wire: Wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, FromClause
+from sqlalchemy import Connection, FromClause, null
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug import Request
@@ -154,6 +154,10 @@ class Vendor(ABC):
 
     has_tokens: ClassVar[bool] = False
     """Whether clients hold tokens that a rule may expire (`expire_tokens`)."""
+
+    arrival_state: ClassVar[ColumnElement[Any]] = null()
+    """A scalar subquery a call reads as it arrives, in the statement that reads the clock (Call.arrival_state): what
+    the vendor's operations need of its state on every call (xWeb: the digest of the tenant profile in force)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

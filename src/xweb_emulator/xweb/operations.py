@@ -27,7 +27,7 @@ from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, FacadeObject, get_r
 from xweb_emulator.xweb.models import PROMOTIONAL, SUBSCRIPTION
 from xweb_emulator.xweb.sections import Sections, TypedObject
 from xweb_emulator.xweb.stored import StoredObject
-from xweb_emulator.xweb.tenant import tenant_of
+from xweb_emulator.xweb.tenant import Tenant, tenant_of
 
 Params = Mapping[str, Any]
 SIMPLE_TYPES = frozenset({"String", "Guid", "Int32", "Boolean", "DateTime"})
@@ -229,15 +229,20 @@ def _get_version(call: Call, params: Params) -> str:
 
 def _served_object(call: Call, params: Params, right: str) -> FacadeObject | StoredObject:
     """The object szObjectName names, of the tenant served, if the caller may `right` it (object security)."""
-    tenant = tenant_of(call.connection)
+    tenant = _tenant(call)
     facade = tenant.facade_object(_text(params, "szObjectName"))
     tenant.check(call.user, right, facade.name)
     return facade
 
 
+def _tenant(call: Call) -> Tenant:
+    """The tenant served, as the call found it on arrival."""
+    return tenant_of(call.connection, call.arrival_state)
+
+
 def _served_individual(call: Call) -> FacadeObject:
     """The Individual object of the tenant served (its extender columns travel in IndividualType's Individual)."""
-    return tenant_of(call.connection).objects["individual"]
+    return _tenant(call).objects["individual"]
 
 
 def _insert_facade_object(call: Call, params: Params) -> dict:
@@ -265,7 +270,7 @@ def _update_facade_object(call: Call, params: Params) -> dict:
 def _get_query(call: Call, params: Params) -> dict:
     from xweb_emulator.xweb.query import build_query  # sqlglot: imported by the first GetQuery, not at start
 
-    tenant = tenant_of(call.connection)
+    tenant = _tenant(call)
 
     def find_object(name: str) -> Any:
         facade = tenant.facade_object(name)
@@ -284,7 +289,7 @@ def _get_query(call: Call, params: Params) -> dict:
 def _get_facade_object_list(call: Call, params: Params) -> dict:
     return facade_result("Object", [{"obj_name": facade.name, "obj_key": object_key(facade),
                                      "obj_description": facade.description}
-                                    for facade in tenant_of(call.connection).objects.values()])
+                                    for facade in _tenant(call).objects.values()])
 
 
 # GetIndividualInformation's record, as live tenants answer it: its elements in this order, each from the Individual

@@ -26,7 +26,8 @@ from xweb_emulator.xweb.stored import StoredObject
 from xweb_emulator.xweb.wsdl import column_type, data_object_types
 
 _ROW = 1
-_DIGEST = select(TenantRow.digest).where(TenantRow.id == _ROW)
+DIGEST = select(TenantRow.digest).where(TenantRow.id == _ROW).scalar_subquery()
+"""The profile in force's digest, as a call reads it on arrival (XWeb.arrival_state)."""
 _PROFILE = select(TenantRow.profile).where(TenantRow.id == _ROW)
 
 # The profile settings a Settings field stands for (xweb_<name>).
@@ -137,9 +138,10 @@ def activate(session: Session, settings: Settings, profile: Profile) -> None:
     session.flush()
 
 
-def tenant_of(connection: Connection | Session) -> Tenant:
-    """The tenant in force."""
-    digest = connection.execute(_DIGEST).scalar()
+def tenant_of(connection: Connection | Session, digest: str | None = None) -> Tenant:
+    """The tenant in force: the one whose digest a call read on arrival, else the one the database holds now."""
+    if digest is None:
+        digest = connection.execute(select(DIGEST)).scalar()
     if digest is None:
         return _default_tenant()
     return _compiled(digest, connection)

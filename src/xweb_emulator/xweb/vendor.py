@@ -57,6 +57,7 @@ class XWeb(Vendor):
         "InvalidCredentialsExceptionInfo": "HTTP 500 fault as for a wrong user name or password",
         "LockedCredentialsExceptionInfo": "HTTP 500 fault as for a locked-out user",
     }
+    arrival_state = tenant.DIGEST
     coverage = Coverage("netFORUM Enterprise xWeb", VENDOR_OPERATIONS, frozenset(OPERATIONS))
     has_tokens = True
 
