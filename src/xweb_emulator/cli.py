@@ -44,6 +44,9 @@ def main() -> None:
 @click.option("--profile", "xweb_profile", type=click.Path(exists=True, dir_okay=False),
               help="The tenant profile to serve (YAML or JSON): objects, extender columns, default lists, users, "
                    "settings. Default: the built-in objects")
+@click.option("--recording", type=click.Path(exists=True, dir_okay=False),
+              help="A HAR recording (xweb-emulator record): calls to operations the emulator does not emulate are "
+                   "answered as recorded where it holds the same request. Default: none")
 @click.option("--xweb-user", help="The xWeb user name. Default: demo")
 @click.option("--xweb-password", help="The xWeb user's password. Default: demo")
 @click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),

@@ -1,6 +1,6 @@
 """HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), the format browsers, WireMock, Hoverfly and Microcks
 read: what `xweb-emulator record` writes, `GET /_emulator/requests?format=har` exports, `compare` replays and
-`serve --recording` answers from.
+`serve --recording` answers from (RecordedAnswers).
 
 Passwords are masked as the journal masks them (journal.masked, masked_path), and an HTTP Basic password too. Tokens
 (xWeb's AuthorizationToken, its JSON twin's Token and bearer headers, CRM.COM's token member and parameter) are
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from xweb_emulator import __version__, journal
+from xweb_emulator.call import Answer
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "trailers", "transfer-encoding", "upgrade"})
@@ -274,3 +276,31 @@ def journal_document(calls: Iterable[Mapping], base_url: str, vendors: Mapping[s
                              operation=call["operation"], outcome=call["outcome"],
                              **({"truncated": truncated} if truncated else {})))
     return document(entries)
+
+
+class RecordedAnswers:
+    """The answers of a recording, by the request each answered (`fingerprint`): what `serve --recording` answers a
+    call to an operation the emulator does not emulate with. Where the recording answered the same request more
+    than once, the first answer stands. Exchanges that got no answer are left out."""
+
+    def __init__(self, entries: Iterable[Mapping]) -> None:
+        self._answers: dict[tuple[str, str], Answer] = {}
+        for each in entries:
+            if each["response"]["status"] <= 0 or each.get("_error"):
+                continue
+            split = urlsplit(each["request"]["url"])
+            answer = Answer(each["response"]["status"],
+                            [(name, value) for name, value in headers(each["response"])
+                             if name.lower() not in HOP_BY_HOP | {"content-length", "content-encoding"}],
+                            response_body(each))
+            self._answers.setdefault(fingerprint(split.path + (f"?{split.query}" if split.query else ""),
+                                                 request_body(each)), answer)
+
+    @classmethod
+    @functools.lru_cache(maxsize=4)
+    def of_file(cls, path: str) -> RecordedAnswers:
+        return cls(read(Path(path)))
+
+    def answer(self, path: str, body: bytes) -> Answer | None:
+        """The recorded answer to a request of this path (with its query) and body, if the recording holds one."""
+        return self._answers.get(fingerprint(path, body))
