@@ -206,7 +206,9 @@ def _compare(call: CallReport, tenant_headers: list[tuple[str, str]], answer: re
         out.append(Difference(STATUS, "", str(call.tenant_status), str(call.emulator_status)))
     tenant_fault, emulator_fault = fault_kind(call.tenant_body), fault_kind(call.emulator_body)
     if tenant_fault != emulator_fault:
+        # A fault against an answer (or another fault): that is the difference; their structures are not compared.
         out.append(Difference(FAULT, "", tenant_fault, emulator_fault))
+        return
     tenant_header = {name.lower(): value for name, value in tenant_headers}
     if tenant_header:  # a journal's export keeps no headers
         _compare_headers(call, tenant_header, {name.lower(): value for name, value in answer.headers.items()},
