@@ -39,7 +39,7 @@ _XML_TOKEN = re.compile(r"(<(?:[\w.-]+:)?Token\b[^>]*(?<!/)>)([^<]*)(</(?:[\w.-]
 _JSON_TOKEN = re.compile(r'("token"\s*:\s*")((?:\\.|[^"\\])*)"', re.IGNORECASE)
 _QUERY_TOKEN = re.compile(r"([?&]token=)([^&#]*)", re.IGNORECASE)
 _BEARER = re.compile(r"^(bearer\s+(?:token\s*=\s*)?)(\S+)\s*$", re.IGNORECASE)
-_FORM_SPACE = re.compile(r">\s+<")
+_SPACE_BETWEEN_ELEMENTS = re.compile(r">\s+<")
 
 
 class HarError(Exception):
@@ -233,7 +233,7 @@ def fingerprint(path: str, body: bytes | str) -> tuple[str, str]:
     to case) and its body, with passwords masked, every token alike and the white space between elements gone."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     masker = _SameStandIn()
-    return masker.url(path).lower(), _FORM_SPACE.sub("><", masker.text(text).strip())
+    return masker.url(path).lower(), _SPACE_BETWEEN_ELEMENTS.sub("><", masker.text(text).strip())
 
 
 class _SameStandIn(Masker):
@@ -297,10 +297,15 @@ class RecordedAnswers:
                                                  request_body(each)), answer)
 
     @classmethod
-    @functools.lru_cache(maxsize=4)
     def of_file(cls, path: str) -> RecordedAnswers:
-        return cls(read(Path(path)))
+        """The file's answers, read once for every vendor of the process (again once the file has changed)."""
+        return _recorded_answers(str(Path(path).resolve()), os.stat(path).st_mtime_ns)
 
     def answer(self, path: str, body: bytes) -> Answer | None:
         """The recorded answer to a request of this path (with its query) and body, if the recording holds one."""
         return self._answers.get(fingerprint(path, body))
+
+
+@functools.lru_cache(maxsize=4)
+def _recorded_answers(path: str, modified: int) -> RecordedAnswers:
+    return RecordedAnswers(read(Path(path)))

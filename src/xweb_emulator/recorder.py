@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 import requests
+import urllib3
 from werkzeug import Request, Response
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -57,12 +58,14 @@ class Recorder:
         try:
             answer = self._session().request(request.method, url, headers=dict(sent_headers), data=body,
                                              timeout=self.timeout, allow_redirects=False, stream=True)
-            raw = answer.raw.read(decode_content=False)
-        except requests.Timeout as error:
+            with answer:
+                raw = answer.raw.read(decode_content=False)
+        # The body is read from urllib3's stream, whose errors requests does not wrap.
+        except (requests.Timeout, urllib3.exceptions.TimeoutError) as error:
             return self._failed(environ, start_response, 504, f"timeout: {error}",
                                 Exchange(started, request.method, url, sent_headers, body, 0, "", [], b"",
                                          (time.perf_counter() - clock) * 1000, f"timeout: {error}"))
-        except requests.RequestException as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
             return self._failed(environ, start_response, 502, f"upstream unreachable: {error}",
                                 Exchange(started, request.method, url, sent_headers, body, 0, "", [], b"",
                                          (time.perf_counter() - clock) * 1000, f"upstream unreachable: {error}"))
