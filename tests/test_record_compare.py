@@ -509,6 +509,15 @@ def test_the_record_command_stopped_leaves_a_whole_file(upstream, tmp_path):
     assert entry["request"]["url"] == f"{upstream.base_url}/xWeb/JSON/GetVersion"
 
 
+@pytest.mark.parametrize("text", ["not json", '{"log": {"entries": [{"request": {}, "response": {}}]}}'])
+def test_compare_refuses_a_file_that_is_no_har_in_words(tmp_path, text):
+    bad = tmp_path / "bad.har"
+    bad.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["compare", str(bad)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "is not a HAR file" in result.output
+
+
 # ------------------------------------------------------------------------------------------ serve --recording
 
 

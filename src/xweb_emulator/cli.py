@@ -80,6 +80,13 @@ def serve(**flags: Any) -> None:
     from xweb_emulator.server import serve as run_server
 
     flags["faults"] = [_json_flag("--fault", text) for text in flags["faults"]] or None
+    if flags["recording"] is not None:
+        from xweb_emulator.har import HarError, RecordedAnswers
+
+        try:
+            RecordedAnswers.of_file(flags["recording"])
+        except HarError as error:
+            raise click.UsageError(str(error)) from None
     run_server(_settings(**flags))
 
 

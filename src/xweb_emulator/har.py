@@ -208,10 +208,18 @@ def read(path: Path) -> list[dict]:
         entries = loaded["log"]["entries"]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         raise HarError(f"{path} is not a HAR file: {error}") from None
-    if not isinstance(entries, list) or not all(isinstance(each, dict) and "request" in each and "response" in each
-                                                for each in entries):
-        raise HarError(f"{path} is not a HAR file: log.entries must be a list of entries")
+    if not isinstance(entries, list) or not all(map(_replayable, entries)):
+        raise HarError(f"{path} is not a HAR file: log.entries must be a list of entries, each with its request's "
+                       "method and url and its response's status")
     return entries
+
+
+def _replayable(entry: Any) -> bool:
+    try:
+        return (isinstance(entry["request"]["method"], str) and isinstance(entry["request"]["url"], str)
+                and isinstance(entry["response"]["status"], int))
+    except (KeyError, TypeError):
+        return False
 
 
 def request_body(har_entry: Mapping) -> str:
