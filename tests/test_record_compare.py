@@ -486,9 +486,13 @@ def test_upstream_time_outs_and_failures_are_recorded_as_such(upstream, tmp_path
     assert "timeout" in progress[0]
     [refused] = valid_har(tmp_path / "unreachable.har")["log"]["entries"]
     assert refused["response"]["status"] == 0 and refused["_error"].startswith("upstream unreachable")
-    assert "emulator" in CliRunner().invoke(main, ["compare", str(out), "--json"]).stdout  # replayed, reported
     report = json.loads(CliRunner().invoke(main, ["compare", str(out), "--json"]).stdout)
     assert report["calls"][0]["differences"][0]["tenant"].startswith("no answer: timeout")
+    # An emulator that does not answer is reported so as well.
+    unanswered = CliRunner().invoke(main, ["compare", str(out), "--json", "--against", closed])
+    assert unanswered.exit_code == 1, unanswered.output
+    [call] = json.loads(unanswered.stdout)["calls"]
+    assert call["emulator_status"] == 0 and call["differences"][0]["emulator"].startswith("no answer: ")
 
 
 def test_the_record_command_stopped_leaves_a_whole_file(upstream, tmp_path):

@@ -139,15 +139,22 @@ def replay(entries: Sequence[Mapping], base_url: str, passwords: Mapping[str, st
         headers = {name: carried.into(har.basic_unmasked(value, password)) for name, value in har.headers(request)
                    if name.lower() not in _NOT_SENT}
         body = carried.into(journal.with_password(har.request_body(entry), password))
-        answer = session.request(request["method"], base_url + path, headers=headers, data=body.encode("utf-8"),
-                                 timeout=timeout, allow_redirects=False)
         tenant_body = har.response_body(entry).decode("utf-8", errors="replace").replace(recorded_base, base_url)
         call = CallReport(order, request["method"], split.path, operation_of(split.path, headers, body),
-                          entry["response"]["status"], answer.status_code,
-                          tenant_body=tenant_body, emulator_body=answer.text)
+                          entry["response"]["status"], 0, tenant_body=tenant_body)
+        try:
+            answer = session.request(request["method"], base_url + path, headers=headers,
+                                     data=body.encode("utf-8"), timeout=timeout, allow_redirects=False)
+        except requests.RequestException as error:
+            call.differences.append(Difference(STATUS, "", str(call.tenant_status), f"no answer: {error}"))
+            answer = None
+        if answer is not None:
+            call.emulator_status, call.emulator_body = answer.status_code, answer.content.decode(
+                "utf-8", errors="replace")
         if entry.get("_error"):
-            call.differences.append(Difference(STATUS, "", f"no answer: {entry['_error']}", str(answer.status_code)))
-        else:
+            call.differences.append(Difference(STATUS, "", f"no answer: {entry['_error']}",
+                                               str(call.emulator_status)))
+        elif answer is not None:
             _compare(call, har.headers(entry["response"]), answer, carried)
         call.differences = [_allowed(each, call.operation, rules) for each in call.differences]
         calls.append(call)
@@ -172,7 +179,9 @@ def operation_of(path: str, headers: Mapping[str, str], body: str) -> str:
         return path[len("/crmapi/rest/v2/"):].strip("/")
     action = next((value for name, value in headers.items() if name.lower() == "soapaction"), None)
     if action and action.strip('"'):
-        return action.strip('"').rstrip("/").rsplit("/", 1)[-1]
+        name = action.strip('"').rstrip("/").rsplit("/", 1)[-1]
+        # SAP's actions name the request message: …/ManageCampaignInboundIn/MaintainReactionBundleRequest
+        return name.removesuffix("Request") if path.lower().startswith("/sap/") else name
     if body.lstrip().startswith("<"):
         try:
             envelope = etree.fromstring(body.encode("utf-8"), etree.XMLParser(resolve_entities=False,
