@@ -424,6 +424,20 @@ def test_the_journal_exported_as_har_replays_clean_against_a_fresh_emulator(upst
                         timeout=30).status_code == 400
 
 
+def test_a_password_posted_as_a_form_is_masked_in_the_journal_and_its_har(upstream, tmp_path):
+    posted = requests.post(f"{upstream.base_url}{XWEB_SOAP_PATH}/Authenticate", data={
+        "userName": "demo", "password": "demo"}, timeout=30)
+    assert posted.status_code == 200, posted.text
+    [call] = upstream.journal(operation="Authenticate")
+    assert call["request"]["body"] == "userName=demo&password=***"
+    exported = requests.get(f"{upstream.base_url}/_emulator/requests", params={"format": "har"}, timeout=30).json()
+    assert har.request_body(exported["log"]["entries"][0]) == "userName=demo&password=***"
+    with recording(upstream.base_url, tmp_path / "form.har") as (base, _progress):
+        requests.post(f"{base}{XWEB_SOAP_PATH}/Authenticate", data={"userName": "demo", "password": "demo"},
+                      timeout=30)
+    assert har.request_body(valid_har(tmp_path / "form.har")["log"]["entries"][0]) == "userName=demo&password=***"
+
+
 def test_the_recorder_holds_8_concurrent_clients_in_order(upstream, tmp_path):
     out = tmp_path / "concurrent.har"
     clients, calls = 8, 12
