@@ -438,6 +438,16 @@ def test_a_password_posted_as_a_form_is_masked_in_the_journal_and_its_har(upstre
     assert har.request_body(valid_har(tmp_path / "form.har")["log"]["entries"][0]) == "userName=demo&password=***"
 
 
+def test_a_client_may_take_the_recorder_for_its_http_proxy(upstream, tmp_path):
+    with recording(upstream.base_url, tmp_path / "proxied.har") as (base, _progress):
+        answer = requests.post("http://tenant.example.org/xWeb/JSON/GetVersion?client=1", auth=("demo", "demo"),
+                               json={}, proxies={"http": base}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    [entry] = valid_har(tmp_path / "proxied.har")["log"]["entries"]
+    assert entry["request"]["url"] == f"{upstream.base_url}/xWeb/JSON/GetVersion?client=1"
+    assert entry["request"]["queryString"] == [{"name": "client", "value": "1"}]
+
+
 def test_the_recorder_holds_8_concurrent_clients_in_order(upstream, tmp_path):
     out = tmp_path / "concurrent.har"
     clients, calls = 8, 12

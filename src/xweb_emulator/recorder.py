@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -50,8 +51,7 @@ class Recorder:
             body = request.get_data(cache=False)
         except ClientDisconnected:
             return Response("the request body did not arrive whole", 400)(environ, start_response)
-        # As the client wrote it (the server's REQUEST_URI), not decoded and quoted again.
-        url = self.upstream + (environ.get("REQUEST_URI") or request.full_path.rstrip("?"))
+        url = self.upstream + _target(environ, request)
         sent_headers = [(name, value) for name, value in request.headers.items()
                         if name.lower() not in _NOT_FORWARDED]
         started, clock = datetime.now(timezone.utc), time.perf_counter()
@@ -101,6 +101,16 @@ class Recorder:
         if self.progress is not None:
             print(f"#{order} {request.method} {self.har_file.masker.url(request.full_path.rstrip('?'))}"
                   f" -> {outcome}", file=self.progress, flush=True)
+
+
+def _target(environ: dict, request: Request) -> str:
+    """The path and query as the client wrote them (the server's REQUEST_URI: not decoded and quoted again), also
+    where a client that takes the recorder for an HTTP proxy wrote the whole address."""
+    written = environ.get("REQUEST_URI") or request.full_path.rstrip("?")
+    if "://" in written.split("?", 1)[0]:
+        split = urlsplit(written)
+        written = (split.path or "/") + (f"?{split.query}" if split.query else "")
+    return written
 
 
 def _decoded(raw: bytes, answer: requests.Response) -> bytes:
