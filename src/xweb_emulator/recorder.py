@@ -9,7 +9,6 @@ or times out is recorded as such (status 0 and `_error`) and answered 502 or 504
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
@@ -27,8 +26,6 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from xweb_emulator.har import HOP_BY_HOP, Exchange, HarFile
-
-log = logging.getLogger(__name__)
 
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length"}
 _NOT_RETURNED = HOP_BY_HOP | {"content-length"}
@@ -62,13 +59,17 @@ class Recorder:
                 raw = answer.raw.read(decode_content=False)
         # The body is read from urllib3's stream, whose errors requests does not wrap.
         except (requests.Timeout, urllib3.exceptions.TimeoutError) as error:
-            return self._failed(environ, start_response, 504, f"timeout: {error}",
-                                Exchange(started, request.method, url, sent_headers, body, 0, "", [], b"",
-                                         (time.perf_counter() - clock) * 1000, f"timeout: {error}"))
+            failure = 504, f"timeout: {error}"
         except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-            return self._failed(environ, start_response, 502, f"upstream unreachable: {error}",
-                                Exchange(started, request.method, url, sent_headers, body, 0, "", [], b"",
-                                         (time.perf_counter() - clock) * 1000, f"upstream unreachable: {error}"))
+            failure = 502, f"upstream unreachable: {error}"
+        else:
+            failure = None
+        if failure is not None:
+            status, message = failure
+            order = self.har_file.append(Exchange(started, request.method, url, sent_headers, body, 0, "", [], b"",
+                                                  (time.perf_counter() - clock) * 1000, message))
+            self._report(order, request, message)
+            return Response(message + "\n", status, content_type="text/plain; charset=utf-8")(environ, start_response)
         wait_ms = (time.perf_counter() - clock) * 1000
         returned = [(name, value) for name, value in answer.raw.headers.items()
                     if name.lower() not in _NOT_RETURNED]
@@ -81,12 +82,6 @@ class Recorder:
             response.headers.add(name, value)
         response.headers["Content-Length"] = str(len(raw))
         return response(environ, start_response)
-
-    def _failed(self, environ: dict, start_response: Callable, status: int, message: str,
-                exchange: Exchange) -> Iterable[bytes]:
-        order = self.har_file.append(exchange)
-        self._report(order, Request(environ), message)
-        return Response(message + "\n", status, content_type="text/plain; charset=utf-8")(environ, start_response)
 
     def _session(self) -> requests.Session:
         """A session per thread (requests' sessions are not thread-safe), sending no headers of its own."""
