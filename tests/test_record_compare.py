@@ -337,6 +337,33 @@ def test_a_recording_compared_with_the_emulator_it_was_recorded_from_profile_and
     assert result.exit_code == 0, result.output
 
 
+def test_compare_reports_a_value_the_tenant_answered_differently(upstream, tmp_path):
+    """A tenant whose record holds another last name (the recording edited as its answer would have read): one value
+    difference, where it is; the dates each side stamped are carried over, not reported."""
+    out = tmp_path / "values.har"
+    with recording(upstream.base_url, out) as (base, _progress):
+        token = answer_token(soap(base, "Authenticate", "<x:userName>demo</x:userName><x:password>demo</x:password>"))
+        listed = soap(base, "GetQuery", "<x:szObjectName>Individual @TOP 1</x:szObjectName>"
+                                        "<x:szColumnList>ind_last_name, ind_add_date</x:szColumnList>"
+                                        "<x:szWhereClause/><x:szOrderBy>cst_id</x:szOrderBy>", token)
+        assert "<ind_last_name>Somewhere</ind_last_name>" in listed.text
+    document = json.loads(out.read_text(encoding="utf-8"))
+    content = document["log"]["entries"][1]["response"]["content"]
+    content["text"] = content["text"].replace("<ind_last_name>Somewhere<", "<ind_last_name>Elsewhere<")
+    out.write_text(json.dumps(document), encoding="utf-8")
+    time.sleep(1.1)  # the emulator compare starts stamps its demo records a second later at least
+
+    result = CliRunner().invoke(main, ["compare", str(out), "--json"])
+    assert result.exit_code == 1, result.output
+    calls = json.loads(result.stdout)["calls"]
+    assert [each for call in calls for each in call["differences"]] == [{
+        "kind": "value", "where": "/Envelope/Body/GetQueryResponse/GetQueryResult/IndividualObjects/IndividualObject"
+                                  "/ind_last_name", "tenant": "Elsewhere", "emulator": "Somewhere", "allowed": False}]
+    assert [each["where"].rsplit("/", 1)[-1] for each in calls[1]["carried"]] == ["ind_add_date"]
+    allowed = CliRunner().invoke(main, ["compare", str(out), "--allow", "value:GetQuery:*/ind_last_name"])
+    assert allowed.exit_code == 0, allowed.output
+
+
 def test_a_zeep_run_replayed_against_a_fresh_emulator_is_clean(upstream, tmp_path):
     out = tmp_path / "zeep.har"
     with recording(upstream.base_url, out) as (base, _progress):
