@@ -618,6 +618,9 @@ def test_serve_with_a_recording_answers_an_operation_not_emulated_as_recorded(tm
         outcomes = [(call["operation"], call["outcome"]) for call in running.journal()]
         assert outcomes == [("Authenticate", "ok"), ("GetTimeZones", "replayed"), ("GetTimeZones", "not_emulated"),
                             ("GetVersion", "ok")]
+        # The dashboard shows the replayed call as answered, not as a fault.
+        page = requests.get(f"{running.base_url}/_emulator/ui/calls", timeout=30).text
+        assert re.search(r'class="outcome outcome-ok" data-field="outcome">replayed<', page), page
 
 
 def test_serve_with_a_recording_still_refuses_a_call_without_a_live_token(tmp_path):
