@@ -546,7 +546,8 @@ def test_upstream_time_outs_and_failures_are_recorded_as_such(upstream, tmp_path
     assert call["emulator_status"] == 0 and call["differences"][0]["emulator"].startswith("no answer: ")
 
 
-def test_the_record_command_stopped_leaves_a_whole_file(upstream, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_record_command_stopped_leaves_a_whole_file(upstream, tmp_path, stop):
     out = tmp_path / "stopped.har"
     process = subprocess.Popen([sys.executable, "-m", "xweb_emulator", "record", "--upstream", upstream.base_url,
                                 "--out", str(out), "--port", "0"], stderr=subprocess.PIPE, text=True,
@@ -558,8 +559,10 @@ def test_the_record_command_stopped_leaves_a_whole_file(upstream, tmp_path):
                              timeout=30).status_code == 200
         assert process.stderr.readline().startswith("#1 POST /xWeb/JSON/GetVersion -> 200")
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 0
+    # Nothing half-written beside it (the file is written as .stopped.har.<random>, then renamed).
+    assert [path.name for path in tmp_path.iterdir() if ".har" in path.name] == ["stopped.har"]
     [entry] = valid_har(out)["log"]["entries"]
     assert entry["request"]["url"] == f"{upstream.base_url}/xWeb/JSON/GetVersion"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ def record(upstream: str, out: Path, host: str, port: int, timeout: float) -> No
 
     server = recording_server(upstream, out, host=host, port=port, timeout=timeout)
     click.echo(f"recording {upstream} at http://{host}:{server.server_port} into {out}", err=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it as Ctrl-C does
     try:
         server.serve_forever()
     except KeyboardInterrupt:
