@@ -173,28 +173,32 @@ def document(entries: Iterable[dict]) -> dict:
 class HarFile:
     """A HAR file that grows an exchange at a time and is whole at every moment: the whole document is written to a
     file beside it, which then replaces it (os.replace is atomic), under a lock. A recorder stopped or a client gone
-    mid-call leaves the last whole document."""
+    mid-call leaves the last whole document. Each entry is serialised once, on a line of its own."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.masker = Masker()
-        self._entries: list[dict] = []
+        self._entries: list[str] = []
         self._lock = threading.Lock()
+        head = json.dumps(document([]), ensure_ascii=False)
+        self._head, self._tail = head[:-3] + "\n", "\n" + head[-3:] + "\n"  # {"log": {…, "entries": [ … ]}}
         self._write()
 
     def append(self, exchange: Exchange) -> int:
         """Add an exchange; its place in the file (1-based)."""
         with self._lock:
-            self._entries.append(entry(exchange, self.masker, order=len(self._entries) + 1))
+            order = len(self._entries) + 1
+            self._entries.append(json.dumps(entry(exchange, self.masker, order=order), ensure_ascii=False))
             self._write()
-            return len(self._entries)
+            return order
 
     def _write(self) -> None:
-        folder = self.path.parent
-        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(document(self._entries), file, ensure_ascii=False, indent=1)
+                file.write(self._head)
+                file.write(",\n".join(self._entries))
+                file.write(self._tail)
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
