@@ -1,4 +1,4 @@
-"""xweb-emulator's command line: serve, db upgrade, seed. Flags override XWEB_EMULATOR_* variables, which override
+"""xweb-emulator's command line: serve, db upgrade, seed, profile, record, compare. Flags override XWEB_EMULATOR_* variables, which override
 the defaults (one Settings object carries the result)."""
 
 from __future__ import annotations
