@@ -1,5 +1,5 @@
-"""xweb-emulator's command line: serve, db upgrade, seed, profile, record, compare. Flags override XWEB_EMULATOR_* variables, which override
-the defaults (one Settings object carries the result)."""
+"""xweb-emulator's command line: serve, db upgrade, seed, profile, record, compare. Flags override XWEB_EMULATOR_*
+variables, which override the defaults (one Settings object carries the result)."""
 
 from __future__ import annotations
 
