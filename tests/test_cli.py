@@ -437,7 +437,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["serve", "--help"], ["db", "upgrade", "--help"],
-                                  ["seed", "--help"]])
+                                  ["seed", "--help"], ["record", "--help"], ["compare", "--help"]])
 def test_help(tmp_path, args):
     result = run_cli(tmp_path, *args)
     assert result.returncode == 0, describe(result)

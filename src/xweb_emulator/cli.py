@@ -1,10 +1,11 @@
-"""xweb-emulator's command line: serve, db upgrade, seed. Flags override XWEB_EMULATOR_* variables, which override
-the defaults (one Settings object carries the result)."""
+"""xweb-emulator's command line: serve, db upgrade, seed, profile, record, compare. Flags override XWEB_EMULATOR_*
+variables, which override the defaults (one Settings object carries the result)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ def main() -> None:
 @click.option("--profile", "xweb_profile", type=click.Path(exists=True, dir_okay=False),
               help="The tenant profile to serve (YAML or JSON): objects, extender columns, default lists, users, "
                    "settings. Default: the built-in objects")
+@click.option("--recording", type=click.Path(exists=True, dir_okay=False),
+              help="A HAR recording (xweb-emulator record): calls to operations the emulator does not emulate are "
+                   "answered as recorded where it holds the same request. Default: none")
 @click.option("--xweb-user", help="The xWeb user name. Default: demo")
 @click.option("--xweb-password", help="The xWeb user's password. Default: demo")
 @click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),
@@ -77,7 +81,81 @@ def serve(**flags: Any) -> None:
     from xweb_emulator.server import serve as run_server
 
     flags["faults"] = [_json_flag("--fault", text) for text in flags["faults"]] or None
+    if flags["recording"] is not None:
+        from xweb_emulator.har import HarError, RecordedAnswers
+
+        try:
+            RecordedAnswers.of_file(flags["recording"])
+        except HarError as error:
+            raise click.UsageError(str(error)) from None
     run_server(_settings(**flags))
+
+
+@main.command()
+@click.option("--upstream", required=True, help="The service to record: a tenant's (or an emulator's) base address, "
+                                                 "e.g. https://tenant.example.org")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The HAR file to write (rewritten whole after every call).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8081, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--timeout", type=float, default=60, show_default=True,
+              help="Seconds to wait for the upstream's answer (then 504, recorded as a time-out).")
+def record(upstream: str, out: Path, host: str, port: int, timeout: float) -> None:
+    """Forward every call to --upstream unchanged and record each exchange to a HAR file (passwords and tokens
+    masked), a line per call on stderr."""
+    from xweb_emulator.recorder import recording_server
+
+    server = recording_server(upstream, out, host=host, port=port, timeout=timeout)
+    click.echo(f"recording {upstream} at http://{host}:{server.server_port} into {out}", err=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops it as Ctrl-C does
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--against", help="A running emulator's base address. Default: one started on a throwaway database.")
+@click.option("--profile", "xweb_profile", type=click.Path(exists=True, dir_okay=False),
+              help="The tenant profile the emulator started for the comparison serves.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as a self-contained HTML page, both answers side by side.")
+@click.option("--allow", "allowed", multiple=True, metavar="RULE",
+              help="A difference that does not fail the comparison, repeatable: KIND[:OPERATION[:WHERE]], shell "
+                   "patterns (KIND: status, fault, structure, value), e.g. 'structure:WEBIndividualGet:*_ext'.")
+def compare(file: Path, against: str | None, xweb_profile: str | None, as_json: bool, html_out: Path | None,
+            allowed: tuple[str, ...]) -> None:
+    """Replay a recording (HAR) in order against the emulator and report, call by call, where its answers differ
+    from the recorded ones. Exit status 1 when anything differs beyond what --allow lists."""
+    import tempfile
+    from contextlib import ExitStack
+
+    from xweb_emulator import compare as comparison
+    from xweb_emulator.har import HarError, read
+    from xweb_emulator.testing import EmulatorClient, run_emulator
+
+    try:
+        entries = read(file)
+    except HarError as error:
+        raise click.ClickException(str(error)) from None
+    with ExitStack() as stack:
+        if against is not None:
+            target = EmulatorClient(against, _settings())
+        else:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="xweb-emulator-compare-"))
+            target = stack.enter_context(run_emulator(_settings(
+                database_url=f"sqlite:///{Path(folder) / 'compare.db'}", xweb_profile=xweb_profile)))
+        passwords = {vendor: credentials["password"] for vendor, credentials in target.credentials.items()}
+        report = comparison.replay(entries, target.base_url, passwords, allowed)
+    if html_out is not None:
+        html_out.write_text(comparison.html(report, str(file)), encoding="utf-8")
+    click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False) if as_json else comparison.table(report))
+    if not report.clean:
+        sys.exit(1)
 
 
 def _json_flag(name: str, text: str) -> Any:

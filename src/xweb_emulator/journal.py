@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote_plus
 from xml.sax.saxutils import escape
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select
@@ -126,14 +127,17 @@ _PASSWORD_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?password\b[^>]*(?<!/)>)(.*?)(</
                                re.IGNORECASE | re.DOTALL)
 _PASSWORD_MEMBER = re.compile(rb'("password"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
 _PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+_PASSWORD_FORM_FIELD = re.compile(rb"((?:^|&)password=)[^&]*", re.IGNORECASE)
 
 
 def masked(body: bytes) -> bytes:
     """A request body as the journal keeps it: any password in it (xWeb Authenticate's password element, a JSON
-    "password" member such as CRM.COM's login or JSON Authenticate) replaced by ***."""
+    "password" member such as CRM.COM's login or JSON Authenticate, a form's password field as ASMX's HTTP POST
+    binding takes it) replaced by ***."""
     if b"assword" not in body and b"ASSWORD" not in body:
         return body
     body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
+    body = _PASSWORD_FORM_FIELD.sub(rb"\1***", body)
     return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
 
 
@@ -145,6 +149,7 @@ def with_password(body: str, password: str) -> str:
     """A journalled body with the mask replaced by `password`: what a replay of the call sends."""
     body = _PASSWORD_ELEMENT.sub(lambda match: match.group(1) + escape(password).encode() + match.group(3),
                                  body.encode()).decode()
+    body = _PASSWORD_FORM_FIELD.sub(lambda match: match.group(1) + quote_plus(password).encode(), body.encode()).decode()
     return _PASSWORD_MEMBER.sub(lambda match: match.group(1) + json.dumps(password).encode(), body.encode()).decode()
 
 

@@ -13,6 +13,7 @@
     7. the vendor's wire reads the request                                                     Wire.read
     8. the vendor's runner: authentication, the injected fault, the operation                 Vendor.run
     9. the wire writes the whole answer, or the vendor's error                                Wire.write, .write_error
+       (or the runner hands over an answer from a recording: serve --recording)
    10. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 6 where rules
        drew, whose counts must stay); what its fault leaves behind (a dead token, a failure count) is written
    11. the journal entry (passwords masked), in the same transaction
@@ -45,7 +46,7 @@ from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Vendor, Wire
+from xweb_emulator.vendor import Document, Endpoint, Incoming, Recorded, Vendor, Wire
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,8 @@ class Pipeline:
             incoming = wire.read(call)
             # The whole answer is built here, before anything commits: a failure to write it (text no encoding
             # holds) fails the call, whose writes are rolled back below.
-            answer = wire.write(call, incoming, vendor.run(call, incoming))
+            result = vendor.run(call, incoming)
+            answer = result.answer if isinstance(result, Recorded) else wire.write(call, incoming, result)
         except EmulatorError as error:
             if call.error is None:  # raised by the wire itself
                 call.fail(error)

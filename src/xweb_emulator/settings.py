@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     control_token: str | None = Field(None, description="When set, every /_emulator/ request must present it "
                                                           "(Authorization: Bearer <token> or X-Emulator-Token).")
     faults: tuple[FaultSpec, ...] = Field((), description="Fault rules in force from start-up and after every reset.")
+    recording: str | None = Field(None, description="A HAR recording (xweb-emulator record): a call to an operation "
+                                  "the emulator does not emulate is answered as recorded where it holds the request.")
 
     xweb_profile: str | None = Field(None, description="The tenant profile served (a YAML or JSON file): its "
                                      "objects, extender columns, default lists, users and settings.")

@@ -34,7 +34,7 @@ from werkzeug import Request
 
 from xweb_emulator.call import OK, Answer, Call
 from xweb_emulator.db import Base
-from xweb_emulator.errors import EmulatorError
+from xweb_emulator.errors import NOT_EMULATED, EmulatorError
 from xweb_emulator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,18 @@ class Replay:
     basic: tuple[str, str] | None = None
 
 
+REPLAYED = "replayed"
+"""The journal's outcome of a call to an operation the emulator does not emulate, answered from a recording."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the runner hands the pipeline for a call answered from a recording (`serve --recording`): the recorded
+    answer, whole, instead of a result for the wire to write."""
+
+    answer: Answer
+
+
 @dataclass(frozen=True)
 class Coverage:
     """What of the vendor's service the emulator answers: every operation the service offers, and which it emulates."""
@@ -161,12 +173,19 @@ class Vendor(ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.recording = None
+        if settings.recording is not None:
+            from xweb_emulator.har import RecordedAnswers
+
+            self.recording = RecordedAnswers.of_file(settings.recording)
 
     # ----------------------------------------------------------------------------------------------- the runner
 
     def run(self, call: Call, incoming: Incoming) -> Any:
         """Run one call: authentication, then a fault a rule injects, then the operation. An error ends the call
-        (recorded on it, so that the pipeline rolls its writes back) and is raised for the wire to write."""
+        (recorded on it, so that the pipeline rolls its writes back) and is raised for the wire to write; an
+        operation the emulator does not emulate is answered from the recording where it holds the request
+        (`Recorded`)."""
         try:
             if incoming.operation is not None:
                 call.operation = incoming.operation.name
@@ -181,6 +200,10 @@ class Vendor(ABC):
             call.dry_run = operation.dry_run
             result = self.conclude(call, operation, operation.run(call, incoming.params))
         except EmulatorError as error:
+            recorded = self._recorded(call, incoming, error)
+            if recorded is not None:
+                call.outcome = REPLAYED
+                return recorded
             call.fail(error)
             raise
         except Exception:
@@ -191,6 +214,12 @@ class Vendor(ABC):
         if call.outcome is None:
             call.outcome = OK
         return result
+
+    def _recorded(self, call: Call, incoming: Incoming, error: EmulatorError) -> Recorded | None:
+        if self.recording is None or error.outcome != NOT_EMULATED:
+            return None
+        answer = self.recording.answer(call.request.full_path.rstrip("?"), call.body)
+        return Recorded(self.recorded_answer(call, incoming, answer)) if answer is not None else None
 
     # ------------------------------------------------------------------------------------------ the runner's hooks
 
@@ -214,6 +243,11 @@ class Vendor(ABC):
     def conclude(self, call: Call, operation: Operation, result: Any) -> Any:
         """What the wire is handed of an operation that succeeded (its result, and whatever the vendor adds)."""
         return result
+
+    def recorded_answer(self, call: Call, incoming: Incoming, answer: Answer) -> Answer:
+        """A recorded answer as this call gets it (xWeb: with the token the call's answer carries in place of the
+        recording's masked one)."""
+        return answer
 
     @abstractmethod
     def internal_error(self, call: Call) -> EmulatorError:

@@ -9,6 +9,7 @@ docs/testing-your-connector.md).
     GET    /_emulator/state                      each vendor's objects and how many records each holds
     GET    /_emulator/state/<vendor>/<object>    the stored records; ?<column>=<value> filters, limit, offset
     GET    /_emulator/requests                   the request journal; ?vendor= &operation= &outcome= &after_id= &limit=
+                                                 &format=har: as a HAR 1.2 document (har.py)
     DELETE /_emulator/requests                   clear it
     GET    /_emulator/requests/<id>              one call
     GET    /_emulator/faults                     the fault rules, and each vendor's fault kinds
@@ -33,6 +34,7 @@ from werkzeug import Request, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
+from xweb_emulator import har
 from xweb_emulator.control import operations
 from xweb_emulator.control.guard import UI_PREFIX
 from xweb_emulator.control.operations import MAX_INTEGER, BadRequest, NotFound
@@ -123,9 +125,15 @@ class ControlPlane:
 
     def requests(self, request: Request) -> dict:
         filters = operations.journal_filters(request.args)
-        return {"requests": operations.journal_entries(
+        calls = operations.journal_entries(
             self.emulator, filters, after_id=operations.whole_number(request.args.get("after_id"), "after_id"),
-            limit=operations.whole_number(request.args.get("limit"), "limit"))}
+            limit=operations.whole_number(request.args.get("limit"), "limit"))
+        answer_format = request.args.get("format", "json")
+        if answer_format == "har":
+            return har.journal_document(calls, request.host_url, self.emulator.vendors)
+        if answer_format != "json":
+            raise BadRequest(f"format must be json or har, not {answer_format!r}")
+        return {"requests": calls}
 
     def request_entry(self, request: Request, entry_id: int) -> dict:
         return operations.journal_entry(self.emulator, entry_id)

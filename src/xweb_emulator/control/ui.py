@@ -47,7 +47,7 @@ from xweb_emulator.control import operations
 from xweb_emulator.control.guard import UI_PREFIX
 from xweb_emulator.control.operations import BadRequest, NotFound
 from xweb_emulator.emulator import Emulator
-from xweb_emulator.vendor import Vendor
+from xweb_emulator.vendor import REPLAYED, Vendor
 
 PREFIX = UI_PREFIX
 CALLS_PAGE_SIZE = 100
@@ -350,8 +350,9 @@ def vendor_title(name: str, short: bool = False) -> str:
 
 
 def outcome_class(outcome: str) -> str:
-    """ok, refused (an injected 429, 503 or dropped connection) or fault (everything else)."""
-    if outcome == "ok":
+    """ok (answered, by the emulator or from a recording), refused (an injected 429, 503 or dropped connection) or
+    fault (everything else)."""
+    if outcome in ("ok", REPLAYED):
         return "ok"
     return "refused" if outcome in REFUSALS else "fault"
 

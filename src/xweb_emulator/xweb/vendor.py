@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from werkzeug import Request
 
 from xweb_emulator import journal
-from xweb_emulator.call import Call
+from xweb_emulator.call import Answer, Call
+from xweb_emulator.har import TOKEN_STAND_IN
 from xweb_emulator.settings import Settings
 from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay, SeedError, StateView, Vendor
 from xweb_emulator.xweb import auth, models, tenant
@@ -129,6 +130,13 @@ class XWeb(Vendor):
         token = auth.answer_token(call.connection, auth.policy(self.settings),
                                   uuid.UUID(credentials.token.strip().strip("{}")), call.user, call.now)
         return Reply(result, str(token))
+
+    def recorded_answer(self, call: Call, incoming: Incoming, answer: Answer) -> Answer:
+        """The recording's masked tokens replaced by the token this call's answer carries (under Sliding
+        expiration, a new one)."""
+        token = self.conclude(call, incoming.operation, None).token or ""
+        return Answer(answer.status, [(name, TOKEN_STAND_IN.sub(token, value)) for name, value in answer.headers],
+                      re.sub(TOKEN_STAND_IN.pattern.encode(), token.encode(), answer.body))
 
     def internal_error(self, call: Call) -> XWebError:
         return XWebError(INTERNAL_ERROR)
