@@ -8,6 +8,7 @@ profile's digest and finds its compiled tenant by it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -28,10 +29,7 @@ from xweb_emulator.xweb.wsdl import column_type, data_object_types
 _ROW = 1
 DIGEST = select(TenantRow.digest).where(TenantRow.id == _ROW).scalar_subquery()
 """The profile in force's digest, as a call reads it on arrival (XWeb.arrival_state)."""
-_PROFILE = select(TenantRow.profile).where(TenantRow.id == _ROW)
-
-# The profile settings a Settings field stands for (xweb_<name>).
-_SETTINGS = ("token_expiration", "token_timeout_minutes", "fail_count", "lockout_hours", "query_row_cap")
+_PROFILE = select(TenantRow.digest, TenantRow.profile).where(TenantRow.id == _ROW)
 
 
 class NotAuthorized(XWebError):
@@ -150,14 +148,18 @@ def tenant_of(connection: Connection | Session, digest: str | None = None) -> Te
 def _compiled(digest: str, connection: Connection | Session) -> Tenant:
     found = _TENANTS.get(digest)
     if found is None:
-        profile = Profile.model_validate_json(connection.execute(_PROFILE).scalar_one())
-        found = _TENANTS.setdefault(digest, Tenant(profile))
-        while len(_TENANTS) > 16:  # a suite that switches among many profiles
-            _TENANTS.pop(next(iter(_TENANTS)))
+        # Read with its digest: a reset may have switched profile since `digest` was read (PostgreSQL's read
+        # committed), and a profile is only ever kept under its own.
+        digest, profile = connection.execute(_PROFILE).one()
+        with _COMPILING:  # the calls of a worker's threads
+            found = _TENANTS.setdefault(digest, Tenant(Profile.model_validate_json(profile)))
+            while len(_TENANTS) > 16:  # a suite that switches among many profiles
+                _TENANTS.pop(next(iter(_TENANTS)))
     return found
 
 
 _TENANTS: dict[str, Tenant] = {}
+_COMPILING = threading.Lock()
 
 
 @lru_cache(maxsize=1)
