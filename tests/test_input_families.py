@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
+import fuzzing
 from control_support import control, refusal
 from crmcom_support import login, refused
 from sap_support import message, post as sap_post, soap_fault
@@ -25,7 +26,7 @@ HUGE = "9" * 5000
 """Beyond the 4,300 digits Python converts: int() of it raises ValueError."""
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-INTERNAL = ("failed to handle", "An unexpected error occurred", "An Unexpected")
+INTERNAL = (fuzzing.GENERIC_500, *fuzzing.internal_errors())
 BULK = "customer_events/bulk/web/create"
 ASMX = "/xWeb/secure/netForumXML.asmx"
 
