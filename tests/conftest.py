@@ -29,7 +29,7 @@ REQUIRE_POSTGRESQL = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_POSTGRESQL") == 
 # `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
 # replays them first next time. A call over HTTP may take a while on a loaded machine: the deadline is generous.
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("bounded", max_examples=60, deadline=timedelta(seconds=10), derandomize=True,
+settings.register_profile("bounded", max_examples=80, deadline=timedelta(seconds=10), derandomize=True,
                           database=None, suppress_health_check=_SLOW_IS_FINE)
 settings.register_profile("fuzz", max_examples=5_000, deadline=timedelta(seconds=30), suppress_health_check=_SLOW_IS_FINE,
                           database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[1] / ".hypothesis"

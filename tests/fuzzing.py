@@ -15,10 +15,14 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import requests
 from lxml import etree
+
+from xweb_emulator.settings import Settings
+from xweb_emulator.vendors import VENDORS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEADLINE_SECONDS = 10.0
@@ -167,12 +171,22 @@ def check(case: Case, response: requests.Response | None, elapsed: float, findin
     text = response.content.decode("utf-8", errors="replace")
     if GENERIC_500 in text:
         findings.add(case, "the generic 500")
+    for message in internal_errors():
+        if message in text:
+            findings.add(case, f"the vendor's internal error: {text[:300]}")
     for phrase in INTERNAL_WORDING:
         if phrase in text:
             findings.add(case, f"internal wording {phrase!r}: {text[:300]}")
     problem = _shape(case, response)
     if problem:
         findings.add(case, problem)
+
+
+@cache
+def internal_errors() -> tuple[str, ...]:
+    """Each vendor's answer to the emulator's own failure (Vendor.internal_error), in its own shape: a request that
+    meets one has found a bug as surely as the generic 500."""
+    return tuple(vendor(Settings()).internal_error(None).message for vendor in VENDORS)
 
 
 def _shape(case: Case, response: requests.Response) -> str | None:

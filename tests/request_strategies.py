@@ -44,7 +44,7 @@ _ODD_TEXT = st.one_of(
 )
 # Numbers too long for a 64-bit integer, for a double, for Python's int(): a mutation of their own too, so that a
 # reader letting one through is met within a bounded run.
-_LONG_NUMBERS = st.builds(Digits, st.sampled_from([20, 39, 309, 641, 4301, 10_000]), st.booleans())
+_LONG_NUMBERS = st.builds(Digits, st.sampled_from([20, 309, 641, 4301, 10_000]), st.booleans())
 _NUMBERS = st.one_of(
     st.integers(),
     st.integers(min_value=-(2**80), max_value=2**80),
@@ -119,7 +119,8 @@ def mutated(draw, tree: Any) -> Any:
     """`tree` with one to three mutations, each at a node drawn from it."""
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         path = draw(st.sampled_from(_paths(tree)))
-        kind = draw(st.sampled_from(["replace", "long number", "remove", "repeat", "rename", "nest"]))
+        # Long numbers twice as often as any other change: the outside fuzz's largest family.
+        kind = draw(st.sampled_from(["replace", "long number", "long number", "remove", "repeat", "rename", "nest"]))
         if kind in ("replace", "long number") or not path:
             odd = draw(_LONG_NUMBERS if kind == "long number" else ODD_VALUES)
             tree = _replace(tree, path, lambda node: odd)

@@ -325,7 +325,9 @@ def set_clock(emulator: Emulator, change: Mapping[str, Any]) -> dict:
             offset = _instant(change["now"]) - clock.utcnow()
         else:
             seconds = change[given[0]]
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+            # math.isfinite of an int past 1e308 raises OverflowError: integers are finite, and timedelta bounds them.
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or (
+                    isinstance(seconds, float) and not math.isfinite(seconds)):
                 raise BadRequest(f"{given[0]} must be a number of seconds")
             try:
                 offset = timedelta(seconds=seconds) + (clock.offset(session) if given == ["advance_seconds"]
