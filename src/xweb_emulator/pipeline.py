@@ -238,7 +238,7 @@ class Pipeline:
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
             method=request.method, path=journal.masked_path(request.full_path.rstrip("?")),
             client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
-            response_body=answer.body if answer is not None else b"",
+            response_body=journal.masked(answer.body) if answer is not None else b"",
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
 
 

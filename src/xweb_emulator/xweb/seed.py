@@ -10,6 +10,9 @@ through the same rules as InsertFacadeObject — a seed cannot store what a clie
 
 An Individual or Organization record holds its own columns (ind_*, org_*), its customer record's (cst_*) and its
 primary e-mail address (eml_address); the customer's name columns follow the names given.
+
+"WebUser" is no facade object: its records are web logins of customers seeded before them,
+{"cst_key": "…", "login": "ada", "password": "…", "roles": ["Member"], "locked": false} (docs/sign-on.md).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from sqlalchemy.orm import Session
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import Actor, Record, insert_records
 from xweb_emulator.xweb.tenant import tenant_of
-from xweb_emulator.xweb.models import Customer
+from xweb_emulator.xweb import web_users
+from xweb_emulator.xweb.models import Customer, WebUser
+from xweb_emulator.xweb.values import parse_guid
 
 SEED_USER = "seed"
 
@@ -82,6 +87,14 @@ DEMO_DATA: dict[str, list[Record]] = {
     ],
 }
 
+WEB_USERS = "WebUser"
+
+# One web user per demo individual (docs/sign-on.md lists them).
+DEMO_WEB_USERS: list[dict[str, object]] = [
+    {"cst_key": _SAMPLE_CUSTOMER, "login": "someone", "password": "someone-password", "roles": ["Member"]},
+    {"cst_key": _PREFERENCES_CUSTOMER, "login": "pat", "password": "pat-password", "roles": ["Member", "Instructor"]},
+]
+
 
 def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -> dict[str, list[str]]:
     """Insert a seed's records; answer the keys created, by object name."""
@@ -89,6 +102,11 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
         raise InvalidInput("An xWeb seed is an object of facade object names, each a list of records.")
     created: dict[str, list[str]] = {}
     for object_name, records in seed.items():
+        if object_name == WEB_USERS:
+            session.flush()
+            sign_on = tenant_of(session.connection()).profile.sign_on
+            created.setdefault(WEB_USERS, []).extend(web_users.seed(session, sign_on, records))
+            continue
         facade = tenant_of(session.connection()).facade_object(object_name)
         if not isinstance(records, Sequence) or isinstance(records, str) or not all(
             isinstance(record, Mapping) for record in records
@@ -101,10 +119,20 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
     return created
 
 
+def load_profile_web_users(session: Session) -> None:
+    """The web users of the profile in force, for those customers that have none yet."""
+    profile = tenant_of(session.connection()).profile
+    for record in profile.web_users:
+        key = parse_guid(record.cst_key, "cst_key")
+        if session.get(WebUser, key) is None:
+            web_users.add(session, profile.sign_on, key, record.login, record.password, record.roles, record.locked)
+
+
 def load_demo_if_empty(session: Session, actor: Actor) -> bool:
     if session.scalars(select(Customer.cst_key).limit(1)).first() is not None:
         return False
     load(session, actor, DEMO_DATA)
+    load(session, actor, {WEB_USERS: DEMO_WEB_USERS})
     return True
 
 

@@ -26,7 +26,7 @@ from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
 from xweb_emulator.xweb.profile import ProfileError
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
-from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
+from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty, load_profile_web_users
 from xweb_emulator.xweb.soap import SoapWire, soap_action
 from xweb_emulator.xweb.stored import StoredObject
 
@@ -50,6 +50,9 @@ class XWeb(Vendor):
         "User": models.XWebUser,
         "Token": models.AuthenticationToken,
         "AuthenticationFailures": models.AuthenticationFailures,
+        "WebUser": models.WebUser,
+        "WebUserRole": models.WebUserRole,
+        "SignOnToken": models.SignOnToken,
     }
     fault_kinds = {
         "SystemExceptionInfo": "HTTP 500 SOAP fault (JSON: 500 with the same detail); kills the token it came with",
@@ -159,6 +162,10 @@ class XWeb(Vendor):
             raise SeedError(str(error)) from None
         if demo_data:
             load_demo_if_empty(session, Actor(SEED_USER, now))
+        try:
+            load_profile_web_users(session)
+        except XWebError as error:
+            raise SeedError(f"web_users: {error.message}") from None
 
     def load_seed(self, session: Session, now: datetime, section: Any) -> dict[str, list[str]]:
         try:
