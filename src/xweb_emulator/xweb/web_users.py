@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -380,3 +381,47 @@ def seed(session: Session, sign_on: ProfileSignOn, records: Any) -> list[str]:
                    bool(record.get("locked")))
         keys.append(format_guid(user.cst_key))
     return keys
+
+
+# ------------------------------------------------------------------------------------- eWeb's sign-on page
+
+TOKEN_PLACEHOLDER = "{token}"
+
+
+class ReturnAddressRefused(XWebError):
+    """A return address the tenant does not allow (sign_on.return_addresses): the sign-on page is no open redirect."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"The return address {address} is not one this site sends a browser back to.")
+
+
+def check_return_address(sign_on: ProfileSignOn, address: str | None) -> str | None:
+    """`address` if the tenant allows it: its scheme and host those of an allowed address, and its port and path
+    too where that address gives them. None where there is none."""
+    if not address:
+        return None
+    try:
+        wanted = urlsplit(address)
+        wanted_port = wanted.port
+    except ValueError:
+        raise ReturnAddressRefused(address) from None
+    for allowed in sign_on.return_addresses:
+        rule = urlsplit(allowed)
+        if (wanted.scheme.lower() == rule.scheme.lower() and wanted.hostname is not None
+                and wanted.hostname == rule.hostname and (rule.port is None or rule.port == wanted_port)
+                and _under(wanted.path, rule.path.rstrip("/"))):
+            return address
+    raise ReturnAddressRefused(address)
+
+
+def _under(path: str, allowed: str) -> bool:
+    return not allowed or path == allowed or path.startswith(allowed + "/")
+
+
+def destination(address: str, token: uuid.UUID) -> str:
+    """Where a signed-in browser goes: the return address with {token} (or %7Btoken%7D) replaced by the sign-on
+    token, else with Token=<token> added to its query."""
+    for placeholder in (TOKEN_PLACEHOLDER, "%7Btoken%7D", "%7btoken%7d"):
+        if placeholder in address:
+            return address.replace(placeholder, str(token))
+    return f"{address}{'&' if '?' in address else '?'}Token={token}"
