@@ -277,3 +277,54 @@ def test_web_users_are_state_and_sign_on_secrets_are_masked_in_the_journal(emula
     written = " ".join(entry["request"]["body"] + entry["response"]["body"] for entry in entries)
     assert "someone-password" not in written and sign_on_token not in written
     assert re.search(r"<ns:passwordPlain>\*\*\*</ns:passwordPlain>", written)
+
+
+def test_the_sign_on_page_is_journalled_with_its_password_and_token_masked(emulator):
+    page = (f"{emulator.base_url}/eWeb/DynamicPage.aspx?WebCode=LoginRequired&Site=lms"
+            "&URL_success=http://localhost:9/callback?ssoToken={token}")
+    form = requests.get(page, timeout=30)
+    signed_in = requests.post(page, data={"login": "someone", "password": "someone-password"}, allow_redirects=False,
+                              timeout=30)
+
+    assert form.status_code == 200 and 'name="password"' in form.text
+    assert signed_in.status_code == 302
+    token = signed_in.headers["Location"].removeprefix("http://localhost:9/callback?ssoToken=")
+    token_validated = web_validate(emulator, emulator.authenticate(), token)
+    assert token_validated == SOMEONE
+    entries = emulator.journal(vendor="xweb")
+    assert [entry["operation"] for entry in entries][:2] == ["eWeb LoginRequired", "eWeb Login"]
+    assert entries[1]["request"]["body"] == "login=someone&password=***"
+    assert all(token not in entry["request"]["body"] + entry["response"]["body"] + entry["path"]
+               for entry in entries)
+
+
+def test_the_records_page_shows_the_web_users(emulator):
+    page = requests.get(f"{emulator.base_url}/_emulator/ui/records/xweb/WebUser", timeout=30)
+
+    assert page.status_code == 200
+    assert SOMEONE in page.text and "pat" in page.text
+
+
+@pytest.mark.parametrize("operation, params, message", [
+    ("WEBWebUserGet", {"cst_key": "not a key"}, "Invalid value for cst_key: 'not a key' is not a valid GUID."),
+    ("WEBWebUserGet", {"cst_key": NO_CUSTOMER}, "Invalid Parameters."),
+    ("WEBWebUserCreate", {"oWebUser": "<ns:Individual><ns:ind_first_name>No</ns:ind_first_name></ns:Individual>"},
+     "Customer/cst_new_password is required to create a web user."),
+    ("WEBWebUserUpdate", {"oWebUser": f"<ns:CurrentKey>{PAT}</ns:CurrentKey><ns:Customer><ns:cst_web_login>"
+                                      f"{'x' * 101}</ns:cst_web_login></ns:Customer>"},
+     "cst_web_login is longer than 100 characters."),
+    ("WEBWebUserUpdate", {"oWebUser": f"<ns:CurrentKey>{PAT}</ns:CurrentKey><ns:Customer><ns:cst_web_login>"
+                                      "Someone</ns:cst_web_login></ns:Customer>"}, "The login Someone is taken."),
+])
+def test_refusals_are_the_vendors_fault_and_write_nothing(emulator, operation, params, message):
+    token = emulator.authenticate()
+    with emulator.nothing_written():
+        assert fault(call(emulator, operation, token, **params))["message"] == message
+
+
+def test_numbers_no_customer_can_have_answer_false(emulator):
+    token = emulator.authenticate()
+    for recno in ("99999999999999999999", "١٢", "-1"):
+        assert result(call(emulator, "WEBWebUserLock", token, cst_recno=recno), "WEBWebUserLock").text == "false"
+        assert fault(call(emulator, "WebLogin", token, userLoginPlain=recno, passwordPlain="x"))
+        token = emulator.authenticate()

@@ -30,6 +30,8 @@ from xweb_emulator.xweb.values import format_guid, parse_guid
 NO_CUSTOMER = "00000000-0000-0000-0000-000000000000"
 """What WebValidate answers for a token that is unknown, expired or logged out (live tenants' answer: no fault)."""
 
+_LOGIN_LENGTH = WebUser.__table__.c.cst_web_login.type.length
+_ROLE_LENGTH = WebRole.__table__.c.role_name.type.length
 # A cheap hash: these are test accounts, and a login must not cost a second of a 2-core CI machine.
 _HASH_METHOD = "pbkdf2:sha256:1000"
 
@@ -55,7 +57,8 @@ def find_by_login(session: Session, sign_on: ProfileSignOn, login: str | None) -
     if sign_on.use_email_for_authorization:
         statement = statement.where(func.lower(Customer.cst_eml_address_dn) == login.lower())
     else:
-        by_recno = WebUser.cst_web_login.is_(None) & (Customer.cst_recno == int(login)) if login.isdigit() else None
+        recno = _recno(login)
+        by_recno = None if recno is None else WebUser.cst_web_login.is_(None) & (Customer.cst_recno == recno)
         by_name = func.lower(WebUser.cst_web_login) == login.lower()
         statement = statement.where(by_name if by_recno is None else or_(by_name, by_recno))
     return session.scalars(statement.order_by(Customer.cst_recno).limit(1)).first()
@@ -166,12 +169,18 @@ def web_user(session: Session, cst_key: uuid.UUID, token: uuid.UUID | None = Non
         for name, members in sections.items()}
 
 
+def _recno(text: str | None) -> int | None:
+    """A customer number, if `text` can be one (an int column's: at most nine digits)."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def _customer_by_recno(session: Session, recno: str | None) -> WebUser | None:
-    text = (recno or "").strip()
-    if not text.isdigit():
+    number = _recno(recno)
+    if number is None:
         return None
     return session.scalars(select(WebUser).join(Customer, Customer.cst_key == WebUser.cst_key)
-                           .where(Customer.cst_recno == int(text))).first()
+                           .where(Customer.cst_recno == number)).first()
 
 
 def get(session: Session, cst_key_text: str | None) -> uuid.UUID:
@@ -230,6 +239,8 @@ def add(session: Session, sign_on: ProfileSignOn, cst_key: uuid.UUID, login_name
     session.add(user)
     session.flush()
     for role in roles:
+        if len(role) > _ROLE_LENGTH:
+            raise InvalidInput(f"The role name {role[:20]}… is longer than {_ROLE_LENGTH} characters.")
         if session.get(WebRole, role) is None:
             session.add(WebRole(role_name=role))
         session.add(WebUserRole(cst_key=cst_key, role_name=role))
@@ -238,6 +249,9 @@ def add(session: Session, sign_on: ProfileSignOn, cst_key: uuid.UUID, login_name
 
 
 def _check_login_free(session: Session, login_name: str | None, cst_key: uuid.UUID) -> None:
+    """The user name fits (cst_web_login: 100 characters) and no other web user has it."""
+    if login_name and len(login_name) > _LOGIN_LENGTH:
+        raise InvalidInput(f"cst_web_login is longer than {_LOGIN_LENGTH} characters.")
     if login_name and session.scalars(select(WebUser.cst_key).where(
             func.lower(WebUser.cst_web_login) == login_name.lower(), WebUser.cst_key != cst_key)).first():
         raise InvalidInput(f"The login {login_name} is taken.")
