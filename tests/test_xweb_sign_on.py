@@ -328,3 +328,30 @@ def test_numbers_no_customer_can_have_answer_false(emulator):
         assert result(call(emulator, "WEBWebUserLock", token, cst_recno=recno), "WEBWebUserLock").text == "false"
         assert fault(call(emulator, "WebLogin", token, userLoginPlain=recno, passwordPlain="x"))
         token = emulator.authenticate()
+
+
+def test_a_profiles_web_users_and_sign_on_section(emulator):
+    emulator.reset(profile={
+        "sign_on": {"return_addresses": ["https://lms.example.org/sso/"], "token_minutes": 5},
+        "web_users": [{"cst_key": SOMEONE, "login": "some1", "password": "profile-password", "roles": ["Board"]}]})
+    token = emulator.authenticate()
+    sign_on_token = web_login(emulator, token, "some1", "profile-password")
+    page = f"{emulator.base_url}/eWeb/DynamicPage.aspx?WebCode=LoginRequired&URL_success="
+
+    assert web_validate(emulator, token, sign_on_token) == SOMEONE
+    assert result(call(emulator, "WEBIsUserInRole", token, username="some1", roleName="Board"),
+                  "WEBIsUserInRole").text == "true"
+    assert requests.get(page + "https://lms.example.org/sso/back?t={token}", timeout=30).status_code == 200
+    for refused in ("http://localhost:9/back", "https://lms.example.org/ssoevil", "https://lms.example.org.evil.org/sso/",
+                    "//evil.org/sso/", "javascript:alert(1)"):
+        assert requests.get(page + refused, timeout=30).status_code == 400, refused
+    emulator.advance_clock(6 * 60)
+    assert web_validate(emulator, emulator.authenticate(), sign_on_token) == NO_CUSTOMER
+
+
+def test_a_profiles_sign_on_errors_name_the_line():
+    from xweb_emulator.xweb.profile import ProfileError, read_profile
+
+    with pytest.raises(ProfileError, match=r"tenant.yaml, line 3: sign_on.return_addresses: 'ftp://files' is no "
+                                           r"return address"):
+        read_profile("name: t\nsign_on:\n  return_addresses: [ftp://files]\n", name="tenant.yaml")

@@ -400,7 +400,7 @@ def _web_user_by_remember_me(call: Call, params: Params) -> dict:
 
 
 def _web_user_create(call: Call, params: Params) -> dict:
-    key = web_users.create(call.session, _actor(call), _sign_on(call), _web_sections(params))
+    key = web_users.create(call.session, _actor(call), _web_sections(params))
     return web_users.web_user(call.session, key)
 
 

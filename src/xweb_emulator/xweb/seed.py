@@ -26,7 +26,7 @@ from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import Actor, Record, insert_records
 from xweb_emulator.xweb.tenant import tenant_of
 from xweb_emulator.xweb import web_users
-from xweb_emulator.xweb.models import Customer, WebUser
+from xweb_emulator.xweb.models import Customer
 from xweb_emulator.xweb.values import parse_guid
 
 SEED_USER = "seed"
@@ -104,8 +104,7 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
     for object_name, records in seed.items():
         if object_name == WEB_USERS:
             session.flush()
-            sign_on = tenant_of(session.connection()).profile.sign_on
-            created.setdefault(WEB_USERS, []).extend(web_users.seed(session, sign_on, records))
+            created.setdefault(WEB_USERS, []).extend(web_users.seed(session, records))
             continue
         facade = tenant_of(session.connection()).facade_object(object_name)
         if not isinstance(records, Sequence) or isinstance(records, str) or not all(
@@ -120,12 +119,12 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
 
 
 def load_profile_web_users(session: Session) -> None:
-    """The web users of the profile in force, for those customers that have none yet."""
+    """The web users of the profile in force, as it gives them (a customer's web login the demo data or a seed
+    gave is made so too)."""
     profile = tenant_of(session.connection()).profile
     for record in profile.web_users:
-        key = parse_guid(record.cst_key, "cst_key")
-        if session.get(WebUser, key) is None:
-            web_users.add(session, profile.sign_on, key, record.login, record.password, record.roles, record.locked)
+        web_users.put(session, parse_guid(record.cst_key, "cst_key"), record.login, record.password, record.roles,
+                      record.locked)
 
 
 def load_demo_if_empty(session: Session, actor: Actor) -> bool:

@@ -196,7 +196,7 @@ def set_password(user: WebUser, password: str) -> None:
     user.remember_me = None  # a new password ends "remember me"
 
 
-def create(session: Session, actor: Actor, sign_on: ProfileSignOn, sections: Mapping[str, Any]) -> uuid.UUID:
+def create(session: Session, actor: Actor, sections: Mapping[str, Any]) -> uuid.UUID:
     """A web user from a WebUserType: for the individual CurrentKey (or Individual/ind_cst_key) names, else for a
     new one made from the Individual and Email sections. Customer/cst_new_password (and its confirmation) is the
     password; Customer/cst_web_login the user name (left empty: the recno, or the e-mail where the tenant signs in
@@ -221,24 +221,35 @@ def create(session: Session, actor: Actor, sign_on: ProfileSignOn, sections: Map
             record["eml_address"] = email
         session.flush()
         (key,) = insert_records(session.connection(), actor, FACADE_OBJECTS["individual"], [record])
-    add(session, sign_on, key, customer.get("cst_web_login") or None, password)
+    add(session, key, customer.get("cst_web_login") or None, password)
     return key
 
 
-def add(session: Session, sign_on: ProfileSignOn, cst_key: uuid.UUID, login_name: str | None, password: str,
-        roles: Sequence[str] = (), locked: bool = False) -> WebUser:
+def add(session: Session, cst_key: uuid.UUID, login_name: str | None, password: str, roles: Sequence[str] = (),
+        locked: bool = False) -> WebUser:
     """The customer's web login (InvalidInput for a customer that has one, or a user name another has)."""
-    if session.get(Customer, cst_key) is None:
-        raise InvalidInput(f"No customer has the key {format_guid(cst_key)}.")
     if session.get(WebUser, cst_key) is not None:
         raise InvalidInput(f"The customer {format_guid(cst_key)} has a web login already.")
+    return put(session, cst_key, login_name, password, roles, locked)
+
+
+def put(session: Session, cst_key: uuid.UUID, login_name: str | None, password: str, roles: Sequence[str] = (),
+        locked: bool = False) -> WebUser:
+    """The customer's web login made as given, whether it had one or not (its sign-on tokens live on where the
+    password stays)."""
+    if session.get(Customer, cst_key) is None:
+        raise InvalidInput(f"No customer has the key {format_guid(cst_key)}.")
     _check_login_free(session, login_name, cst_key)
-    user = WebUser(cst_key=cst_key, cst_web_login=login_name, cst_web_login_disabled_flag=int(locked),
-                   failed_logins=0)
-    set_password(user, password)
-    session.add(user)
+    user = session.get(WebUser, cst_key)
+    if user is None:
+        user = WebUser(cst_key=cst_key, failed_logins=0)
+        session.add(user)
+    user.cst_web_login, user.cst_web_login_disabled_flag = login_name, int(locked)
+    if user.cst_web_password is None or not check_password_hash(user.cst_web_password, password):
+        set_password(user, password)
     session.flush()
-    for role in roles:
+    session.execute(delete(WebUserRole).where(WebUserRole.cst_key == cst_key))
+    for role in dict.fromkeys(roles):
         if len(role) > _ROLE_LENGTH:
             raise InvalidInput(f"The role name {role[:20]}… is longer than {_ROLE_LENGTH} characters.")
         if session.get(WebRole, role) is None:
@@ -376,7 +387,7 @@ def role_exists(session: Session, role: str | None) -> bool:
 # -------------------------------------------------------------------------------------------------------- seeds
 
 
-def seed(session: Session, sign_on: ProfileSignOn, records: Any) -> list[str]:
+def seed(session: Session, records: Any) -> list[str]:
     """Web users from a seed ({"WebUser": [{"cst_key", "login", "password", "roles", "locked"}]}): their keys."""
     if not isinstance(records, Sequence) or isinstance(records, str) or not all(
             isinstance(record, Mapping) for record in records):
@@ -391,8 +402,7 @@ def seed(session: Session, sign_on: ProfileSignOn, records: Any) -> list[str]:
                 isinstance(role, str) and role for role in roles):
             raise InvalidInput(f"WebUser {position}: a password (text) is required; roles is a list of names.")
         key = parse_guid(str(record.get("cst_key") or ""), f"WebUser {position}: cst_key")
-        user = add(session, sign_on, key, record.get("login") or None, record["password"], roles,
-                   bool(record.get("locked")))
+        user = add(session, key, record.get("login") or None, record["password"], roles, bool(record.get("locked")))
         keys.append(format_guid(user.cst_key))
     return keys
 
