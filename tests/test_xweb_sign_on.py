@@ -258,9 +258,14 @@ def test_json_login_validate_get(emulator):
     sign_on_token = json_call("WebLogin", {"userLoginPlain": "someone", "passwordPlain": "someone-password"})
     key = json_call("WebValidate", {"authenticationToken": sign_on_token})
     user = json_call("WEBWebUserGet", {"cst_key": key})
+    logged_in = json_call("WEBWebUserLogin", {"LoginOrEmail": "someone", "password": "someone-password"})
 
     assert key == SOMEONE
     assert user["Individual"]["ind_first_name"] == "Someone"
+    # The journal keeps the sign-on tokens masked: WebLogin's answer whole, an ind_token member.
+    written = " ".join(entry["request"]["body"] + entry["response"]["body"] for entry in emulator.journal())
+    assert sign_on_token not in written and logged_in["Individual"]["ind_token"] not in written
+    assert "someone-password" not in written and SOMEONE in written
 
 
 # ----------------------------------------------------------------------------------- state and the journal

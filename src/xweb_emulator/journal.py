@@ -140,6 +140,10 @@ _SIGN_ON_MARKS = (b"oken", b"OKEN", b"assword", b"ASSWORD", b"ebLoginResult", b"
 _SECRET_FIELD = re.compile(rb"((?:^|[?&])(?:password|" + _SIGN_ON_NAMES + rb")=)[^&]*", re.IGNORECASE)
 
 
+MASK = b"***"
+"""What the journal keeps of a secret."""
+
+
 def masked(body: bytes) -> bytes:
     """A request or answer body as the journal keeps it: any password in it (xWeb Authenticate's password element, a
     JSON "password" member such as CRM.COM's login or JSON Authenticate, a form's password field) and any sign-on

@@ -409,7 +409,7 @@ def _web_user_update(call: Call, params: Params) -> dict:
 
 
 WEB_USER_OPERATIONS = (
-    XWebOperation(name="WebLogin", run=_web_login),
+    XWebOperation(name="WebLogin", run=_web_login, secret_answer=True),  # the sign-on token
     XWebOperation(name="WebValidate", run=_web_validate),
     XWebOperation(name="WebLogout",
                   run=lambda call, params: web_users.logout(call.session, _text(params, "authenticationToken"))),
