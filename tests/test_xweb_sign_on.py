@@ -360,3 +360,12 @@ def test_a_profiles_sign_on_errors_name_the_line():
     with pytest.raises(ProfileError, match=r"tenant.yaml, line 3: sign_on.return_addresses: 'ftp://files' is no "
                                            r"return address"):
         read_profile("name: t\nsign_on:\n  return_addresses: [ftp://files]\n", name="tenant.yaml")
+
+
+def test_a_password_in_a_query_string_is_journalled_masked(emulator):
+    """ASMX's HTTP GET binding carries no token, so the call is refused; its password is masked all the same."""
+    requests.get(f"{emulator.soap_url}/WebLogin", timeout=30,
+                 params={"userLoginPlain": "someone", "passwordPlain": "someone-password", "keyOverride": ""})
+
+    (entry,) = emulator.journal(operation="WebLogin")
+    assert entry["path"].endswith("/WebLogin?userLoginPlain=someone&passwordPlain=***&keyOverride=")
