@@ -369,3 +369,17 @@ def test_a_password_in_a_query_string_is_journalled_masked(emulator):
 
     (entry,) = emulator.journal(operation="WebLogin")
     assert entry["path"].endswith("/WebLogin?userLoginPlain=someone&passwordPlain=***&keyOverride=")
+
+
+def test_a_profiles_web_user_names_its_customer_by_a_key():
+    from xweb_emulator.xweb.profile import ProfileError, read_profile
+
+    with pytest.raises(ProfileError, match=r"tenant.yaml, line 4: web_users.0.cst_key: Input should be a valid UUID"):
+        read_profile("name: t\nweb_users:\n  - password: secret\n    cst_key: ada\n", name="tenant.yaml")
+
+
+def test_a_profiles_web_user_of_no_customer_is_refused(emulator):
+    from xweb_emulator.testing import ControlPlaneError
+
+    with pytest.raises(ControlPlaneError, match="web_users: No customer has the key 6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"):
+        emulator.reset(profile={"web_users": [{"cst_key": "6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "password": "x"}]})

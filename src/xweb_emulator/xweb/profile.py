@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -177,7 +178,7 @@ class ProfileWebUser(_Strict):
     """A web user, seeded when the profile is put in force: the web login of a customer that exists by then (the
     demo data's, or one a seed file of the configured profile's tenant holds)."""
 
-    cst_key: str
+    cst_key: uuid.UUID
     login: str | None = Field(None, min_length=1, max_length=100)
     """cst_web_login; by default the customer's recno."""
     password: str = Field(min_length=1, max_length=128)

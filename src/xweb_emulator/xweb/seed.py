@@ -27,7 +27,6 @@ from xweb_emulator.xweb.facade import Actor, Record, insert_records
 from xweb_emulator.xweb.tenant import tenant_of
 from xweb_emulator.xweb import web_users
 from xweb_emulator.xweb.models import Customer
-from xweb_emulator.xweb.values import parse_guid
 
 SEED_USER = "seed"
 
@@ -123,8 +122,7 @@ def load_profile_web_users(session: Session) -> None:
     gave is made so too)."""
     profile = tenant_of(session.connection()).profile
     for record in profile.web_users:
-        web_users.put(session, parse_guid(record.cst_key, "cst_key"), record.login, record.password, record.roles,
-                      record.locked)
+        web_users.put(session, record.cst_key, record.login, record.password, record.roles, record.locked)
 
 
 def load_demo_if_empty(session: Session, actor: Actor) -> bool:
