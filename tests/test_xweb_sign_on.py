@@ -383,3 +383,21 @@ def test_a_profiles_web_user_of_no_customer_is_refused(emulator):
 
     with pytest.raises(ControlPlaneError, match="web_users: No customer has the key 6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"):
         emulator.reset(profile={"web_users": [{"cst_key": "6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "password": "x"}]})
+
+
+@pytest.mark.parametrize("operation, params, found", [
+    ("WEBWebUserFindUsersByName", {"usernameToMatch": "instr"}, [PAT]),  # a last name
+    ("WEBWebUserFindUsersByName", {"usernameToMatch": "SOME"}, [SOMEONE]),  # a user name and a first name
+    ("WEBWebUserFindUsersByName", {"usernameToMatch": "%"}, []),  # a wildcard is matched as itself
+    ("WEBWebUserFindUsersByUserNameFirstNameLastName",
+     {"usernameToMatch": "pa", "firstnameToMatch": "Pat", "lastnameToMatch": ""}, [PAT]),
+    ("WEBWebUserFindUsersByUserNameFirstNameLastName",
+     {"usernameToMatch": "pa", "firstnameToMatch": "Someone", "lastnameToMatch": ""}, []),
+    ("WEBWebUserFindUsersByEmail", {"emailToMatch": "example.org"}, [PAT]),
+])
+def test_finding_web_users(emulator, operation, params, found):
+    answer = result(call(emulator, operation, emulator.authenticate(), **params), operation)
+
+    results = answer.find("x:Results", NS)
+    assert [each.findtext("x:cst_key", namespaces=NS) for each in results.iterfind("x:Result", NS)] == found
+    assert results.get("recordReturn") == str(len(found))
