@@ -10,7 +10,7 @@ import pytest
 import requests
 from lxml import etree
 
-from support import NS, XWEB, canonical, fault, parse, response_token
+from support import NS, XWEB, canonical, fault, parse
 from test_xweb_captured import CAPTURED
 
 SOMEONE = "2a50c454-eac0-4768-9a85-0c97968be7fd"  # the demo web user "someone"
@@ -47,7 +47,8 @@ def captured_member(emulator):
     """The captured member, seeded: an individual with its phone, a web user without a user name of its own."""
     emulator.seed({"xweb": {
         "Individual": [{"ind_cst_key": CAPTURED_CUSTOMER, "ind_prf_code": "Mr.", "ind_first_name": "Sergey",
-                        "ind_last_name": "Yushkevich", "cst_recno": "7881250", "eml_address": "yushkevich@irwaonline.org",
+                        "ind_last_name": "Yushkevich", "cst_recno": "7881250",
+                        "eml_address": "yushkevich@irwaonline.org",
                         "cst_cph_key": "0f6c7a8e-1b1d-4c55-9a0e-3d1f2b4c5d6e"}],
         "Phone": [{"phn_key": "5e0b8d1c-2f3a-4b5c-8d9e-0a1b2c3d4e5f", "phn_cst_key_owner": CAPTURED_CUSTOMER,
                    "phn_number": "3105380233"}],
@@ -347,8 +348,8 @@ def test_a_profiles_web_users_and_sign_on_section(emulator):
     assert result(call(emulator, "WEBIsUserInRole", token, username="some1", roleName="Board"),
                   "WEBIsUserInRole").text == "true"
     assert requests.get(page + "https://lms.example.org/sso/back?t={token}", timeout=30).status_code == 200
-    for refused in ("http://localhost:9/back", "https://lms.example.org/ssoevil", "https://lms.example.org.evil.org/sso/",
-                    "//evil.org/sso/", "javascript:alert(1)"):
+    for refused in ("http://localhost:9/back", "https://lms.example.org/ssoevil",
+                    "https://lms.example.org.evil.org/sso/", "//evil.org/sso/", "javascript:alert(1)"):
         assert requests.get(page + refused, timeout=30).status_code == 400, refused
     emulator.advance_clock(6 * 60)
     assert web_validate(emulator, emulator.authenticate(), sign_on_token) == NO_CUSTOMER
@@ -381,8 +382,9 @@ def test_a_profiles_web_user_names_its_customer_by_a_key():
 def test_a_profiles_web_user_of_no_customer_is_refused(emulator):
     from xweb_emulator.testing import ControlPlaneError
 
-    with pytest.raises(ControlPlaneError, match="web_users: No customer has the key 6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"):
-        emulator.reset(profile={"web_users": [{"cst_key": "6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "password": "x"}]})
+    nobody = "6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
+    with pytest.raises(ControlPlaneError, match=f"web_users: No customer has the key {nobody}"):
+        emulator.reset(profile={"web_users": [{"cst_key": nobody, "password": "x"}]})
 
 
 @pytest.mark.parametrize("operation, params, found", [

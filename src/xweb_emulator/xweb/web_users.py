@@ -22,8 +22,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from xweb_emulator.xweb.errors import InvalidInput, XWebError
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, insert_records
-from xweb_emulator.xweb.models import Customer, CustomerPhone, Email, Individual, Phone, SignOnToken, WebRole, \
-    WebUser, WebUserRole
+from xweb_emulator.xweb.models import Customer, CustomerPhone, Individual, Phone, SignOnToken, WebRole, WebUser, \
+    WebUserRole
 from xweb_emulator.xweb.profile import ProfileSignOn
 from xweb_emulator.xweb.values import format_guid, parse_guid
 
