@@ -46,6 +46,9 @@ class LoginFailed(XWebError):
 
 # ------------------------------------------------------------------------------------------------------ logins
 
+_USER_NAME = func.coalesce(WebUser.cst_web_login, func.cast(Customer.cst_recno, WebUser.cst_web_login.type))
+"""A web user's user name: cst_web_login, or its customer number where it has none."""
+
 
 def find_by_login(session: Session, sign_on: ProfileSignOn, login: str | None) -> WebUser | None:
     """The web user a login names: by the customer's primary e-mail address where the tenant signs in by e-mail,
@@ -57,10 +60,7 @@ def find_by_login(session: Session, sign_on: ProfileSignOn, login: str | None) -
     if sign_on.use_email_for_authorization:
         statement = statement.where(func.lower(Customer.cst_eml_address_dn) == login.lower())
     else:
-        recno = _recno(login)
-        by_recno = None if recno is None else WebUser.cst_web_login.is_(None) & (Customer.cst_recno == recno)
-        by_name = func.lower(WebUser.cst_web_login) == login.lower()
-        statement = statement.where(by_name if by_recno is None else or_(by_name, by_recno))
+        statement = statement.where(func.lower(_USER_NAME) == login.lower())
     return session.scalars(statement.order_by(Customer.cst_recno).limit(1)).first()
 
 
@@ -330,22 +330,17 @@ def _like(column: Any, text: str | None) -> Any:
     return func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
-def _user_name(column_login: Any = WebUser.cst_web_login) -> Any:
-    """A web user's user name: cst_web_login, or its recno where it has none."""
-    return func.coalesce(column_login, func.cast(Customer.cst_recno, WebUser.cst_web_login.type))
-
-
 def find_by_email(session: Session, text: str | None) -> list[dict]:
     return _found(session, _like(Customer.cst_eml_address_dn, text))
 
 
 def find_by_name(session: Session, text: str | None) -> list[dict]:
-    return _found(session, or_(_like(_user_name(), text), _like(Individual.ind_first_name, text),
+    return _found(session, or_(_like(_USER_NAME, text), _like(Individual.ind_first_name, text),
                                _like(Individual.ind_last_name, text)))
 
 
 def find_by_names(session: Session, user_name: str | None, first: str | None, last: str | None) -> list[dict]:
-    return _found(session, _like(_user_name(), user_name), _like(Individual.ind_first_name, first),
+    return _found(session, _like(_USER_NAME, user_name), _like(Individual.ind_first_name, first),
                   _like(Individual.ind_last_name, last))
 
 
@@ -359,7 +354,7 @@ def all_roles(session: Session) -> list[dict]:
 def _by_user_name(session: Session, user_name: str | None) -> uuid.UUID | None:
     name = (user_name or "").strip().lower()
     return session.scalars(select(WebUser.cst_key).join(Customer, Customer.cst_key == WebUser.cst_key)
-                           .where(func.lower(_user_name()) == name)).first() if name else None
+                           .where(func.lower(_USER_NAME) == name)).first() if name else None
 
 
 def roles_for_user(session: Session, user_name: str | None) -> list[dict]:
@@ -376,7 +371,7 @@ def is_in_role(session: Session, user_name: str | None, role: str | None) -> boo
 def users_in_role(session: Session, role: str | None, user_name: str | None = None) -> list[dict]:
     conditions = [WebUser.cst_key.in_(select(WebUserRole.cst_key).where(WebUserRole.role_name == (role or "")))]
     if user_name is not None:
-        conditions.append(_like(_user_name(), user_name))
+        conditions.append(_like(_USER_NAME, user_name))
     return _found(session, *conditions)
 
 
