@@ -28,6 +28,9 @@ from xweb_emulator.xweb.models import (
     Phone,
     PhoneType,
     TenantRecord,
+    WebRole,
+    WebUser,
+    WebUserRole,
 )
 
 XWEB = "http://www.avectra.com/2005/"
@@ -53,7 +56,7 @@ AUDIT_COLUMNS = {"phn_change_user", "phn_change_date", "cph_change_user", "cph_c
 
 # The records clients write and read (not the tokens and failure counts that every call may touch).
 DOMAIN_MODELS = (Country, PhoneType, Customer, Individual, Organization, Email, Phone, CustomerPhone, MailingList, CustomerMailingPreference,
-                 CustomerMessagingActivity, TenantRecord)
+                 CustomerMessagingActivity, TenantRecord, WebUser, WebRole, WebUserRole)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 NS = {"soap": SOAP_ENV, "x": XWEB}
 SHARED = Path(__file__).resolve().parents[2] / "shared"

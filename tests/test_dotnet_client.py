@@ -14,6 +14,7 @@ The seed flows, as the client sees them and as the emulator stored them:
 7. the read side: GetQueryDefinition's typed Object as the proxy deserializes it, GetQuery's XmlNode records.
 8. WEBIndividualInsert → a sparse WEBIndividualUpdate → WEBIndividualGet, then WEBEmailInsert of a primary
    e-mail and WEBEmailGetEmailsByCustomer (issue 10 part 5).
+9. sign-on: WEBWebUserLogin → WebValidate of its ind_token → WEBWebUserGet; WebLogin → WebLogout (issue 21).
 
 Mono, mcs and wsdl come with Debian's mono-devel (scripts/ensure-mono installs it; make test runs that). Where they
 are missing these tests skip, unless XWEB_EMULATOR_TEST_REQUIRE_DOTNET=1 (CI) makes that a failure.
@@ -508,3 +509,18 @@ def test_a_proxy_generated_from_a_tenants_wsdl_reads_and_writes_its_extender_col
         "szObjectName": "Individual", "szColumnList": "ind_pin_ext", "szWhereClause": f"ind_cst_key = '{SAMPLE_CUSTOMER}'",
         "szOrderBy": ""}).json()
     assert stored["IndividualObjects"]["IndividualObject"]["ind_pin_ext"] == "8080"
+
+
+# --------------------------------------------------------------------------------------------------- 9. sign-on
+
+
+def test_web_user_login_validate_get_and_logout(dotnet, emulator):
+    """The demo web user "someone" (xweb/seed.py), as an SSO integration's .NET proxy signs it on."""
+    answer = dotnet.run("web-sign-on", "someone", "someone-password")
+
+    assert "fault" not in answer, answer
+    assert answer["login_key"] == answer["validated"] == answer["web_login_validated"] == SAMPLE_CUSTOMER
+    assert one(emulator, "SignOnToken", token=answer["ind_token"])["cst_key"] == SAMPLE_CUSTOMER
+    assert (answer["got_name"], answer["got_email"]) == ("Someone Somewhere", "someone@somewhere.com")
+    assert answer["got_recno"] == str(one(emulator, "Customer", cst_key=SAMPLE_CUSTOMER)["cst_recno"])
+    assert answer["after_logout"] == "00000000-0000-0000-0000-000000000000"

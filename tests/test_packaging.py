@@ -40,3 +40,9 @@ def test_the_wheel_ships_the_mit_license_its_metadata_names(wheel):
     [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
     headers = wheel.read(metadata).decode().split("\n\n", 1)[0].splitlines()
     assert "License-Expression: MIT" in headers and "License-File: LICENSE" in headers, headers
+
+
+def test_the_wheel_ships_the_sign_on_page_and_its_migration(wheel):
+    names = set(wheel.namelist())
+    assert {"xweb_emulator/xweb/templates/eweb_sign_on.html",
+            "xweb_emulator/migrations/versions/0005_xweb_web_users_sign_on.py"} <= names

@@ -22,7 +22,7 @@ NOT_EMULATED_MESSAGE = ("{} is not emulated: xweb-emulator does not implement th
                         "call was not run. GET /_emulator/coverage lists the operations it emulates.")
 VENDOR_OPERATIONS_2015 = SHARED / "reference" / "xweb" / "ops2015_docs.txt"
 # Operations a connector might reach for: a query, a generic method, a web user's login.
-SAMPLES = ("GetDynamicQuery", "ExecuteMethod", "WEBWebUserLogin")
+SAMPLES = ("GetDynamicQuery", "ExecuteMethod", "WEBWebUserLogin_Custom")
 
 
 def envelope(operation: str, token: str | None, body: str = "") -> str:
@@ -189,7 +189,7 @@ def test_zeep_bound_to_the_vendor_wsdl_gets_a_fault_saying_not_emulated(vendor_c
 def test_http_bindings_route_it_and_answer_the_missing_token_first(emulator, verb):
     """These bindings carry no token, and every operation not emulated but AuthenticateLdap takes one: the answer is
     the missing-token fault, as on a tenant."""
-    url = f"{emulator.soap_url}/webwebuserlogin"
+    url = f"{emulator.soap_url}/webwebuserlogin_custom"
     params = {"LoginOrEmail": "ada@example.org", "password": "secret"}
     response = (requests.get(url, params=params, timeout=30) if verb == "GET"
                 else requests.post(url, data=params, timeout=30))
@@ -198,13 +198,13 @@ def test_http_bindings_route_it_and_answer_the_missing_token_first(emulator, ver
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.text == ("System.Web.Services.Protocols.SoapException: Failed to validate the authentication "
                              "token: no token was supplied.\r\n")
-    assert journalled(emulator) == [("WEBWebUserLogin", "InvalidTokenExceptionInfo", 500, None)]
+    assert journalled(emulator) == [("WEBWebUserLogin_Custom", "InvalidTokenExceptionInfo", 500, None)]
 
 
 def test_http_bindings_read_its_parameters_by_the_contract(emulator):
     """As ASMX: a missing parameter is refused before the method runs; an operation whose parameters a query string
     cannot carry has no HTTP binding; one that takes no token answers the fault saying it is not emulated."""
-    missing = requests.get(f"{emulator.soap_url}/WEBWebUserLogin", params={"LoginOrEmail": "ada"}, timeout=30)
+    missing = requests.get(f"{emulator.soap_url}/WEBWebUserLogin_Custom", params={"LoginOrEmail": "ada"}, timeout=30)
     unbound = requests.get(f"{emulator.soap_url}/GetDynamicQuery", params={"szObjectName": "Individual"}, timeout=30)
     tokenless = requests.post(f"{emulator.soap_url}/AuthenticateLdap", data={"userName": "a", "password": "b"},
                               timeout=30)
@@ -354,7 +354,7 @@ def test_zeep_bound_to_the_served_wsdl_lists_every_operation(served_client):
 
 @pytest.mark.parametrize("operation, arguments", [
     ("GetDynamicQuery", {"szObjectName": "Individual", "szQueryName": "Members", "WithDescriptions": "false"}),
-    ("WEBWebUserLogin", {"LoginOrEmail": "ada@example.org", "password": "secret"}),
+    ("WEBWebUserLogin_Custom", {"LoginOrEmail": "ada@example.org", "password": "secret"}),
     # Its messages and SOAPAction carry another name (WEBCentralizedShoppingCartGetBoothList).
     ("WEBCentralizedShoppingCartExhibitorGetBoothList", {"oExhibitor": None, "BoothType": None,
                                                          "BoothCategory": None, "ProductName": None}),

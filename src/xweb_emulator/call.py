@@ -58,6 +58,7 @@ class Call:
     outcome: str | None = None
     error: EmulatorError | None = None
     dry_run: bool = False
+    secret_answer: bool = False
     """The operation's writes are rolled back at the end (SAP's Check operations); its journal entry is kept."""
     arrival_state: Any = None
     """The vendor's state as the call arrived, read with the clock (Vendor.arrival_state)."""

@@ -241,7 +241,7 @@ class Pipeline:
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
             method=request.method, path=journal.masked_path(request.full_path.rstrip("?")),
             client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
-            response_body=answer.body if answer is not None else b"",
+            response_body=_kept_answer(call, answer),
         ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
 
 
@@ -250,6 +250,13 @@ def _arrival(vendor: type[Vendor]) -> Select:
     """What a call of `vendor` reads as it arrives, in one statement: the clock's offset, whether fault rules are in
     force for the vendor (bound: vendor), and the vendor's own state (Vendor.arrival_state)."""
     return select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES, vendor.arrival_state)
+
+
+def _kept_answer(call: Call, answer: Answer | None) -> bytes:
+    """What the journal keeps of an answer: its secrets masked, all of it where the answer is one."""
+    if answer is None:
+        return b""
+    return journal.MASK if call.secret_answer and call.error is None else journal.masked(answer.body)
 
 
 def _error_answer(vendor: Vendor, wire: Wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:

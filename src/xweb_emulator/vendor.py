@@ -49,6 +49,8 @@ class Operation:
     """The operation itself, over the call's session: parameters in the vendor's neutral form in, its result out."""
     dry_run: bool = False
     """Its writes are rolled back once it has answered (a Check operation)."""
+    secret_answer: bool = False
+    """Its answer is a secret as a whole (xWeb WebLogin's sign-on token): the journal keeps it masked."""
 
 
 @dataclass
@@ -198,6 +200,7 @@ class Vendor(ABC):
             if call.injected_fault is not None:
                 self.inject(call, operation)
             call.dry_run = operation.dry_run
+            call.secret_answer = operation.secret_answer
             result = self.conclude(call, operation, operation.run(call, incoming.params))
         except EmulatorError as error:
             recorded = self._recorded(call, incoming, error)

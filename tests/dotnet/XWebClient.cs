@@ -100,6 +100,9 @@ static class XWebClient
             case "not-emulated":
                 NotEmulated(client, output);
                 break;
+            case "web-sign-on":
+                WebSignOn(client, rest[0], rest[1], output);
+                break;
             default:
                 Console.Error.WriteLine("unknown flow " + flow);
                 return 2;
@@ -268,6 +271,25 @@ static class XWebClient
         XmlElement results = listed.LocalName == "Results" ? (XmlElement) listed : FirstElement(listed);
         output["listed_record_return"] = results.GetAttribute("recordReturn");
         output["listed"] = Texts(results.SelectNodes("x:Result/x:eml_address", Namespaces(results.OwnerDocument)));
+    }
+
+    // An SSO integration's calls: WEBWebUserLogin, WebValidate of its ind_token, WEBWebUserGet of the key; then
+    // WebLogin, WebLogout and WebValidate of the token logged out.
+    static void WebSignOn(netForumXML client, string login, string password, IDictionary<string, object> output)
+    {
+        WebUserType user = client.WEBWebUserLogin(login, password);
+        output["login_key"] = user.CurrentKey;
+        output["ind_token"] = user.Individual.ind_token;
+        string key = client.WebValidate(user.Individual.ind_token);
+        output["validated"] = key;
+        WebUserType got = client.WEBWebUserGet(key);
+        output["got_name"] = got.Individual.ind_first_name + " " + got.Individual.ind_last_name;
+        output["got_email"] = got.Email.eml_address;
+        output["got_recno"] = got.Customer.cst_recno;
+        string token = client.WebLogin(login, password, null);
+        output["web_login_validated"] = client.WebValidate(token);
+        client.WebLogout(token);
+        output["after_logout"] = client.WebValidate(token);
     }
 
     static IDictionary<string, string> Fields(string[] arguments, int start)

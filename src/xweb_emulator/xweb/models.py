@@ -255,3 +255,53 @@ class TenantRecord(Base):
     change_user: Mapped[str | None] = mapped_column(String(64))
     change_date: Mapped[datetime | None] = mapped_column(DateTime)
     delete_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+# ------------------------------------------------------------------------------------------ web users and sign-on
+
+
+class WebUser(Base):
+    """A customer's web login (netFORUM keeps it on co_customer: cst_web_login, cst_web_password, the disabled flag);
+    here a table of its own, so that a customer without one is as it was."""
+
+    __tablename__ = "xweb_web_user"
+
+    cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("co_customer.cst_key", ondelete="CASCADE"), primary_key=True)
+    cst_web_login: Mapped[str | None] = mapped_column(String(100), unique=True)
+    """The user name (the customer's recno where none was given); unused where the tenant signs in by e-mail."""
+    cst_web_password: Mapped[str] = mapped_column(String(256))
+    """The password's hash (werkzeug.security), never the password."""
+    cst_web_login_disabled_flag: Mapped[int] = mapped_column(SmallInteger, default=0)
+    """Locked out: by WEBWebUserLock, or by failed logins reaching the tenant's sign_on.fail_count."""
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed logins since the last one that succeeded."""
+    remember_me: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    """The "remember me" token of WEBWebUserLoginAndRememberMe, good until the password changes or another is issued."""
+
+
+class WebRole(Base):
+    """A netFORUM web role (WEBGetAllRoles)."""
+
+    __tablename__ = "xweb_web_role"
+
+    role_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class WebUserRole(Base):
+    __tablename__ = "xweb_web_user_role"
+
+    cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("xweb_web_user.cst_key", ondelete="CASCADE"),
+                                               primary_key=True)
+    role_name: Mapped[str] = mapped_column(ForeignKey("xweb_web_role.role_name", ondelete="CASCADE"), primary_key=True)
+
+
+class SignOnToken(Base):
+    """A sign-on token (WebLogin, WEBWebUserLogin, the eWeb sign-on page): not an xWeb token; it names a customer,
+    expires on the emulator's clock and dies at WebLogout."""
+
+    __tablename__ = "xweb_sign_on_token"
+
+    token: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    cst_key: Mapped[uuid.UUID] = mapped_column(ForeignKey("xweb_web_user.cst_key", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

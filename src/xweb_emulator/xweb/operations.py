@@ -19,7 +19,7 @@ from sqlalchemy import text
 from xweb_emulator import __version__, jsonnet
 from xweb_emulator.call import Call
 from xweb_emulator.vendor import Operation
-from xweb_emulator.xweb import auth, emails, individuals, phones, preferences
+from xweb_emulator.xweb import auth, emails, individuals, phones, preferences, web_users
 from xweb_emulator.xweb.contract import OperationContract, operation_contracts
 from xweb_emulator.xweb.errors import NAMESPACE, InvalidInput, NotEmulated, stack_trace
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, FacadeObject, get_record, insert_records, \
@@ -344,6 +344,126 @@ def _set_preferences(call: Call, params: Params) -> None:
     preferences.set_preferences(call.session, _actor(call), _text(params, "customerKey"), _mailing_list_settings(params))
 
 
+# ------------------------------------------------------------------------------- web users and sign-on (issue 21)
+
+
+def _sign_on(call: Call):
+    return tenant_of(call.connection).profile.sign_on
+
+
+def _web_sections(params: Params) -> dict[str, Any]:
+    """oWebUser: CurrentKey and its sections, each a record."""
+    web_user = params.get("oWebUser")
+    if not isinstance(web_user, Mapping):
+        raise InvalidInput("oWebUser is required.")
+    return {name: _text(web_user, name) if name == "CurrentKey" else _record(value, name)
+            for name, value in web_user.items() if not name.startswith(("@", "#")) and value is not None}
+
+
+def _web_login(call: Call, params: Params) -> str:
+    """A sign-on token for the customer whose login and password these are."""
+    sign_on = _sign_on(call)
+    user = web_users.login(call.session, sign_on, _text(params, "userLoginPlain"), _text(params, "passwordPlain"))
+    return str(web_users.issue_token(call.session, sign_on, user, call.now))
+
+
+def _web_validate(call: Call, params: Params) -> str:
+    key = web_users.validate(call.session, _text(params, "authenticationToken"), call.now)
+    return web_users.NO_CUSTOMER if key is None else str(key)
+
+
+def _web_user_login(call: Call, params: Params) -> dict:
+    """The web user, its Individual/ind_token the sign-on token this login issues."""
+    sign_on = _sign_on(call)
+    user = web_users.login(call.session, sign_on, _text(params, "LoginOrEmail"), _text(params, "password"))
+    return web_users.web_user(call.session, user.cst_key, web_users.issue_token(call.session, sign_on, user, call.now))
+
+
+def _web_user_validate_login(call: Call, params: Params) -> dict:
+    """The web user, its login and password checked; no token issued."""
+    user = web_users.login(call.session, _sign_on(call), _text(params, "LoginOrEmail"), _text(params, "password"))
+    return web_users.web_user(call.session, user.cst_key)
+
+
+def _web_user_validate_token(call: Call, params: Params) -> dict:
+    token = _text(params, "authenticationToken")
+    key = web_users.validate(call.session, token, call.now)
+    if key is None:
+        raise InvalidInput("Invalid Token.")
+    return web_users.web_user(call.session, key, web_users.token_key(token))
+
+
+def _web_user_remember_me(call: Call, params: Params) -> dict:
+    """The web user, its Individual/ind_token the "remember me" token (WEBWebUserLoginByRememberMe's)."""
+    user = web_users.login(call.session, _sign_on(call), _text(params, "LoginOrEmail"), _text(params, "password"))
+    return web_users.web_user(call.session, user.cst_key, web_users.remember(call.session, user))
+
+
+def _web_user_by_remember_me(call: Call, params: Params) -> dict:
+    user = web_users.by_remember_me(call.session, _text(params, "authenticationToken"))
+    return web_users.web_user(call.session, user.cst_key, user.remember_me)
+
+
+def _web_user_create(call: Call, params: Params) -> dict:
+    key = web_users.create(call.session, _actor(call), _web_sections(params))
+    return web_users.web_user(call.session, key)
+
+
+def _web_user_update(call: Call, params: Params) -> dict:
+    return web_users.web_user(call.session, web_users.update_user(call.session, _web_sections(params)))
+
+
+WEB_USER_OPERATIONS = (
+    XWebOperation(name="WebLogin", run=_web_login, secret_answer=True),  # the sign-on token
+    XWebOperation(name="WebValidate", run=_web_validate),
+    XWebOperation(name="WebLogout",
+                  run=lambda call, params: web_users.logout(call.session, _text(params, "authenticationToken"))),
+    XWebOperation(name="WEBWebUserLogin", run=_web_user_login),
+    XWebOperation(name="WEBWebUserValidateLogin", run=_web_user_validate_login),
+    XWebOperation(name="WEBWebUserValidateToken", run=_web_user_validate_token),
+    XWebOperation(name="WEBWebUserLoginAndRememberMe", run=_web_user_remember_me),
+    XWebOperation(name="WEBWebUserLoginByRememberMe", run=_web_user_by_remember_me),
+    XWebOperation(name="WEBWebUserGet",
+                  run=lambda call, params: web_users.web_user(
+                      call.session, web_users.get(call.session, _text(params, "cst_key")))),
+    XWebOperation(name="WEBWebUserCreate", run=_web_user_create),
+    XWebOperation(name="WEBWebUserUpdate", run=_web_user_update),
+    XWebOperation(name="WEBWebUserChangePassword",
+                  run=lambda call, params: web_users.change_password(
+                      call.session, _text(params, "recno"), _text(params, "oldPassword"),
+                      _text(params, "newPassword"))),
+    XWebOperation(name="WEBWebUserLock",
+                  run=lambda call, params: web_users.set_locked(call.session, _text(params, "cst_recno"), True)),
+    XWebOperation(name="WEBWebUserUnlock",
+                  run=lambda call, params: web_users.set_locked(call.session, _text(params, "cst_recno"), False)),
+    XWebOperation(name="WEBWebUserFindUsersByEmail",
+                  run=lambda call, params: _results(web_users.find_by_email(
+                      call.session, _text(params, "emailToMatch")))),
+    XWebOperation(name="WEBWebUserFindUsersByName",
+                  run=lambda call, params: _results(web_users.find_by_name(
+                      call.session, _text(params, "usernameToMatch")))),
+    XWebOperation(name="WEBWebUserFindUsersByUserNameFirstNameLastName",
+                  run=lambda call, params: _results(web_users.find_by_names(
+                      call.session, _text(params, "usernameToMatch"), _text(params, "firstnameToMatch"),
+                      _text(params, "lastnameToMatch")))),
+    XWebOperation(name="WEBGetAllRoles", run=lambda call, params: _results(web_users.all_roles(call.session))),
+    XWebOperation(name="WEBGetRolesForUser",
+                  run=lambda call, params: _results(web_users.roles_for_user(
+                      call.session, _text(params, "username")))),
+    XWebOperation(name="WEBIsUserInRole",
+                  run=lambda call, params: web_users.is_in_role(
+                      call.session, _text(params, "username"), _text(params, "roleName"))),
+    XWebOperation(name="WEBGetUsersInRole",
+                  run=lambda call, params: _results(web_users.users_in_role(
+                      call.session, _text(params, "roleName")))),
+    XWebOperation(name="WEBFindUsersInRole",
+                  run=lambda call, params: _results(web_users.users_in_role(
+                      call.session, _text(params, "roleName"), _text(params, "usernameToMatch") or ""))),
+    XWebOperation(name="WEBRoleExists",
+                  run=lambda call, params: web_users.role_exists(call.session, _text(params, "roleName"))),
+)
+
+
 OPERATIONS: dict[str, XWebOperation] = {
     operation.name: operation
     for operation in (
@@ -402,6 +522,7 @@ OPERATIONS: dict[str, XWebOperation] = {
         XWebOperation(name="WEBEmailGetEmailsByCustomer",
                       run=lambda call, params: _results(emails.emails_by_customer(
                           call.connection, _text(params, "CustomerKey")))),
+        *WEB_USER_OPERATIONS,
     )
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -145,6 +146,46 @@ class ProfileSettings(_Strict):
     query_row_cap: int | None = Field(None, ge=-1)
 
 
+LOOPBACK_RETURN_ADDRESSES = ("http://localhost", "https://localhost", "http://127.0.0.1", "https://127.0.0.1",
+                             "http://[::1]", "https://[::1]")
+
+
+class ProfileSignOn(_Strict):
+    """Web users' sign-on: netFORUM's useEmailForAuthorization system option, where eWeb's sign-on page may send a
+    browser back to, how long a sign-on token lives, and how many failed logins lock a web user out."""
+
+    use_email_for_authorization: bool = False
+    """Web users sign in with their e-mail address (else with their user name, cst_web_login)."""
+    return_addresses: tuple[str, ...] = LOOPBACK_RETURN_ADDRESSES
+    """The return addresses the sign-on page sends a browser back to: each a scheme and host, with a port and a path
+    where only those may be used (https://lms.example.org, http://localhost:8080/sso/). Any other is refused."""
+    token_minutes: int = Field(20, ge=1)
+    """How long a sign-on token lives, on the emulator's clock."""
+    fail_count: int = Field(5, ge=-1)
+    """Failed logins in a row that lock a web user out (until WEBWebUserUnlock); -1: never."""
+
+    @field_validator("return_addresses")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for address in value:
+            if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", address):
+                raise ValueError(f"{address!r} is no return address: a scheme (http, https) and host, then any port "
+                                 "and path")
+        return value
+
+
+class ProfileWebUser(_Strict):
+    """A web user, seeded when the profile is put in force: the web login of a customer that exists by then (the
+    demo data's, or one a seed file of the configured profile's tenant holds)."""
+
+    cst_key: uuid.UUID
+    login: str | None = Field(None, min_length=1, max_length=100)
+    """cst_web_login; by default the customer's recno."""
+    password: str = Field(min_length=1, max_length=128)
+    roles: tuple[str, ...] = ()
+    locked: bool = False
+
+
 class Profile(_Strict):
     """A tenant profile as the file gives it."""
 
@@ -153,6 +194,8 @@ class Profile(_Strict):
     settings: ProfileSettings = ProfileSettings()
     users: tuple[ProfileUser, ...] = ()
     objects: tuple[ProfileObject, ...] = ()
+    sign_on: ProfileSignOn = ProfileSignOn()
+    web_users: tuple[ProfileWebUser, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -282,4 +325,6 @@ def merged(base: Profile, overlay: Profile) -> Profile:
         objects[each.name.lower()] = under.model_copy(update={**given, "columns": tuple(columns.values())})
     settings = base.settings.model_copy(update=overlay.settings.model_dump(exclude_none=True))
     return Profile(name=overlay.name, description=overlay.description or base.description, settings=settings,
-                   users=overlay.users or base.users, objects=tuple(objects.values()))
+                   users=overlay.users or base.users, objects=tuple(objects.values()),
+                   sign_on=overlay.sign_on if "sign_on" in overlay.model_fields_set else base.sign_on,
+                   web_users=overlay.web_users or base.web_users)

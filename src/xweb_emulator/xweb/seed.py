@@ -10,6 +10,9 @@ through the same rules as InsertFacadeObject — a seed cannot store what a clie
 
 An Individual or Organization record holds its own columns (ind_*, org_*), its customer record's (cst_*) and its
 primary e-mail address (eml_address); the customer's name columns follow the names given.
+
+"WebUser" is no facade object: its records are web logins of customers seeded before them,
+{"cst_key": "…", "login": "ada", "password": "…", "roles": ["Member"], "locked": false} (docs/sign-on.md).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import Actor, Record, insert_records
 from xweb_emulator.xweb.tenant import tenant_of
+from xweb_emulator.xweb import web_users
 from xweb_emulator.xweb.models import Customer
 
 SEED_USER = "seed"
@@ -82,6 +86,14 @@ DEMO_DATA: dict[str, list[Record]] = {
     ],
 }
 
+WEB_USERS = "WebUser"
+
+# One web user per demo individual (docs/sign-on.md lists them).
+DEMO_WEB_USERS: list[dict[str, object]] = [
+    {"cst_key": _SAMPLE_CUSTOMER, "login": "someone", "password": "someone-password", "roles": ["Member"]},
+    {"cst_key": _PREFERENCES_CUSTOMER, "login": "pat", "password": "pat-password", "roles": ["Member", "Instructor"]},
+]
+
 
 def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -> dict[str, list[str]]:
     """Insert a seed's records; answer the keys created, by object name."""
@@ -89,6 +101,10 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
         raise InvalidInput("An xWeb seed is an object of facade object names, each a list of records.")
     created: dict[str, list[str]] = {}
     for object_name, records in seed.items():
+        if object_name == WEB_USERS:
+            session.flush()
+            created.setdefault(WEB_USERS, []).extend(web_users.seed(session, records))
+            continue
         facade = tenant_of(session.connection()).facade_object(object_name)
         if not isinstance(records, Sequence) or isinstance(records, str) or not all(
             isinstance(record, Mapping) for record in records
@@ -101,10 +117,19 @@ def load(session: Session, actor: Actor, seed: Mapping[str, Sequence[Record]]) -
     return created
 
 
+def load_profile_web_users(session: Session) -> None:
+    """The web users of the profile in force, as it gives them (a customer's web login the demo data or a seed
+    gave is made so too)."""
+    profile = tenant_of(session.connection()).profile
+    for record in profile.web_users:
+        web_users.put(session, record.cst_key, record.login, record.password, record.roles, record.locked)
+
+
 def load_demo_if_empty(session: Session, actor: Actor) -> bool:
     if session.scalars(select(Customer.cst_key).limit(1)).first() is not None:
         return False
     load(session, actor, DEMO_DATA)
+    load(session, actor, {WEB_USERS: DEMO_WEB_USERS})
     return True
 
 

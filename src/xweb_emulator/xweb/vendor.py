@@ -1,5 +1,5 @@
 """netFORUM xWeb as the emulator reaches it: the SOAP endpoint (with its WSDL, discovery and help pages), its HTTP
-GET and POST bindings, and the JSON twin; the runner's hooks (tokens, a fault killing the token it came with), the records a test may inspect, the
+GET and POST bindings, the JSON twin, and eWeb's sign-on page; the runner's hooks (tokens, a fault killing the token it came with), the records a test may inspect, the
 faults a rule may inject."""
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from xweb_emulator.vendor import Coverage, Document, Endpoint, Incoming, Replay,
 from xweb_emulator.xweb import auth, models, tenant
 from xweb_emulator.xweb.documents import service_document
 from xweb_emulator.xweb.errors import INTERNAL_ERROR, NAMESPACE, NotEmulated, XWebError, injected
+from xweb_emulator.xweb.eweb import EWEB_PATH, EWebWire
 from xweb_emulator.xweb.facade import Actor
 from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
 from xweb_emulator.xweb.profile import ProfileError
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
-from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty
+from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty, load_profile_web_users
 from xweb_emulator.xweb.soap import SoapWire, soap_action
 from xweb_emulator.xweb.stored import StoredObject
 
@@ -51,6 +52,9 @@ class XWeb(Vendor):
         "User": models.XWebUser,
         "Token": models.AuthenticationToken,
         "AuthenticationFailures": models.AuthenticationFailures,
+        "WebUser": models.WebUser,
+        "WebUserRole": models.WebUserRole,
+        "SignOnToken": models.SignOnToken,
     }
     fault_kinds = {
         "SystemExceptionInfo": "HTTP 500 SOAP fault (JSON: 500 with the same detail); kills the token it came with",
@@ -67,9 +71,12 @@ class XWeb(Vendor):
         self._soap = SoapWire()
         self._json = JsonWire()
         self._http = HttpBindingsWire(SOAP_PATH)
+        self._eweb = EWebWire()
 
     def route(self, request: Request) -> Endpoint | Document | None:
         path = request.path.rstrip("/") or "/"
+        if path.lower() == EWEB_PATH.lower():
+            return Endpoint(self._eweb)
         if path.lower() == SOAP_PATH.lower():
             if request.method == "GET":
                 return _SERVICE_DOCUMENT
@@ -168,6 +175,10 @@ class XWeb(Vendor):
             raise SeedError(str(error)) from None
         if demo_data:
             load_demo_if_empty(session, Actor(SEED_USER, now))
+        try:
+            load_profile_web_users(session)
+        except XWebError as error:
+            raise SeedError(f"web_users: {error.message}") from None
 
     def load_seed(self, session: Session, now: datetime, section: Any) -> dict[str, list[str]]:
         try:
@@ -204,6 +215,7 @@ class XWeb(Vendor):
             f"xWeb SOAP    {base_url}{SOAP_PATH}   (WSDL: {base_url}{SOAP_PATH}?WSDL)",
             f"xWeb HTTP    {base_url}{SOAP_PATH}/<Operation>?name=value   (GET, or a form POST)",
             f"xWeb JSON    {base_url}{JSON_PREFIX}<Method>",
+            f"eWeb sign-on {base_url}{EWEB_PATH}?WebCode=LoginRequired&URL_success=<return address>?ssoToken={{token}}",
             f"xWeb user    {settings.xweb_user} / {settings.xweb_password}   "
             f"(tokens: {settings.xweb_token_expiration}, {settings.xweb_token_timeout_minutes} min)",
         ]
