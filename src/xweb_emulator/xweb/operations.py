@@ -339,6 +339,83 @@ def _set_preferences(call: Call, params: Params) -> None:
     preferences.set_preferences(call.session, _actor(call), _text(params, "customerKey"), _mailing_list_settings(params))
 
 
+# ------------------------------------------------------------ the tenant's web methods and saved queries (methods.py)
+
+
+def _methods_context(call: Call) -> Any:
+    from xweb_emulator.xweb import methods  # sqlglot: imported by the first call, not at start
+
+    return methods.Context(call.connection, tenant_of(call.connection), call.user, call.now,
+                           call.settings.xweb_query_row_cap)
+
+
+def _answered(answer: Any) -> Any:
+    """A method's or saved query's answer: its fixed node, or its records as GetQuery answers them."""
+    if answer.object_name is None:
+        return answer.node
+    return facade_result(answer.object_name, jsonnet.Streamed(answer.records))
+
+
+def _execute_method(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.execute_method(_methods_context(call), _text(params, "serviceName"),
+                                            _text(params, "methodName"), params.get("parameters")))
+
+
+def _get_dynamic_query(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.dynamic_query(_methods_context(call), _text(params, "szObjectName"),
+                                           _text(params, "szQueryName"), params.get("Parameters")))
+
+
+def _get_dynamic_query_definition(call: Call, params: Params) -> dict:
+    from xweb_emulator.xweb import methods
+
+    return methods.dynamic_query_definition(_methods_context(call), _text(params, "szObjectName"),
+                                            _text(params, "szQueryName"), _text(params, "que_key"))
+
+
+def _get_audience_list(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.audience_list(_methods_context(call)))
+
+
+def _get_audience(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    page = _text(params, "currentPage")
+    return _answered(methods.audience(_methods_context(call), _text(params, "qrh_key"), params.get("Parameters"),
+                                      _page_number(page)))
+
+
+def _get_audience_definition(call: Call, params: Params) -> dict:
+    from xweb_emulator.xweb import methods
+
+    return methods.audience_definition(_methods_context(call), _text(params, "qrh_key"))
+
+
+def _page_number(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"currentPage: '{text}' is not an integer.") from None
+
+
+TENANT_METHODS = (
+    XWebOperation(name="ExecuteMethod", run=_execute_method),
+    XWebOperation(name="GetDynamicQuery", run=_get_dynamic_query),
+    XWebOperation(name="GetDynamicQueryDefinition", run=_get_dynamic_query_definition),
+    XWebOperation(name="GetAudienceList", run=_get_audience_list),
+    XWebOperation(name="GetAudience", run=_get_audience),
+    XWebOperation(name="GetAudienceDefinition", run=_get_audience_definition),
+)
+
+
 OPERATIONS: dict[str, XWebOperation] = {
     operation.name: operation
     for operation in (
@@ -397,6 +474,7 @@ OPERATIONS: dict[str, XWebOperation] = {
         XWebOperation(name="WEBEmailGetEmailsByCustomer",
                       run=lambda call, params: _results(emails.emails_by_customer(
                           call.connection, _text(params, "CustomerKey")))),
+        *TENANT_METHODS,
     )
 }
 

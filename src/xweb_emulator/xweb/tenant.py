@@ -120,6 +120,13 @@ def activate(session: Session, settings: Settings, profile: Profile) -> None:
             served.queryable
         except ValueError as error:
             raise ProfileError(f"{profile.name}: objects: {served.name}: list_columns: {error}") from None
+    if profile.web_services or profile.queries or profile.audiences:
+        from xweb_emulator.xweb.methods import check_definitions  # sqlglot: only for a profile that needs it
+
+        try:
+            check_definitions(Tenant(profile))
+        except InvalidInput as error:
+            raise ProfileError(f"{profile.name}: {error.message}") from None
     row = session.get(TenantRow, _ROW)
     if row is None:
         session.add(TenantRow(id=_ROW, digest=profile.digest, profile=profile.canonical_json()))
