@@ -224,16 +224,16 @@ def _check_references(profile: Profile, node: Any, name: str) -> None:
                 line = _line_of(node, (kind, position, "name"))
                 raise ProfileError(f"{name}{f', line {line}' if line else ''}: {kind}.{position}.name: "
                                    f"{each!r} is declared twice")
-    for kind, names in (("web_services", [each.name.lower() for each in profile.web_services]),
-                        ("queries", [each.name.lower() for each in profile.queries]),
-                        ("audiences", [each.name.lower() for each in profile.audiences]),
-                        *((f"web_services.{position}.methods", [method.name.lower() for method in service.methods])
-                          for position, service in enumerate(profile.web_services))):
+    for section, names in ((("web_services",), [each.name.lower() for each in profile.web_services]),
+                           (("queries",), [each.name.lower() for each in profile.queries]),
+                           (("audiences",), [each.name.lower() for each in profile.audiences]),
+                           *((("web_services", position, "methods"), [method.name.lower() for method in service.methods])
+                             for position, service in enumerate(profile.web_services))):
         for position, each in enumerate(names):
             if each in names[:position]:
-                line = _line_of(node, (*kind.split("."), position, "name"))
-                raise ProfileError(f"{name}{f', line {line}' if line else ''}: {kind}.{position}.name: "
-                                   f"{each!r} is declared twice")
+                line = _line_of(node, (*section, position, "name"))
+                path = ".".join(map(str, (*section, position, "name")))
+                raise ProfileError(f"{name}{f', line {line}' if line else ''}: {path}: {each!r} is declared twice")
     declared = {each.name.lower() for each in profile.objects}
     if name != _DEFAULT_FILE:
         built_in = {each.name.lower() for each in default_profile().objects}
