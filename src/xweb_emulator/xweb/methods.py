@@ -95,8 +95,10 @@ def bound_values(owner: str, declared: Sequence[MethodParameter], sent: Mapping[
             typed = read_value(text, "boolean" if parameter.kind == "flag" else parameter.kind)
         except InvalidInput as error:
             raise InvalidInput(f"Parameter '@{parameter.name}': {error.message}") from None
-        # Keys and text stay text: the where-clause engine reads them as the column compared needs.
-        values[parameter.name.lower()] = text if parameter.kind in ("guid", "string") else typed
+        # Keys and text stay text: the where-clause engine reads them as the column compared needs; a flag is the
+        # 0 or 1 a where clause writes (a flag column may be stored as a number).
+        values[parameter.name.lower()] = (text if parameter.kind in ("guid", "string") else
+                                          int(bool(typed)) if parameter.kind == "flag" else typed)
     return values
 
 
