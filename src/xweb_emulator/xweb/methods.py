@@ -109,10 +109,10 @@ def web_method(tenant: Tenant, service_name: str | None, method_name: str | None
     service = next((each for each in tenant.profile.web_services
                     if each.name.lower() == (service_name or "").strip().lower()), None)
     if service is None:
-        raise InvalidInput(f"Web service '{service_name}' is not defined.")
+        raise InvalidInput(f"Web service '{service_name or ''}' is not defined.")
     method = next((each for each in service.methods if each.name.lower() == (method_name or "").strip().lower()), None)
     if method is None:
-        raise InvalidInput(f"Web method '{method_name}' is not defined for web service '{service.name}'.")
+        raise InvalidInput(f"Web method '{method_name or ''}' is not defined for web service '{service.name}'.")
     return service, method
 
 
