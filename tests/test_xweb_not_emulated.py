@@ -152,7 +152,7 @@ def test_soap_unreadable_xml_is_refused_before_anything(emulator):
 
 
 def test_a_fault_rule_applies_to_an_operation_not_emulated(emulator):
-    emulator.add_fault("xweb", "throttle", operation="getdynamicquery", count=1)
+    emulator.add_fault("xweb", "throttle", operation="getfacadexmlschema", count=1)
     token = emulator.authenticate()
 
     assert emulator.post_soap("GetFacadeXMLSchema", envelope("GetFacadeXMLSchema", token)).status_code == 429
@@ -242,7 +242,7 @@ def json_call(emulator, method: str, body: bytes, verb: str = "POST", **headers)
 ])
 def test_json_answers_the_same_fault_in_its_conventions(emulator, verb, body):
     with emulator.nothing_written():
-        response = json_call(emulator, "getDynamicQuery", body, verb)
+        response = json_call(emulator, "getFacadeXMLSchema", body, verb)
 
     assert response.status_code == 500
     assert "WWW-Authenticate" not in response.headers
@@ -253,20 +253,20 @@ def test_json_answers_the_same_fault_in_its_conventions(emulator, verb, body):
 
 
 @pytest.mark.parametrize("verb, body, status, message", [
-    ("POST", b"[1, 2, 3]", 400, 'The request body must be an object: {"GetFacadeXMLSchema": {\u2026parameters\u2026}}.'),
+    ("POST", b"[1, 2, 3]", 400, 'The request body must be an object: {"InsertCustomerAction": {\u2026parameters\u2026}}.'),
     ("POST", b"<not json at all", 400, "Unexpected character encountered while parsing value: <. Path '', line 1, "
                                        "position 1."),
-    # Its Parameters are an array: no query string carries them.
-    ("GET", b"", 405, "GetFacadeXMLSchema accepts POST."),
+    # Its actionSubtypeList is an array: no query string carries them.
+    ("GET", b"", 405, "InsertCustomerAction accepts POST."),
 ])
 def test_json_reads_its_request_as_any_operations(emulator, verb, body, status, message):
     """What the twin refuses of any operation's request it refuses of this one's, before the fault saying it is not
     emulated."""
-    response = json_call(emulator, "GetFacadeXMLSchema", body, verb)
+    response = json_call(emulator, "InsertCustomerAction", body, verb)
 
     assert response.status_code == status
     assert response.json()["SystemExceptionInfo"]["XWebException"]["Message"] == message
-    assert journalled(emulator) == [("GetFacadeXMLSchema", "SystemExceptionInfo", status, None)]
+    assert journalled(emulator) == [("InsertCustomerAction", "SystemExceptionInfo", status, None)]
 
 
 def test_json_get_of_one_with_simple_parameters(emulator):
