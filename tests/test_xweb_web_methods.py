@@ -14,6 +14,7 @@ from lxml import etree
 
 from support import NS, parse, records_of
 from test_xweb_tenant_profile import Json, RawSoap, ZeepOnTheServedWsdl, _escaped
+from xweb_emulator.xweb.capture import capture_live, profile_yaml
 from xweb_emulator.xweb.profile import ProfileError, read_profile
 
 PROFILE = Path(__file__).parent / "fixtures" / "xweb" / "profiles" / "lms-methods.yaml"
@@ -363,3 +364,34 @@ def test_zeep_reads_a_fault_as_any_soap_fault(tenant):
     with pytest.raises(zeep.exceptions.Fault) as refused:
         ZeepMethods(tenant).zcall("ExecuteMethod", serviceName="Nope", methodName="x")
     assert "Web service 'Nope' is not defined." in refused.value.message
+
+
+# ------------------------------------------------------------------------------------------------------ capture
+
+
+def test_a_capture_saves_the_audiences_and_the_queries_named_as_the_tenant_gives_them(tenant):
+    """Read operations only. xWeb shows a definition's parameters and their conditions, an audience's columns, not
+    the rest (a fixed condition, the order, the security, a query's columns): the capture says so."""
+    tenant.clear_journal()
+    captured = capture_live(tenant.soap_url, "demo", "demo", objects=["Committee"],
+                            queries=[("Committee", "MailchimpActiveCommittees")])
+    assert captured.problems == {}
+    assert set(captured.notes) == {"query Committee.MailchimpActiveCommittees", "audience Mailchimp Members",
+                                   "audience Mailchimp Course Completers"}
+    declared = read_profile(PROFILE)
+    shown = {"order_by": "", "users": None, "page_size": 100}  # what xWeb does not show
+    (query,) = captured.profile.queries
+    assert query == declared.queries[0].model_copy(update={"order_by": "", "columns": ""})
+    members, completers = captured.profile.audiences
+    assert members == declared.audiences[0].model_copy(update={
+        **shown, "where": "", "columns": "ind_cst_key, " + INDIVIDUAL_COLUMNS})
+    assert completers == declared.audiences[1].model_copy(update={
+        **shown, "columns": "reg_key, reg_cst_key, reg_grade_ext, reg_completion_date_ext"})
+    assert {entry["operation"] for entry in tenant.journal()} == {
+        "Authenticate", "GetFacadeObjectList", "GetQueryDefinition", "GetQuery", "GetAudienceList",
+        "GetAudienceDefinition", "GetDynamicQueryDefinition"}
+    # What the capture wrote serves: the definitions run.
+    tenant.reset(profile=profile_yaml(captured.profile.model_copy(update={"objects": declared.objects})))
+    tenant.seed({"xweb": {"Committee": [{"cmt_code": "EDU", "cmt_name": "Education", "cmt_active_flag": "1"}]}})
+    assert [record["cmt_code"] for record in SoapMethods(tenant).dynamic_query(
+        "Committee", "MailchimpActiveCommittees", {"Active": "1"})] == ["EDU"]
