@@ -46,6 +46,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _declared_once(kind: str, names: list[str]) -> None:
+    folded = [name.lower() for name in names]
+    duplicate = next((name for name in folded if folded.count(name) > 1), None)
+    if duplicate:
+        raise ValueError(f"{kind} {duplicate!r} is declared twice")
+
+
 def _identifier(value: str) -> str:
     if not _IDENTIFIER.fullmatch(value):
         raise ValueError(f"{value!r} is not a name netFORUM allows (letters, digits and _, not starting with a digit)")
@@ -118,10 +125,7 @@ class ProfileObject(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ProfileObject:
-        names = [column.name.lower() for column in self.columns]
-        duplicate = next((name for name in names if names.count(name) > 1), None)
-        if duplicate:
-            raise ValueError(f"column {duplicate!r} is declared twice")
+        _declared_once("column", [column.name for column in self.columns])
         return self
 
 
@@ -370,10 +374,7 @@ class WebMethod(_Strict):
     def _answers_one_way(self) -> WebMethod:
         if sum((self.query is not None, bool(self.writes), self.answer is not None)) != 1:
             raise ValueError("a web method has one of query, writes or answer")
-        names = [each.name.lower() for each in self.parameters]
-        duplicate = next((name for name in names if names.count(name) > 1), None)
-        if duplicate:
-            raise ValueError(f"parameter {duplicate!r} is declared twice")
+        _declared_once("parameter", [each.name for each in self.parameters])
         return self
 
 
@@ -396,6 +397,11 @@ class SavedDefinition(SavedQuery):
     parameters: tuple[MethodParameter, ...] = ()
     users: tuple[str, ...] | None = None
     """The xWeb users who may run it; by default every one."""
+
+    @model_validator(mode="after")
+    def _parameters_once(self) -> SavedDefinition:
+        _declared_once("parameter", [each.name for each in self.parameters])
+        return self
 
 
 class SavedAudience(SavedDefinition):
