@@ -24,6 +24,7 @@ EVENT = "5d2c8f7e-1b3a-4c6d-9e8f-0a1b2c3d4e5f"
 MEMBERS = 11  # individuals seeded as members, beside the demo ones
 REGISTRANTS = 3
 INDIVIDUAL_COLUMNS = "ind_first_name, ind_last_name, eml_address"
+AUDIENCE_KEY = "8c227b9a-eb62-5845-b62e-68bc7e9ac5f7"  # Mailchimp Members', derived from its name
 
 
 @pytest.fixture
@@ -229,6 +230,15 @@ def test_an_integrations_cycle_over_the_tenants_methods_and_audiences(tenant, cl
         "Active", "cmt_active_flag", "Equals", "av_flag", "false")
 
 
+def test_a_saved_query_pages_as_getquery_pages(tenant):
+    """`@TOP n` on szObjectName, and the key order under the definition's."""
+    client = SoapMethods(tenant)
+    everything = client.dynamic_query("Committee @TOP -1", "MailchimpActiveCommittees", {"Active": "1"})
+    assert [record["cmt_code"] for record in everything] == ["EDU", "FIN"]
+    assert client.dynamic_query("Committee @TOP 1", "MailchimpActiveCommittees", {"Active": "1"}) == everything[:1]
+    assert client.dynamic_query("Committee", "MailchimpActiveCommittees", {"Active": "0"})[0]["cmt_code"] == "OLD"
+
+
 def test_a_method_with_a_fixed_answer_acknowledges(tenant):
     result = SoapMethods(tenant).execute("LMSWeb", "Ping", {})
     assert (etree.QName(result).localname, result.findtext("x:Status", namespaces=NS)) == ("Result", "OK")
@@ -282,6 +292,8 @@ def fault_of(emulator, operation: str, body: str, user: tuple[str, str] | None =
     ("GetAudience", "<ns:qrh_key>00000000-0000-0000-0000-000000000000</ns:qrh_key><ns:currentPage>1</ns:currentPage>",
      "Audience '00000000-0000-0000-0000-000000000000' was not found."),
     ("GetAudienceDefinition", "<ns:qrh_key>nope</ns:qrh_key>", "Audience 'nope' was not found."),
+    ("GetAudience", f"<ns:qrh_key>{AUDIENCE_KEY}</ns:qrh_key><ns:currentPage>-1</ns:currentPage>",
+     "currentPage must not be negative."),
 ])
 def test_each_fault_is_the_vendors_and_writes_nothing(tenant, operation, body, expected):
     with tenant.nothing_written():
