@@ -244,6 +244,21 @@ def test_a_method_with_a_fixed_answer_acknowledges(tenant):
     assert (etree.QName(result).localname, result.findtext("x:Status", namespaces=NS)) == ("Result", "OK")
 
 
+def test_a_method_allowing_anonymous_access_answers_without_a_token_and_no_other_does(tenant):
+    answered = tenant.soap("ExecuteMethod", _execute_body("LMSWeb", "Ping", {}))
+    assert answered.status_code == 200, answered.text
+    assert parse(answered).find("soap:Header", NS) is None  # no token in, none out
+    over_json = requests.post(tenant.json_url("ExecuteMethod"), timeout=30,
+                              json={"ExecuteMethod": {"serviceName": "LMSWeb", "methodName": "Ping"}})
+    assert over_json.status_code == 200 and over_json.json() == {"Result": {"Status": "OK"}}
+    with tenant.nothing_written():
+        refused = tenant.soap("ExecuteMethod", _execute_body("LMSWeb", "RecordCourseCompletion", {
+            "RegistrationKey": tenant.registrants[0], "Grade": "A", "CompletedOn": "1/1/2026", "Credits": "1"}))
+    assert refused.status_code == 500
+    assert parse(refused).findtext(".//x:XWebException/x:Message", namespaces=NS) == (
+        "Failed to validate the authentication token: no token was supplied.")
+
+
 def test_the_calls_are_journalled_and_counted_like_any_other(tenant):
     tenant.clear_journal()
     SoapMethods(tenant).execute("LMSWeb", "Ping", {})

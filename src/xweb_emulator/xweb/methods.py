@@ -115,10 +115,18 @@ def web_method(tenant: Tenant, service_name: str | None, method_name: str | None
     return service, method
 
 
+def allows_anonymous(tenant: Tenant, service_name: str | None, method_name: str | None) -> bool:
+    """Whether the method may be called without a token ("Allow Anonymous Access")."""
+    try:
+        return web_method(tenant, service_name, method_name)[1].anonymous
+    except InvalidInput:
+        return False  # the missing token is answered first, as for any call
+
+
 def execute_method(context: Context, service_name: str | None, method_name: str | None, parameters: Any) -> Answer:
     """ExecuteMethod: the declared method run with its parameters, if the caller may."""
     service, method = web_method(context.tenant, service_name, method_name)
-    if method.users is not None and context.user not in method.users:
+    if not method.anonymous and method.users is not None and context.user not in method.users:
         raise NotAllowed(f"Account is not authorized to execute web method {service.name}.{method.name}.")
     sent = sent_parameters(parameters)
     values = bound_values(f"{service.name}.{method.name}", method.parameters, sent)

@@ -57,6 +57,8 @@ class XWebOperation(Operation):
     emulated: bool = True
     """False for the vendor's operations the emulator does not emulate (NOT_EMULATED): read as any other (but for the
     SOAP wire, which reads only their token), then answered with the NotEmulated fault, which shows no stack trace."""
+    anonymous: Callable[[Call, Params], bool] | None = None
+    """Whether a call that brings no token may run all the same (a web method allowing anonymous access)."""
 
     def __post_init__(self) -> None:
         if self.name not in operation_contracts():
@@ -406,8 +408,15 @@ def _page_number(text: str | None) -> int | None:
         raise InvalidInput(f"currentPage: '{text}' is not an integer.") from None
 
 
+def _anonymous_method(call: Call, params: Params) -> bool:
+    from xweb_emulator.xweb import methods
+
+    return methods.allows_anonymous(tenant_of(call.connection), _text(params, "serviceName"),
+                                    _text(params, "methodName"))
+
+
 TENANT_METHODS = (
-    XWebOperation(name="ExecuteMethod", run=_execute_method),
+    XWebOperation(name="ExecuteMethod", run=_execute_method, anonymous=_anonymous_method),
     XWebOperation(name="GetDynamicQuery", run=_get_dynamic_query),
     XWebOperation(name="GetDynamicQueryDefinition", run=_get_dynamic_query_definition),
     XWebOperation(name="GetAudienceList", run=_get_audience_list),

@@ -367,6 +367,8 @@ class WebMethod(_Strict):
     """A fixed answer (an XML node in JSON.NET's form: {"Result": {"Status": "OK"}}) for a method that acknowledges."""
     users: tuple[str, ...] | None = None
     """The xWeb users who may call it; by default every one."""
+    anonymous: bool = False
+    """Allow Anonymous Access: callable without a token, by anyone."""
 
     _name = field_validator("name")(lambda value: _identifier(value))
 
