@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import requests
 import zeep
+from click.testing import CliRunner
 from lxml import etree
 
 from support import NS, parse, records_of
 from test_xweb_tenant_profile import Json, RawSoap, ZeepOnTheServedWsdl, _escaped
+from xweb_emulator.cli import main
 from xweb_emulator.xweb.capture import capture_live, profile_yaml
 from xweb_emulator.xweb.profile import ProfileError, read_profile
 
@@ -424,3 +426,12 @@ def test_a_capture_saves_the_audiences_and_the_queries_named_as_the_tenant_gives
     tenant.seed({"xweb": {"Committee": [{"cmt_code": "EDU", "cmt_name": "Education", "cmt_active_flag": "1"}]}})
     assert [record["cmt_code"] for record in SoapMethods(tenant).dynamic_query(
         "Committee", "MailchimpActiveCommittees", {"Active": "1"})] == ["EDU"]
+
+
+def test_profile_check_runs_the_definitions_as_serving_them_would(tmp_path):
+    checked = CliRunner().invoke(main, ["profile", "check", str(PROFILE)])
+    assert checked.exit_code == 0 and "3 web methods, 1 saved queries, 2 audiences" in checked.output, checked.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("queries:\n  - {name: Q, object: Individual, where: 'ind_x = @p', parameters: [{name: p}]}\n")
+    refused = CliRunner().invoke(main, ["profile", "check", str(broken)])
+    assert refused.exit_code == 1 and "queries: Q: Invalid column name 'ind_x'." in refused.output, refused.output

@@ -144,15 +144,20 @@ def profile() -> None:
 def check(file: Path) -> None:
     """Check a profile FILE as `serve --profile` reads it; print what it serves."""
     from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
+    from xweb_emulator.xweb.tenant import check_servable
 
     try:
         profile = merged(default_profile(), read_profile(file))
+        check_servable(profile)
     except ProfileError as error:
         raise click.ClickException(str(error)) from None
     added = {each.name.lower() for each in default_profile().objects}
+    methods = sum(len(service.methods) for service in profile.web_services)
     click.echo(f"{file}: tenant {profile.name!r}, {len(profile.objects)} objects "
                f"({len([each for each in profile.objects if each.name.lower() not in added])} of its own), "
-               f"{len(profile.users)} users")
+               f"{len(profile.users)} users" + (
+                   f", {methods} web methods, {len(profile.queries)} saved queries, {len(profile.audiences)} audiences"
+                   if methods or profile.queries or profile.audiences else ""))
 
 
 @profile.command()
