@@ -173,7 +173,8 @@ def _rows(context: Context, query: ObjectQuery) -> Iterator[dict[str, Any]]:
 
 
 def definition_key(definition: SavedDefinition) -> str:
-    return definition.key or str(uuid.uuid5(_DEFINITION_KEY_NAMESPACE, definition.name.lower()))
+    """que_key or qrh_key, in lower case (a caller's is matched in any case, as a GUID is)."""
+    return (definition.key or str(uuid.uuid5(_DEFINITION_KEY_NAMESPACE, definition.name.lower()))).lower()
 
 
 def _allowed(context: Context, definition: SavedDefinition) -> bool:
@@ -193,6 +194,7 @@ def dynamic_query(context: Context, object_name: str | None, query_name: str | N
     target = parse_object_name(object_name, -1)
     definition = _query_named(context, target.name, query_name)
     values = bound_values(definition.name, definition.parameters, sent_parameters(parameters))
+    # No cap read is either `@TOP -1` (every row) or no `@TOP` at all (the definition's, else the row cap).
     top = -1 if target.row_cap is None and "@" in (object_name or "") else target.row_cap
     query = run_query(context, definition, values, top=top)
     return Answer(query.queryable.name, _rows(context, query))
