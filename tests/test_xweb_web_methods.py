@@ -391,10 +391,16 @@ def test_a_definition_no_call_could_run_is_refused_when_the_profile_is_put_in_fo
     assert response.status_code == 400 and expected in response.json()["error"], response.text
 
 
-def test_zeep_reads_a_fault_as_any_soap_fault(tenant):
+def test_zeep_and_json_read_a_fault_as_any_other(tenant):
     with pytest.raises(zeep.exceptions.Fault) as refused:
         ZeepMethods(tenant).zcall("ExecuteMethod", serviceName="Nope", methodName="x")
     assert "Web service 'Nope' is not defined." in refused.value.message
+    answer = requests.post(tenant.json_url("ExecuteMethod"), auth=("demo", "demo"), timeout=30, json={
+        "ExecuteMethod": {"serviceName": "CASDIIntegration", "methodName": "GetCommittees",
+                          "parameters": [{"Name": "CustomerKey", "Value": "not a key"}]}})
+    assert answer.status_code == 500
+    assert answer.json()["SystemExceptionInfo"]["XWebException"]["Message"] == (
+        "Parameter '@CustomerKey': Conversion failed when converting from a character string to uniqueidentifier.")
 
 
 # ------------------------------------------------------------------------------------------------------ capture
