@@ -368,6 +368,9 @@ def test_injection_through_parameters_is_refused_or_inert_and_writes_nothing(ten
     ("web_services:\n  - name: S\n    methods:\n      - name: m\n        writes:\n          - {insert: A, key: p}\n",
      "line 6: web_services.0.methods.0.writes.0: an update names the parameter holding its key"),
     ("audiences:\n  - {name: A, object: Individual}\n", "line 2: audiences.0.customer_key: Field required"),
+    ("web_services:\n  - name: S\n    methods:\n      - name: m\n        writes:\n"
+     "          - {insert: A, values: {a_x: '@Typo'}}\n",
+     "line 4: web_services.0.methods.0: a write names the parameter 'Typo', which the method does not declare"),
     ("queries:\n  - name: Q\n    object: Individual\n    parameters: [{name: p}, {name: P}]\n",
      "line 2: queries.0: parameter 'p' is declared twice"),
 ])

@@ -377,6 +377,12 @@ class WebMethod(_Strict):
         if sum((self.query is not None, bool(self.writes), self.answer is not None)) != 1:
             raise ValueError("a web method has one of query, writes or answer")
         _declared_once("parameter", [each.name for each in self.parameters])
+        declared = {each.name.lower() for each in self.parameters}
+        for write in self.writes:
+            named = [write.key or "", *(value[1:] for value in write.values.values() if value and value[0] == "@")]
+            undeclared = next((name for name in named if name and name.lower() not in declared), None)
+            if undeclared is not None:
+                raise ValueError(f"a write names the parameter {undeclared!r}, which the method does not declare")
         return self
 
 
