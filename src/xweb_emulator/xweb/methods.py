@@ -260,9 +260,14 @@ def audience_definition(context: Context, key: str | None) -> dict[str, Any]:
 def _query_column(query: ObjectQuery, output: str) -> dict[str, Any]:
     column = next(each for each in query.statement.selected_columns if each.name == output)
     source = query.queryable.columns[query.queryable.column_named(output) or query.queryable.key_column]
-    table = getattr(source, "table_name", None) or getattr(getattr(source, "table", None), "name", None)
+    table = _table_of(source)
     return {"Name": output, "Description": output.split("_", 1)[-1].replace("_", " ").title(),
             "DataType": sql_type_name(column), "TableAlias": table, "TableDescription": None, "TableName": table}
+
+
+def _table_of(column: Any) -> str | None:
+    """The table a column is read from (a profile object's column names the table its profile gives)."""
+    return getattr(column, "table_name", None) or getattr(getattr(column, "table", None), "name", None)
 
 
 def _query_parameters(context: Context, definition: SavedDefinition) -> dict[str, Any]:
@@ -280,8 +285,7 @@ def _query_parameters(context: Context, definition: SavedDefinition) -> dict[str
             "DataType": parameter.type, "IsExtended": bool(column_name and column_name.lower().endswith("_ext")),
             "IsNullable": not parameter.required,
             "TableAlias": None, "TableDescription": None,
-            "TableName": None if column is None else getattr(column, "table_name", None) or getattr(
-                getattr(column, "table", None), "name", None),
+            "TableName": None if column is None else _table_of(column),
             "ListOptions": None})
     return {"QueryParameter": described}
 
