@@ -3,7 +3,7 @@ table (test_contract_docs.py keeps them equal).
 
 Run it to write them again after either changed:
 
-    .venv/dev/bin/python tests/contract_docs.py
+    .venv/python3/bin/python tests/contract_docs.py
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "xweb-contract.md"
 BEGIN = "<!-- operations: written by tests/contract_docs.py from xweb/contract.json; do not edit by hand -->"
 END = "<!-- operations: end -->"
-REGENERATE = ".venv/dev/bin/python tests/contract_docs.py"
+REGENERATE = ".venv/python3/bin/python tests/contract_docs.py"
 
 
 def _cell(text: str) -> str:

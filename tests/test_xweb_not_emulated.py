@@ -21,8 +21,8 @@ from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, VENDOR_OPERA
 NOT_EMULATED_MESSAGE = ("{} is not emulated: xweb-emulator does not implement this netFORUM xWeb operation, so the "
                         "call was not run. GET /_emulator/coverage lists the operations it emulates.")
 VENDOR_OPERATIONS_2015 = SHARED / "reference" / "xweb" / "ops2015_docs.txt"
-# Operations a connector might reach for: a query, a generic method, a web user's login.
-SAMPLES = ("GetDynamicQuery", "ExecuteMethod", "WEBWebUserLogin_Custom")
+# Operations a connector might reach for: an object's schema, a list, a web user's login.
+SAMPLES = ("GetFacadeXMLSchema", "GetTimeZones", "WEBWebUserLogin_Custom")
 
 
 def envelope(operation: str, token: str | None, body: str = "") -> str:
@@ -85,16 +85,16 @@ def test_soap_answers_a_system_exception_saying_so(emulator, operation, body):
 def test_soap_the_soapaction_names_the_operation_whatever_the_body_holds(emulator):
     token = emulator.authenticate()
 
-    response = emulator.post_soap("GetDynamicQuery", envelope("GetVersion", token))
+    response = emulator.post_soap("GetFacadeXMLSchema", envelope("GetVersion", token))
 
-    assert fault(response)["message"] == NOT_EMULATED_MESSAGE.format("GetDynamicQuery")
+    assert fault(response)["message"] == NOT_EMULATED_MESSAGE.format("GetFacadeXMLSchema")
 
 
 def test_soap_the_token_lives_on(emulator):
     """The answer stands for one the tenant would have given: unlike a real fault, it does not kill the token."""
     token = emulator.authenticate()
 
-    assert emulator.post_soap("GetDynamicQuery", envelope("GetDynamicQuery", token)).status_code == 500
+    assert emulator.post_soap("GetFacadeXMLSchema", envelope("GetFacadeXMLSchema", token)).status_code == 500
     response = emulator.soap("GetVersion", token=token)
 
     assert response.status_code == 200, response.text
@@ -110,21 +110,21 @@ def test_soap_the_token_lives_on(emulator):
     ("http://www.avectra.com/2005/", "Locked"),
 ])
 def test_soap_a_bad_token_is_answered_first(emulator, token, message):
-    response = emulator.post_soap("GetDynamicQuery", envelope("GetDynamicQuery", token))
+    response = emulator.post_soap("GetFacadeXMLSchema", envelope("GetFacadeXMLSchema", token))
 
     assert (fault(response)["kind"], fault(response)["message"]) == ("InvalidTokenExceptionInfo", message)
-    assert journalled(emulator) == [("GetDynamicQuery", "InvalidTokenExceptionInfo", 500, None)]
+    assert journalled(emulator) == [("GetFacadeXMLSchema", "InvalidTokenExceptionInfo", 500, None)]
 
 
 def test_soap_without_a_soapaction_is_refused_as_any_operation_is(emulator):
     token = emulator.authenticate()
     answers = {}
-    for operation in ("GetDynamicQuery", "GetVersion"):
+    for operation in ("GetFacadeXMLSchema", "GetVersion"):
         response = requests.post(emulator.soap_url, data=envelope(operation, token), timeout=30,
                                  headers={"Content-Type": "text/xml; charset=utf-8"})
         answers[operation] = fault(response)
 
-    assert answers["GetDynamicQuery"] == answers["GetVersion"] == {
+    assert answers["GetFacadeXMLSchema"] == answers["GetVersion"] == {
         "faultcode": "soap:Client", "kind": None, "message": None,
         "faultstring": "System.Web.Services.Protocols.SoapException: Unable to handle request without a valid action "
                        "parameter. Please supply a valid soap action."}
@@ -145,20 +145,20 @@ def test_soap_a_name_that_is_not_the_vendors_is_still_unrecognized(emulator):
 
 
 def test_soap_unreadable_xml_is_refused_before_anything(emulator):
-    response = emulator.post_soap("GetDynamicQuery", "<soap:Envelope")
+    response = emulator.post_soap("GetFacadeXMLSchema", "<soap:Envelope")
 
     assert fault(response)["faultstring"].startswith(
         "System.Web.Services.Protocols.SoapException: Server was unable to read request.")
 
 
 def test_a_fault_rule_applies_to_an_operation_not_emulated(emulator):
-    emulator.add_fault("xweb", "throttle", operation="getdynamicquery", count=1)
+    emulator.add_fault("xweb", "throttle", operation="getfacadexmlschema", count=1)
     token = emulator.authenticate()
 
-    assert emulator.post_soap("GetDynamicQuery", envelope("GetDynamicQuery", token)).status_code == 429
-    assert fault(emulator.post_soap("GetDynamicQuery", envelope("GetDynamicQuery", token)))["kind"] == (
+    assert emulator.post_soap("GetFacadeXMLSchema", envelope("GetFacadeXMLSchema", token)).status_code == 429
+    assert fault(emulator.post_soap("GetFacadeXMLSchema", envelope("GetFacadeXMLSchema", token)))["kind"] == (
         "SystemExceptionInfo")
-    assert [entry["outcome"] for entry in emulator.journal(operation="GetDynamicQuery")] == [
+    assert [entry["outcome"] for entry in emulator.journal(operation="GetFacadeXMLSchema")] == [
         "throttled", "not_emulated"]
 
 
@@ -172,14 +172,13 @@ def test_zeep_bound_to_the_vendor_wsdl_gets_a_fault_saying_not_emulated(vendor_c
     header = {"AuthorizationToken": {"Token": token}}
 
     with pytest.raises(zeep.exceptions.Fault) as raised:
-        service.GetDynamicQuery(szObjectName="Individual", szQueryName="Members", WithDescriptions="false",
-                                _soapheaders=header)
+        service.GetFacadeXMLSchema(szObjectName="Individual", _soapheaders=header)
 
-    assert "GetDynamicQuery is not emulated" in raised.value.message
+    assert "GetFacadeXMLSchema is not emulated" in raised.value.message
     assert raised.value.detail.find(f"{{{XWEB}}}SystemExceptionInfo") is not None
     # The token lives on: the connector's next call goes through.
     assert service.GetVersion(_soapheaders=header).body.GetVersionResult.startswith("xweb-emulator")
-    assert [entry["outcome"] for entry in emulator.journal(operation="GetDynamicQuery")] == ["not_emulated"]
+    assert [entry["outcome"] for entry in emulator.journal(operation="GetFacadeXMLSchema")] == ["not_emulated"]
 
 
 # ----------------------------------------------------------------------------------------- HTTP GET and POST
@@ -237,37 +236,37 @@ def json_call(emulator, method: str, body: bytes, verb: str = "POST", **headers)
 
 
 @pytest.mark.parametrize("verb, body", [
-    ("POST", b'{"GetDynamicQuery": {"szObjectName": "Individual", "szQueryName": "Members"}}'),
+    ("POST", b'{"GetFacadeXMLSchema": {"szObjectName": "Individual"}}'),
     ("POST", b'{"szObjectName": "Individual", "unknown": [1, 2]}'),
     ("POST", b""),
 ])
 def test_json_answers_the_same_fault_in_its_conventions(emulator, verb, body):
     with emulator.nothing_written():
-        response = json_call(emulator, "getDynamicQuery", body, verb)
+        response = json_call(emulator, "getFacadeXMLSchema", body, verb)
 
     assert response.status_code == 500
     assert "WWW-Authenticate" not in response.headers
     assert response.json() == {"SystemExceptionInfo": {"XWebException": {
-        "Message": NOT_EMULATED_MESSAGE.format("GetDynamicQuery"), "Number": "0", "Source": "xWeb", "Line": "0",
+        "Message": NOT_EMULATED_MESSAGE.format("GetFacadeXMLSchema"), "Number": "0", "Source": "xWeb", "Line": "0",
         "StackTrace": "", "ErrorType": "GeneralError", "Errors": None}}}
-    assert journalled(emulator) == [("GetDynamicQuery", "not_emulated", 500, emulator.settings.xweb_user)]
+    assert journalled(emulator) == [("GetFacadeXMLSchema", "not_emulated", 500, emulator.settings.xweb_user)]
 
 
 @pytest.mark.parametrize("verb, body, status, message", [
-    ("POST", b"[1, 2, 3]", 400, 'The request body must be an object: {"GetDynamicQuery": {\u2026parameters\u2026}}.'),
+    ("POST", b"[1, 2, 3]", 400, 'The request body must be an object: {"InsertCustomerAction": {\u2026parameters\u2026}}.'),
     ("POST", b"<not json at all", 400, "Unexpected character encountered while parsing value: <. Path '', line 1, "
                                        "position 1."),
-    # Its Parameters are an array: no query string carries them.
-    ("GET", b"", 405, "GetDynamicQuery accepts POST."),
+    # Its actionSubtypeList is an array: no query string carries them.
+    ("GET", b"", 405, "InsertCustomerAction accepts POST."),
 ])
 def test_json_reads_its_request_as_any_operations(emulator, verb, body, status, message):
     """What the twin refuses of any operation's request it refuses of this one's, before the fault saying it is not
     emulated."""
-    response = json_call(emulator, "GetDynamicQuery", body, verb)
+    response = json_call(emulator, "InsertCustomerAction", body, verb)
 
     assert response.status_code == status
     assert response.json()["SystemExceptionInfo"]["XWebException"]["Message"] == message
-    assert journalled(emulator) == [("GetDynamicQuery", "SystemExceptionInfo", status, None)]
+    assert journalled(emulator) == [("InsertCustomerAction", "SystemExceptionInfo", status, None)]
 
 
 def test_json_get_of_one_with_simple_parameters(emulator):
@@ -279,11 +278,11 @@ def test_json_get_of_one_with_simple_parameters(emulator):
 
 
 def test_json_a_bad_token_or_password_is_answered_first(emulator):
-    bearer = json_call(emulator, "GetDynamicQuery", b"{}",
+    bearer = json_call(emulator, "GetFacadeXMLSchema", b"{}",
                        Authorization="Bearer 8c2a1c33-1a7e-4bd4-9d70-0a0b0c0d0e0f")
-    wrong = requests.post(emulator.json_url("GetDynamicQuery"), json={}, timeout=30,
+    wrong = requests.post(emulator.json_url("GetFacadeXMLSchema"), json={}, timeout=30,
                           auth=(emulator.settings.xweb_user, "wrong"))
-    bare = requests.post(emulator.json_url("GetDynamicQuery"), json={}, timeout=30)
+    bare = requests.post(emulator.json_url("GetFacadeXMLSchema"), json={}, timeout=30)
 
     assert (bearer.status_code, list(bearer.json())) == (500, ["InvalidTokenExceptionInfo"])
     assert (wrong.status_code, list(wrong.json())) == (500, ["InvalidCredentialsExceptionInfo"])
@@ -295,7 +294,7 @@ def test_json_a_bad_token_or_password_is_answered_first(emulator):
 def test_json_a_bearer_token_lives_on(emulator):
     token = emulator.authenticate()
 
-    refused = json_call(emulator, "GetDynamicQuery", b"{}", Authorization=f"Bearer {token}")
+    refused = json_call(emulator, "GetFacadeXMLSchema", b"{}", Authorization=f"Bearer {token}")
     answered = json_call(emulator, "GetVersion", b"{}", Authorization=f"Bearer {token}")
 
     assert refused.status_code == 500 and answered.status_code == 200, answered.text
@@ -311,10 +310,10 @@ def test_json_a_basic_login_counts_as_the_success_it_was(emulator, emulator_with
         response = requests.post(strict.json_url(method), json={}, auth=(user, given_password), timeout=30)
         return list(response.json())[0] if response.content else str(response.status_code)
 
-    assert status("GetDynamicQuery", "wrong") == "InvalidCredentialsExceptionInfo"
-    assert [status("GetDynamicQuery", password) for _ in range(4)] == ["SystemExceptionInfo"] * 4
-    assert status("GetDynamicQuery", "wrong") == "InvalidCredentialsExceptionInfo"  # one failure again, not two
-    assert status("GetDynamicQuery", password) == "SystemExceptionInfo"
+    assert status("GetFacadeXMLSchema", "wrong") == "InvalidCredentialsExceptionInfo"
+    assert [status("GetFacadeXMLSchema", password) for _ in range(4)] == ["SystemExceptionInfo"] * 4
+    assert status("GetFacadeXMLSchema", "wrong") == "InvalidCredentialsExceptionInfo"  # one failure again, not two
+    assert status("GetFacadeXMLSchema", password) == "SystemExceptionInfo"
 
 
 def test_json_a_name_that_is_not_the_vendors_is_still_unknown(emulator):
@@ -333,10 +332,10 @@ def test_the_wsdl_declares_them_and_their_help_pages_say_they_are_not_emulated(e
     wsdl = etree.fromstring(requests.get(emulator.wsdl_url, timeout=30).content)
     declared = [element.get("name") for element in wsdl.iterfind(
         "{http://schemas.xmlsoap.org/wsdl/}portType[@name='netForumXMLSoap']/{http://schemas.xmlsoap.org/wsdl/}operation")]
-    page = requests.get(emulator.soap_url, params={"op": "GetDynamicQuery"}, timeout=30)
+    page = requests.get(emulator.soap_url, params={"op": "GetFacadeXMLSchema"}, timeout=30)
 
     assert sorted(declared) == sorted(VENDOR_OPERATIONS)
-    assert page.status_code == 200 and "<h2>GetDynamicQuery</h2>" in page.text
+    assert page.status_code == 200 and "<h2>GetFacadeXMLSchema</h2>" in page.text
     assert "Not emulated: xweb-emulator answers it with a SystemExceptionInfo fault saying so." in page.text
 
 
@@ -353,7 +352,7 @@ def test_zeep_bound_to_the_served_wsdl_lists_every_operation(served_client):
 
 
 @pytest.mark.parametrize("operation, arguments", [
-    ("GetDynamicQuery", {"szObjectName": "Individual", "szQueryName": "Members", "WithDescriptions": "false"}),
+    ("GetFacadeXMLSchema", {"szObjectName": "Individual"}),
     ("WEBWebUserLogin_Custom", {"LoginOrEmail": "ada@example.org", "password": "secret"}),
     # Its messages and SOAPAction carry another name (WEBCentralizedShoppingCartGetBoothList).
     ("WEBCentralizedShoppingCartExhibitorGetBoothList", {"oExhibitor": None, "BoothType": None,

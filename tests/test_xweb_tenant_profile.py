@@ -172,7 +172,7 @@ def test_a_live_capture_of_the_emulator_serving_a_profile_gives_that_profile_bac
     for each in captured.profile.objects:
         assert each.model_copy(update={"key": None}) == served[each.name].model_copy(update={"order_by": None})
     assert {entry["operation"] for entry in tenant.journal()} == {
-        "Authenticate", "GetFacadeObjectList", "GetQueryDefinition", "GetQuery"}
+        "Authenticate", "GetFacadeObjectList", "GetQueryDefinition", "GetQuery", "GetAudienceList"}
 
 
 # -------------------------------------------------------------------------------------- a connector's cycle

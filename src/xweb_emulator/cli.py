@@ -222,15 +222,20 @@ def profile() -> None:
 def check(file: Path) -> None:
     """Check a profile FILE as `serve --profile` reads it; print what it serves."""
     from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
+    from xweb_emulator.xweb.tenant import check_servable
 
     try:
         profile = merged(default_profile(), read_profile(file))
+        check_servable(profile)
     except ProfileError as error:
         raise click.ClickException(str(error)) from None
     added = {each.name.lower() for each in default_profile().objects}
+    methods = sum(len(service.methods) for service in profile.web_services)
     click.echo(f"{file}: tenant {profile.name!r}, {len(profile.objects)} objects "
                f"({len([each for each in profile.objects if each.name.lower() not in added])} of its own), "
-               f"{len(profile.users)} users")
+               f"{len(profile.users)} users" + (
+                   f", {methods} web methods, {len(profile.queries)} saved queries, {len(profile.audiences)} audiences"
+                   if methods or profile.queries or profile.audiences else ""))
 
 
 @profile.command()
@@ -243,8 +248,10 @@ def check(file: Path) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The profile to write.")
 @click.option("--objects", help="Only these objects, comma-separated. Default: every object the tenant lists.")
 @click.option("--name", help="The profile's name. Default: the tenant's host, or the answers' folder.")
+@click.option("--queries", help="Saved dynamic queries to capture as well, comma-separated Object:Name (xWeb lists "
+                                "none; every audience is captured).")
 def capture(url: str | None, user: str | None, password: str | None, answers: Path | None, out: Path,
-            objects: str | None, name: str | None) -> None:
+            objects: str | None, name: str | None, queries: str | None) -> None:
     """Build a profile from a tenant with read operations only (never a write), or from its saved answers."""
     from urllib.parse import urlsplit
 
@@ -253,6 +260,9 @@ def capture(url: str | None, user: str | None, password: str | None, answers: Pa
     if (url is None) == (answers is None):
         raise click.UsageError("give either --url (with --user and --password) or --answers")
     wanted = [each.strip() for each in objects.split(",") if each.strip()] if objects else None
+    saved_queries = [tuple(each.strip().split(":", 1)) for each in (queries or "").split(",") if each.strip()]
+    if any(len(each) != 2 for each in saved_queries):
+        raise click.UsageError("--queries names each query as Object:Name")
     with click.progressbar(length=1, label="capturing", item_show_func=lambda item: item, file=sys.stderr) as bar:
         def progress(object_name: str) -> None:
             bar.current_item = object_name
@@ -260,17 +270,22 @@ def capture(url: str | None, user: str | None, password: str | None, answers: Pa
 
         try:
             if answers is not None:
-                captured = capture_saved(answers, objects=wanted, name=name, progress=progress)
+                captured = capture_saved(answers, objects=wanted, name=name, progress=progress,
+                                         queries=saved_queries)
             else:
                 if not user or password is None:
                     raise click.UsageError("--url needs --user and --password")
                 captured = capture_live(url, user, password, objects=wanted,
-                                        name=name or urlsplit(url).hostname or "captured", progress=progress)
+                                        name=name or urlsplit(url).hostname or "captured", progress=progress,
+                                        queries=saved_queries)
         except CaptureError as error:
             raise click.ClickException(str(error)) from None
         bar.update(1)
     out.write_text(profile_yaml(captured.profile), encoding="utf-8")
     click.echo(f"{out}: {len(captured.profile.objects)} objects captured", err=True)
+    if captured.profile.queries or captured.profile.audiences:
+        click.echo(f"{out}: {len(captured.profile.queries)} saved queries, {len(captured.profile.audiences)} "
+                   "audiences captured", err=True)
     for object_name, note in captured.notes.items():
         click.echo(f"  {object_name}: {note}", err=True)
     for object_name, problem in captured.problems.items():

@@ -373,7 +373,7 @@ static class XWebClient
     static void NotEmulated(netForumXML client, IDictionary<string, object> output)
     {
         var calls = new Dictionary<string, Action> {
-            {"GetDynamicQuery", () => client.GetDynamicQuery("Individual", "Members", "false", null)},
+            {"GetFacadeXMLSchema", () => client.GetFacadeXMLSchema("Individual")},
             {"WEBCentralizedShoppingCartExhibitorGetBoothList",
              () => client.WEBCentralizedShoppingCartExhibitorGetBoothList(null, null, null, null)},
             {"InsertCustomerAction", () => client.InsertCustomerAction(

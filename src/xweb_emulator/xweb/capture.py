@@ -2,7 +2,9 @@
 object GetQueryDefinition (its tables, joins and columns) and `GetQuery "<Object> @TOP 1"` with an empty column list
 (its default list: the columns that answer, the key first). Live (`capture_live`, over SOAP with requests) or from
 answers a colleague saved (`capture_saved`: GetFacadeObjectList.xml, GetQueryDefinition-<Object>.xml and optionally
-GetQuery-<Object>.xml, each the SOAP envelope as the tenant answered it).
+GetQuery-<Object>.xml, each the SOAP envelope as the tenant answered it). Then what a tenant shows of its saved
+definitions: every audience GetAudienceList lists, with GetAudienceDefinition, and the saved dynamic queries named
+(xWeb lists none), with GetDynamicQueryDefinition. A web method's definition is not readable over xWeb at all.
 
 What the profile says is only what serving it needs: for an object the emulator builds in, its description, default
 list and extender columns; for another, its whole List Table, less what the emulator derives the same way by itself
@@ -20,8 +22,8 @@ from typing import Any
 
 from lxml import etree
 
-from xweb_emulator.xweb.profile import (AUDIT_SUFFIXES, DATA_TYPES, Profile, ProfileColumn, ProfileObject,
-                                        ProfileTable, default_profile)
+from xweb_emulator.xweb.profile import (AUDIT_SUFFIXES, DATA_TYPES, MethodParameter, Profile, ProfileColumn,
+                                        ProfileObject, ProfileTable, SavedAudience, SavedDefinition, default_profile)
 from xweb_emulator.xweb.stored import AUDIT_TYPES, StoredObject
 
 XWEB = "http://www.avectra.com/2005/"
@@ -180,12 +182,119 @@ def _all_names(name: str, prefix: str, key_column: str, declared: list[ProfileCo
     return tuple(column.name for column in stored.columns[1:])
 
 
+# ------------------------------------------------------------------------------ saved queries and audiences
+
+# The comparison a QueryParameter's Operator names, as a where clause writes it with the parameter.
+_COMPARISONS = {"Equals": "{} = {}", "NotEquals": "{} <> {}", "GreaterThan": "{} > {}", "LessThan": "{} < {}",
+                "GreaterThanOrEqualTo": "{} >= {}", "LessThanOrEqualTo": "{} <= {}", "Like": "{} LIKE {}",
+                "IsIn": "{} IN ({})", "IsNotIn": "{} NOT IN ({})"}
+SAVED_DEFINITIONS_NOTE = ("captured with the conditions of its parameters only, no order and no security: xWeb does "
+                          "not show the rest of a saved definition; add them by hand")
+
+
+def _parameters(definition: etree._Element) -> tuple[tuple[MethodParameter, ...], str]:
+    """A definition's QueryParameters, and the where clause they make: each parameter compared with its column."""
+    parameters, conditions = [], []
+    for element in definition.iterfind("x:Parameters/x:QueryParameter", _NS):
+        name, column = _text(element, "Name"), _text(element, "ColumnName")
+        if name is None:
+            raise CaptureError("a QueryParameter has no Name")
+        data_type = (_text(element, "DataType") or "nvarchar").lower()
+        parameters.append(MethodParameter(name=name, type=data_type if data_type in DATA_TYPES else "nvarchar",
+                                          required=_text(element, "IsNullable") == "false"))
+        comparison = _COMPARISONS.get(_text(element, "Operator") or "")
+        if column is not None and comparison is not None:
+            conditions.append(comparison.format(column, f"@{name}"))
+    return tuple(parameters), " AND ".join(conditions)
+
+
+def _derived_key(definition: SavedDefinition) -> SavedDefinition:
+    """The definition without its key where the emulator derives the same one from its name."""
+    from xweb_emulator.xweb.methods import definition_key
+
+    return definition.model_copy(update={"key": None}) if definition_key(
+        definition.model_copy(update={"key": None})) == definition.key else definition
+
+
+def saved_query(envelope: bytes, name: str) -> SavedDefinition:
+    """A saved dynamic query from GetDynamicQueryDefinition's answer."""
+    result = _body(envelope, "GetDynamicQueryDefinition")
+    object_name = _text(result, "szObjectName")
+    if object_name is None:
+        raise CaptureError("GetDynamicQueryDefinition: the answer names no object")
+    parameters, where = _parameters(result)
+    description = _text(result, "que_description")
+    return _derived_key(SavedDefinition(name=name, key=_text(result, "que_key"), object=object_name, where=where,
+                                        description=None if description == name else description,
+                                        parameters=parameters))
+
+
+def listed_audiences(envelope: bytes) -> list[dict[str, str | None]]:
+    """GetAudienceList's audiences: qrh_key, qrh_name, qrh_description, qrh_obj_name, qrh_cst_key_column."""
+    result = _body(envelope, "GetAudienceList")
+    return [{name: _text(record, name) for name in ("qrh_key", "qrh_name", "qrh_description", "qrh_obj_name",
+                                                     "qrh_cst_key_column")}
+            for record in result.iterfind("x:AudienceObjects/x:AudienceObject", _NS)]
+
+
+def saved_audience(envelope: bytes, listed: dict[str, str | None]) -> SavedAudience:
+    """An audience from GetAudienceDefinition's answer and its entry in GetAudienceList."""
+    result = _body(envelope, "GetAudienceDefinition")
+    if listed["qrh_obj_name"] is None or listed["qrh_cst_key_column"] is None:
+        raise CaptureError("GetAudienceList does not say which object it reads and which column holds the customer's "
+                           "key: declare them by hand")
+    parameters, where = _parameters(result)
+    name = listed["qrh_name"] or listed["qrh_description"] or listed["qrh_key"] or ""
+    description = _text(result, "qrh_description")
+    columns = [_text(column, "Name") for column in result.iterfind("x:Columns/x:QueryColumn", _NS)]
+    return _derived_key(SavedAudience(
+        name=name, key=_text(result, "qrh_key"), object=listed["qrh_obj_name"],
+        columns=", ".join(column for column in columns if column), where=where,
+        description=None if description == name else description, parameters=parameters,
+        customer_key=listed["qrh_cst_key_column"]))
+
+
+def _saved_definitions(answers: Callable[[str, str | None], bytes | None], queries: Iterable[tuple[str, str]],
+                       problems: dict[str, str], notes: dict[str, str]
+                       ) -> tuple[list[SavedDefinition], list[SavedAudience]]:
+    """The saved queries named (object, name: xWeb lists none) and every audience GetAudienceList lists."""
+    captured_queries, captured_audiences = [], []
+    for object_name, query_name in queries:
+        where = f"query {object_name}.{query_name}"
+        try:
+            answer = answers("GetDynamicQueryDefinition", f"{object_name}-{query_name}")
+            if answer is None:
+                raise CaptureError(f"no GetDynamicQueryDefinition answer for {object_name}.{query_name}")
+            captured_queries.append(saved_query(answer, query_name))
+            notes[where] = SAVED_DEFINITIONS_NOTE + " (and its columns)"
+        except (CaptureError, ValueError) as error:
+            problems[where] = str(error)
+    try:
+        listing = answers("GetAudienceList", None)
+        audiences = [] if listing is None else listed_audiences(listing)
+    except CaptureError as error:
+        problems["audiences"] = str(error)
+        audiences = []
+    for listed in audiences:
+        where = f"audience {listed['qrh_name'] or listed['qrh_key']}"
+        try:
+            answer = answers("GetAudienceDefinition", listed["qrh_key"])
+            if answer is None:
+                raise CaptureError(f"no GetAudienceDefinition answer for {listed['qrh_key']}")
+            captured_audiences.append(saved_audience(answer, listed))
+            notes[where] = SAVED_DEFINITIONS_NOTE
+        except (CaptureError, ValueError) as error:
+            problems[where] = str(error)
+    return captured_queries, captured_audiences
+
+
 # -------------------------------------------------------------------------------------------------- capturing
 
 
 def assemble(name: str, answers: Callable[[str, str | None], bytes | None], objects: Iterable[str] | None,
-             progress: Callable[[str], None] = lambda name: None) -> Capture:
-    """A profile from a tenant's answers: `answers(operation, object)` gives one (None where there is none)."""
+             progress: Callable[[str], None] = lambda name: None, queries: Iterable[tuple[str, str]] = ()) -> Capture:
+    """A profile from a tenant's answers: `answers(operation, object)` gives one (None where there is none); with
+    the saved `queries` (object, name) and the tenant's audiences."""
     listing = answers("GetFacadeObjectList", None)
     if listing is None:
         raise CaptureError("GetFacadeObjectList: no answer")
@@ -218,17 +327,21 @@ def assemble(name: str, answers: Callable[[str, str | None], bytes | None], obje
             problems[object_name] = str(error)
         except ValueError as error:  # a value the profile cannot hold (pydantic)
             problems[object_name] = f"GetQueryDefinition: {error}"
-    return Capture(Profile(name=name, objects=tuple(captured)), problems, notes)
+    saved_queries, audiences = _saved_definitions(answers, queries, problems, notes)
+    return Capture(Profile(name=name, objects=tuple(captured), queries=tuple(saved_queries),
+                           audiences=tuple(audiences)), problems, notes)
 
 
 def capture_saved(folder: Path, *, objects: Iterable[str] | None = None, name: str | None = None,
-                  progress: Callable[[str], None] = lambda name: None) -> Capture:
-    """A profile from the answers saved in `folder`."""
+                  progress: Callable[[str], None] = lambda name: None, queries: Iterable[tuple[str, str]] = ()
+                  ) -> Capture:
+    """A profile from the answers saved in `folder` (GetAudienceList.xml, GetAudienceDefinition-<qrh_key>.xml and
+    GetDynamicQueryDefinition-<Object>-<query name>.xml beside the objects')."""
     def saved(operation: str, object_name: str | None) -> bytes | None:
         path = folder / (f"{operation}.xml" if object_name is None else f"{operation}-{object_name}.xml")
         return path.read_bytes() if path.is_file() else None
 
-    return assemble(name or folder.name, saved, objects, progress)
+    return assemble(name or folder.name, saved, objects, progress, queries)
 
 
 class LiveTenant:
@@ -305,20 +418,29 @@ class LiveTenant:
             return self.call(operation, "")
         if operation == "GetQueryDefinition":
             return self.call(operation, f"<x:szObjectName>{_escaped(object_name)}</x:szObjectName>")
+        if operation == "GetAudienceList":
+            return self.call(operation, "")
+        if operation == "GetAudienceDefinition":
+            return self.call(operation, f"<x:qrh_key>{_escaped(object_name)}</x:qrh_key>")
+        if operation == "GetDynamicQueryDefinition":
+            query_object, query_name = (object_name or "").split("-", 1)
+            return self.call(operation, f"<x:szObjectName>{_escaped(query_object)}</x:szObjectName>"
+                                        f"<x:szQueryName>{_escaped(query_name)}</x:szQueryName><x:que_key></x:que_key>")
         return self.call("GetQuery", f"<x:szObjectName>{_escaped(object_name)} @TOP 1</x:szObjectName>"
                                      "<x:szColumnList></x:szColumnList><x:szWhereClause></x:szWhereClause>"
                                      "<x:szOrderBy></x:szOrderBy>")
 
 
 def capture_live(url: str, user: str, password: str, *, objects: Iterable[str] | None = None, name: str = "captured",
-                 progress: Callable[[str], None] = lambda name: None, **options: Any) -> Capture:
+                 progress: Callable[[str], None] = lambda name: None, queries: Iterable[tuple[str, str]] = (),
+                 **options: Any) -> Capture:
     """A profile from a live tenant (its SOAP endpoint's address)."""
     tenant = LiveTenant(url, user, password, **options)
 
     def answers(operation: str, object_name: str | None) -> bytes:
         return tenant.answers(operation, object_name)
 
-    return assemble(name, answers, objects, progress)
+    return assemble(name, answers, objects, progress, queries)
 
 
 def _escaped(text: str | None) -> str:

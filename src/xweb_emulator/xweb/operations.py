@@ -57,6 +57,8 @@ class XWebOperation(Operation):
     emulated: bool = True
     """False for the vendor's operations the emulator does not emulate (NOT_EMULATED): read as any other (but for the
     SOAP wire, which reads only their token), then answered with the NotEmulated fault, which shows no stack trace."""
+    anonymous: Callable[[Call, Params], bool] | None = None
+    """Whether a call that brings no token may run all the same (a web method allowing anonymous access)."""
 
     def __post_init__(self) -> None:
         if self.name not in operation_contracts():
@@ -348,7 +350,7 @@ def _set_preferences(call: Call, params: Params) -> None:
 
 
 def _sign_on(call: Call):
-    return tenant_of(call.connection).profile.sign_on
+    return _tenant(call).profile.sign_on
 
 
 def _web_sections(params: Params) -> dict[str, Any]:
@@ -464,6 +466,90 @@ WEB_USER_OPERATIONS = (
 )
 
 
+# ------------------------------------------------------------ the tenant's web methods and saved queries (methods.py)
+
+
+def _methods_context(call: Call) -> Any:
+    from xweb_emulator.xweb import methods  # sqlglot: imported by the first call, not at start
+
+    return methods.Context(call.connection, _tenant(call), call.user, call.now,
+                           call.settings.xweb_query_row_cap)
+
+
+def _answered(answer: Any) -> Any:
+    """A method's or saved query's answer: its fixed node, or its records as GetQuery answers them."""
+    if answer.object_name is None:
+        return answer.node
+    return facade_result(answer.object_name, jsonnet.Streamed(answer.records))
+
+
+def _execute_method(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.execute_method(_methods_context(call), _text(params, "serviceName"),
+                                            _text(params, "methodName"), params.get("parameters")))
+
+
+def _get_dynamic_query(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.dynamic_query(_methods_context(call), _text(params, "szObjectName"),
+                                           _text(params, "szQueryName"), params.get("Parameters")))
+
+
+def _get_dynamic_query_definition(call: Call, params: Params) -> dict:
+    from xweb_emulator.xweb import methods
+
+    return methods.dynamic_query_definition(_methods_context(call), _text(params, "szObjectName"),
+                                            _text(params, "szQueryName"), _text(params, "que_key"))
+
+
+def _get_audience_list(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    return _answered(methods.audience_list(_methods_context(call)))
+
+
+def _get_audience(call: Call, params: Params) -> Any:
+    from xweb_emulator.xweb import methods
+
+    page = _text(params, "currentPage")
+    return _answered(methods.audience(_methods_context(call), _text(params, "qrh_key"), params.get("Parameters"),
+                                      _page_number(page)))
+
+
+def _get_audience_definition(call: Call, params: Params) -> dict:
+    from xweb_emulator.xweb import methods
+
+    return methods.audience_definition(_methods_context(call), _text(params, "qrh_key"))
+
+
+def _page_number(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput(f"currentPage: '{text}' is not an integer.") from None
+
+
+def _anonymous_method(call: Call, params: Params) -> bool:
+    from xweb_emulator.xweb import methods
+
+    return methods.allows_anonymous(_tenant(call), _text(params, "serviceName"),
+                                    _text(params, "methodName"))
+
+
+TENANT_METHODS = (
+    XWebOperation(name="ExecuteMethod", run=_execute_method, anonymous=_anonymous_method),
+    XWebOperation(name="GetDynamicQuery", run=_get_dynamic_query),
+    XWebOperation(name="GetDynamicQueryDefinition", run=_get_dynamic_query_definition),
+    XWebOperation(name="GetAudienceList", run=_get_audience_list),
+    XWebOperation(name="GetAudience", run=_get_audience),
+    XWebOperation(name="GetAudienceDefinition", run=_get_audience_definition),
+)
+
+
 OPERATIONS: dict[str, XWebOperation] = {
     operation.name: operation
     for operation in (
@@ -523,6 +609,7 @@ OPERATIONS: dict[str, XWebOperation] = {
                       run=lambda call, params: _results(emails.emails_by_customer(
                           call.connection, _text(params, "CustomerKey")))),
         *WEB_USER_OPERATIONS,
+        *TENANT_METHODS,
     )
 }
 

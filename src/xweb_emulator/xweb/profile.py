@@ -47,6 +47,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _declared_once(kind: str, names: list[str]) -> None:
+    folded = [name.lower() for name in names]
+    duplicate = next((name for name in folded if folded.count(name) > 1), None)
+    if duplicate:
+        raise ValueError(f"{kind} {duplicate!r} is declared twice")
+
+
 def _identifier(value: str) -> str:
     if not _IDENTIFIER.fullmatch(value):
         raise ValueError(f"{value!r} is not a name netFORUM allows (letters, digits and _, not starting with a digit)")
@@ -119,10 +126,7 @@ class ProfileObject(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ProfileObject:
-        names = [column.name.lower() for column in self.columns]
-        duplicate = next((name for name in names if names.count(name) > 1), None)
-        if duplicate:
-            raise ValueError(f"column {duplicate!r} is declared twice")
+        _declared_once("column", [column.name for column in self.columns])
         return self
 
 
@@ -196,6 +200,9 @@ class Profile(_Strict):
     objects: tuple[ProfileObject, ...] = ()
     sign_on: ProfileSignOn = ProfileSignOn()
     web_users: tuple[ProfileWebUser, ...] = ()
+    web_services: tuple[WebService, ...] = ()
+    queries: tuple[SavedDefinition, ...] = ()
+    audiences: tuple[SavedAudience, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -264,6 +271,16 @@ def _check_references(profile: Profile, node: Any, name: str) -> None:
                 line = _line_of(node, (kind, position, "name"))
                 raise ProfileError(f"{name}{f', line {line}' if line else ''}: {kind}.{position}.name: "
                                    f"{each!r} is declared twice")
+    for section, names in ((("web_services",), [each.name.lower() for each in profile.web_services]),
+                           (("queries",), [each.name.lower() for each in profile.queries]),
+                           (("audiences",), [each.name.lower() for each in profile.audiences]),
+                           *((("web_services", position, "methods"), [method.name.lower() for method in service.methods])
+                             for position, service in enumerate(profile.web_services))):
+        for position, each in enumerate(names):
+            if each in names[:position]:
+                line = _line_of(node, (*section, position, "name"))
+                path = ".".join(map(str, (*section, position, "name")))
+                raise ProfileError(f"{name}{f', line {line}' if line else ''}: {path}: {each!r} is declared twice")
     declared = {each.name.lower() for each in profile.objects}
     if name != _DEFAULT_FILE:
         built_in = {each.name.lower() for each in default_profile().objects}
@@ -327,4 +344,124 @@ def merged(base: Profile, overlay: Profile) -> Profile:
     return Profile(name=overlay.name, description=overlay.description or base.description, settings=settings,
                    users=overlay.users or base.users, objects=tuple(objects.values()),
                    sign_on=overlay.sign_on if "sign_on" in overlay.model_fields_set else base.sign_on,
-                   web_users=overlay.web_users or base.web_users)
+                   web_users=overlay.web_users or base.web_users,
+                   web_services=overlay.web_services, queries=overlay.queries, audiences=overlay.audiences)
+
+
+# ------------------------------------------------------------------------------ web methods and saved queries
+# The profile's web_services, queries and audiences sections.
+
+class MethodParameter(_Strict):
+    """A parameter a web method or a saved query takes, as the caller names it in Parameter/Name."""
+
+    name: str
+    type: str = "nvarchar"
+    """A column type (av_key, av_date, int, nvarchar …): the value sent must read as one."""
+    required: bool = False
+
+    _name = field_validator("name")(lambda value: _identifier(value))
+    _type = field_validator("type")(lambda value: ProfileColumn._known_type(value))
+
+    @property
+    def kind(self) -> str:
+        return DATA_TYPES[self.type]
+
+
+class SavedQuery(_Strict):
+    """A query over one object: what a query web method, a saved dynamic query and an audience run. The where clause
+    is T-SQL as GetQuery reads it, `@name` standing for a parameter's value (bound, never pasted into the text)."""
+
+    object: str
+    columns: str = ""
+    """szColumnList: by default the object's default list."""
+    where: str = ""
+    order_by: str = ""
+    top: int | None = Field(None, ge=-1)
+    """The most rows answered (-1: all); by default the query row cap."""
+
+
+class MethodWrite(_Strict):
+    """A write a web method does: an insert of a record, or an update of the one `key` names. Each value is a column's:
+    text, or `@name` for a parameter's value."""
+
+    insert: str | None = None
+    update: str | None = None
+    key: str | None = None
+    """The parameter holding the updated record's key (update only)."""
+    values: dict[str, str | None] = {}
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MethodWrite:
+        if (self.insert is None) == (self.update is None):
+            raise ValueError("a write is an insert or an update of one object")
+        if (self.update is None) != (self.key is None):
+            raise ValueError("an update names the parameter holding its key (key), an insert none")
+        return self
+
+
+class WebMethod(_Strict):
+    """A Toolkit web method (Web Service → Web Method): its parameters, what it does and answers, and its Web Method
+    Security. It answers a query's records, the records it wrote, or a fixed answer."""
+
+    name: str
+    parameters: tuple[MethodParameter, ...] = ()
+    query: SavedQuery | None = None
+    writes: tuple[MethodWrite, ...] = ()
+    """Done in order, in the call's transaction: a later one failing undoes the earlier ones."""
+    answer: dict[str, Any] | None = None
+    """A fixed answer (an XML node in JSON.NET's form: {"Result": {"Status": "OK"}}) for a method that acknowledges."""
+    users: tuple[str, ...] | None = None
+    """The xWeb users who may call it; by default every one."""
+    anonymous: bool = False
+    """Allow Anonymous Access: callable without a token, by anyone."""
+
+    _name = field_validator("name")(lambda value: _identifier(value))
+
+    @model_validator(mode="after")
+    def _answers_one_way(self) -> WebMethod:
+        if sum((self.query is not None, bool(self.writes), self.answer is not None)) != 1:
+            raise ValueError("a web method has one of query, writes or answer")
+        _declared_once("parameter", [each.name for each in self.parameters])
+        declared = {each.name.lower() for each in self.parameters}
+        for write in self.writes:
+            named = [write.key or "", *(value[1:] for value in write.values.values() if value and value[0] == "@")]
+            undeclared = next((name for name in named if name and name.lower() not in declared), None)
+            if undeclared is not None:
+                raise ValueError(f"a write names the parameter {undeclared!r}, which the method does not declare")
+        return self
+
+
+class WebService(_Strict):
+    """A Toolkit web service, the serviceName ExecuteMethod names."""
+
+    name: str
+    methods: tuple[WebMethod, ...] = ()
+
+    _name = field_validator("name")(lambda value: _identifier(value))
+
+
+class SavedDefinition(SavedQuery):
+    """A saved dynamic query (iWeb's Run Query form) or audience: a query with a name, a key and its security."""
+
+    name: str = Field(min_length=1)
+    key: str | None = None
+    """que_key or qrh_key; by default derived from the name, the same across restarts and databases."""
+    description: str | None = None
+    parameters: tuple[MethodParameter, ...] = ()
+    users: tuple[str, ...] | None = None
+    """The xWeb users who may run it; by default every one."""
+
+    @model_validator(mode="after")
+    def _parameters_once(self) -> SavedDefinition:
+        _declared_once("parameter", [each.name for each in self.parameters])
+        return self
+
+
+class SavedAudience(SavedDefinition):
+    customer_key: str
+    """The column holding the customer's key (an audience is a list of customers)."""
+    page_size: int = Field(100, ge=1)
+    """The rows of one of GetAudience's pages (currentPage)."""
+
+
+Profile.model_rebuild()  # its web_services, queries and audiences are declared above

@@ -151,10 +151,12 @@ def parse_object_name(object_name: str | None, default_row_cap: int) -> ObjectNa
 
 def build_query(find_object: Callable[[str], QueryableObject], object_name: str | None, column_list: str | None,
                 where_clause: str | None, order_by: str | None, *, default_row_cap: int,
-                now: datetime) -> ObjectQuery:
+                now: datetime, parameters: Mapping[str, Value] | None = None) -> ObjectQuery:
     """The query GetQuery(szObjectName, szColumnList, szWhereClause, szOrderBy) runs. `find_object` looks the object
     up by the name szObjectName gives (without its @TOP) and raises for one it does not know; `now` is what
-    GETDATE() means. Raises InvalidInput, with the message the client gets, before any statement exists."""
+    GETDATE() means. `parameters` (by name in lower case) are the values `@name` stands for in a tenant's own where
+    clause (a web method's, a saved query's), each a bound parameter; GetQuery's own where clause has none. Raises
+    InvalidInput, with the message the client gets, before any statement exists."""
     target = parse_object_name(object_name, default_row_cap)
     queryable = find_object(target.name)
     for text in (column_list, where_clause, order_by):
@@ -163,7 +165,7 @@ def build_query(find_object: Callable[[str], QueryableObject], object_name: str 
     names = _ColumnNames(queryable)
     try:
         selected = tuple(_selected_columns(names, column_list))
-        condition = _Condition(names, now).parse(where_clause)
+        condition = _Condition(names, now, parameters).parse(where_clause)
         sort_terms = _sort_terms(names, order_by if order_by and order_by.strip() else queryable.default_order,
                                  selected)
     except RecursionError:
@@ -446,9 +448,10 @@ _CLOCK_FUNCTIONS = ("GETDATE", "GETUTCDATE", "SYSDATETIME")
 class _Condition:
     """szWhereClause translated from its T-SQL syntax tree, one whitelisted node at a time."""
 
-    def __init__(self, names: _ColumnNames, now: datetime) -> None:
+    def __init__(self, names: _ColumnNames, now: datetime, parameters: Mapping[str, Value] | None = None) -> None:
         self.names = names
         self.now = now
+        self.parameters = parameters
 
     def parse(self, where_clause: str | None) -> ColumnElement[bool] | None:
         text = (where_clause or "").strip()
@@ -563,6 +566,11 @@ class _Condition:
             return self.now
         if isinstance(node, exp.DateAdd):
             return self.date_add(node)
+        if isinstance(node, exp.Parameter) and self.parameters is not None:
+            try:
+                return self.parameters[node.name.lower()]
+            except KeyError:
+                raise InvalidInput(f'Must declare the scalar variable "@{node.name}".') from None
         raise InvalidInput(INVALID_QUERY)
 
     def date_add(self, node: exp.DateAdd) -> datetime | None:
@@ -582,6 +590,36 @@ class _Condition:
             return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
         except (OverflowError, ValueError):
             raise InvalidInput("Adding a value to a 'datetime' column caused an overflow.") from None
+
+
+def read_value(text: str, kind: str) -> Value:
+    """A parameter's text read as a value compared with a `kind` column is (string, guid, datetime, integer,
+    decimal, boolean), or SQL Server's conversion error."""
+    return _as_kind(text, kind)
+
+
+def sql_type_name(column: ColumnElement[Any]) -> str | None:
+    """SQL Server's name for a column's type, as its messages give it."""
+    return _SQL_TYPE_NAMES.get(_kind_of(column) or "")
+
+
+def parameter_uses(where_clause: str) -> dict[str, tuple[str, str | None]]:
+    """Each `@name` of a tenant's where clause (by name in lower case): the comparison it stands in (sqlglot's node:
+    EQ, GT, Like, In …) and the column compared with it."""
+    if not where_clause.strip():
+        return {}
+    tree = _parsed(where_clause, exp.Condition)
+    uses: dict[str, tuple[str, str | None]] = {}
+    for node in tree.find_all(exp.Parameter):
+        comparison = node.parent
+        while isinstance(comparison, exp.Paren):
+            comparison = comparison.parent
+        sides = [comparison.this, *comparison.args.get("expressions", []), comparison.args.get("expression")]
+        column = next((side for side in sides if isinstance(side, exp.Column)), None)
+        uses.setdefault(node.name.lower(), (type(comparison).__name__, None if column is None else column.name))
+    for node in tree.walk():  # as _Condition.parse does: no cycle left for the garbage collector
+        node.parent = None
+    return uses
 
 
 def _number(text: str) -> int | Decimal:

@@ -103,6 +103,10 @@ class XWeb(Vendor):
             return
         if not credentials.required:
             return
+        if credentials.token is None and credentials.basic is None and operation.anonymous is not None and \
+                operation.anonymous(call, incoming.params):
+            call.credentials = replace(credentials, required=False)  # no token in, none out
+            return
         if credentials.basic is not None:
             user_name, password = credentials.basic
             call.user = user_name
