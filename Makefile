@@ -23,7 +23,7 @@ test: $(VENV)/.installed-test postgresql mono chromium
 # plane, on SQLite and PostgreSQL; failing examples are kept in .hypothesis/ and replayed first by the next run.
 # make fuzz ARGS="-k sqlite" narrows it.
 fuzz: $(VENV)/.installed-test postgresql
-	$(BIN)/python -m pytest tests/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
+	$(BIN)/python -m pytest tests/integration/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
 		--hypothesis-show-statistics $(ARGS)
 
 # The speed the emulator must reach (issue 9), beside a stand-in measured in the same run: bench/run.py --help.

@@ -81,7 +81,7 @@ class Pipeline:
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             # Not kept in the environ as well (werkzeug's populate_request): the environ would refer back to the
-            # request, a cycle left for the garbage collector (see tests/test_reference_cycles.py).
+            # request, a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py).
             request = Request(environ, populate_request=False)
             with self._admitted:
                 if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
@@ -210,7 +210,7 @@ class Pipeline:
             answer = _error_answer(vendor, wire, call, incoming, call.error)
         if call.error is not None:
             # Its traceback holds the frames that raised and handled it, which hold the call, which holds the error:
-            # a cycle left for the garbage collector (see tests/test_reference_cycles.py). Nothing reads it now.
+            # a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py). Nothing reads it now.
             call.error.__traceback__ = None
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 
 import requests
 
-from test_cli import serving, sqlite_url
+from serve_support import serving, sqlite_url
 from xweb_emulator.settings import Settings
 from xweb_emulator.testing import run_emulator
 

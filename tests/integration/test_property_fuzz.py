@@ -33,7 +33,7 @@ from xweb_emulator.sap.operations import NAMESPACE as SAP_NAMESPACE
 from xweb_emulator.testing import CRMCOM_API_PATH, SAP_SOAP_PATH, XWEB_SOAP_PATH
 from xweb_emulator.xweb.operations import OPERATIONS as XWEB_OPERATIONS
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 # What any call may change: the journal, tokens and the count of authentication attempts.
 CALL_VOLATILE = frozenset({"emulator_journal", "xweb_token", "xweb_auth_failure", "crmcom_token"})
 # A vendor call may also draw fault rules; the control plane's own state (rules, the clock) must stay as it was.

@@ -25,7 +25,7 @@ from xweb_emulator.settings import Settings
 from xweb_emulator.xweb.capture import capture_live, capture_saved, profile_yaml
 from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
 
-PROFILES = Path(__file__).parent / "fixtures" / "xweb" / "profiles"
+PROFILES = Path(__file__).parents[1] / "fixtures" / "xweb" / "profiles"
 HAND_WRITTEN = PROFILES / "lms.yaml"
 SAVED_ANSWERS = PROFILES / "lms-tenant-answers"
 TENANT_OBJECTS = ["Committee", "EventsRegistrant", "Individual"]

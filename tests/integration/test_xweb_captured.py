@@ -18,7 +18,7 @@ from lxml import etree
 
 from support import XWEB, canonical
 
-CAPTURED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "captured"
+CAPTURED = Path(__file__).resolve().parents[3] / "shared" / "reference" / "xweb" / "captured"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
 SAMPLE_PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"  # the customer of the seed's samples
@@ -117,7 +117,7 @@ def test_answers_are_written_as_asmx_writes_them(emulator):
     assert "tns:" not in text and "/>" not in text.replace(" />", "")
 
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
 
 def seed_sample_response(seed: str) -> bytes:

@@ -39,18 +39,18 @@ from support import (
     FULL_PHONE,
     FULL_XREF,
     MOBILE_PHONE_TYPE,
+    NOT_EMULATED_MESSAGE,
     PREFERENCES_CUSTOMER,
     SAMPLE_CUSTOMER,
     UNITED_STATES,
     WORK_PHONE_TYPE,
     XWEB,
 )
-from test_xweb_not_emulated import NOT_EMULATED_MESSAGE
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, query_definition
 from xweb_emulator.xweb.operations import VENDOR_OPERATIONS
 
 REQUIRE_DOTNET = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_DOTNET") == "1"
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]
 CLIENT_SOURCE = HERE / "dotnet" / "XWebClient.cs"
 FIXTURES = HERE / "fixtures" / "xweb"
 INSERT_SAMPLE = FIXTURES / "insert_customer_messaging_activity.request.xml"

@@ -20,7 +20,7 @@ from xweb_emulator.xweb.models import (
     CustomerMessagingActivity,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "xweb"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "xweb"
 PREFERENCES_SAMPLE = FIXTURES / "set_customer_communication_preferences.request.json"
 PHONE_SAMPLE = FIXTURES / "web_phone_update.request.json"
 

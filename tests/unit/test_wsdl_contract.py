@@ -19,7 +19,7 @@ from xweb_emulator.xweb.operations import XWebOperation
 from xweb_emulator.xweb.wsdl import DEFAULT_ADDRESS, served_wsdl, service_description
 
 VENDOR_WSDL_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "xWeb-2010.wsdl"
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "xweb" / "xWeb-2010.wsdl"
 )
 
 TNS = "http://www.avectra.com/2005/"

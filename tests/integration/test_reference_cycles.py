@@ -28,7 +28,7 @@ from support import NS, SAMPLE_CUSTOMER, XWEB, Emulator
 from xweb_emulator.app import create_app
 from xweb_emulator.testing import CRMCOM_API_PATH, SAP_SOAP_PATH, XWEB_SOAP_PATH
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SOAP = {"Content-Type": "text/xml; charset=utf-8"}
 JSON = {"Content-Type": "application/json"}
 SAP_ACTION = "http://sap.com/xi/A1S/Global/ManageCampaignInboundIn/MaintainFailedDeliveryStatusBundleRequest"

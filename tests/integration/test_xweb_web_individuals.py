@@ -25,7 +25,7 @@ from lxml import etree
 from support import NS, SAMPLE_CUSTOMER, SOAP_ENV, XWEB, fault, parse
 from xweb_emulator.xweb.models import Customer, Email, Individual
 
-VENDOR_WSDL = Path(__file__).resolve().parents[2] / "shared" / "reference" / "xweb" / "xWeb-2010.wsdl"
+VENDOR_WSDL = Path(__file__).resolve().parents[3] / "shared" / "reference" / "xweb" / "xWeb-2010.wsdl"
 VENDOR_BINDING = f"{{{XWEB}}}netForumXMLSoap"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 

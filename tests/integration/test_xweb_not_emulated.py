@@ -15,11 +15,9 @@ import requests
 import zeep
 from lxml import etree
 
-from support import NS, SHARED, SOAP_ENV, VENDOR_BINDING, XWEB, fault, parse
+from support import NOT_EMULATED_MESSAGE, NS, SHARED, SOAP_ENV, VENDOR_BINDING, XWEB, fault, parse
 from xweb_emulator.xweb.operations import NOT_EMULATED, OPERATIONS, VENDOR_OPERATIONS
 
-NOT_EMULATED_MESSAGE = ("{} is not emulated: xweb-emulator does not implement this netFORUM xWeb operation, so the "
-                        "call was not run. GET /_emulator/coverage lists the operations it emulates.")
 VENDOR_OPERATIONS_2015 = SHARED / "reference" / "xweb" / "ops2015_docs.txt"
 # Operations a connector might reach for: a query, a generic method, a web user's login.
 SAMPLES = ("GetDynamicQuery", "ExecuteMethod", "WEBWebUserLogin")

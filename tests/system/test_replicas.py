@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from control_support import insert_activity_body
 from support import XWEB
-from test_cli import (
+from serve_support import (
     COMMAND_SECONDS,
     _start_serve,
     _stop,

@@ -9,7 +9,7 @@ README stays an entrance, and every code block of the pages says how a test runs
     <!-- run: seed -->     a seed file, loaded by `xweb-emulator seed` into a fresh database
     <!-- run: profile -->  a tenant profile, checked by `xweb-emulator profile check` and served by `serve --profile`
     <!-- run: make -n -->  make commands, each printed by `make -n` (they install, serve or measure for minutes)
-    <!-- not run: why -->, <!-- example: file -->   (the latter run by tests/test_pytest_plugin.py)
+    <!-- not run: why -->, <!-- example: file -->   (the latter run by tests/system/test_pytest_plugin.py)
 
 A Python example that needs a package the emulator does not depend on must say, in its section, how to install it."""
 
@@ -32,12 +32,12 @@ import pytest
 import requests
 import yaml
 
-from test_cli import describe, run_cli, serving
+from serve_support import describe, run_cli, serving
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
 # Every fenced block, and the marker on the line before it, if any: `run: <how>`, `not run: <why>`, or `example: <file>`
-# (a user's test file that tests/test_pytest_plugin.py runs).
+# (a user's test file that tests/system/test_pytest_plugin.py runs).
 CODE_BLOCK = re.compile(r"^(?:<!-- (?P<marker>[^\n]*?) -->\n)?```\w*\n(?P<code>.*?)^```", re.DOTALL | re.MULTILINE)
 RUN_MODES = ("shell", "python", "pytest", "serve", "seed", "profile", "make -n")
 HEADING_OR_FENCE = re.compile(r"^(#{1,6} |```)", re.MULTILINE)

@@ -26,7 +26,7 @@ from xweb_emulator.clock import utcnow
 from xweb_emulator.xweb.models import AuthenticationToken, CustomerMessagingActivity
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xweb"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "xweb"
 SAMPLE_REQUEST = FIXTURES / "insert_customer_messaging_activity.request.xml"
 SAMPLE_RESPONSE = FIXTURES / "insert_customer_messaging_activity.response.xml"
 MASKED_TOKEN = b"<ns:Token>***************</ns:Token>"

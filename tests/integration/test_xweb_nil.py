@@ -3,7 +3,7 @@ never clears a column and never replaces a key. An element sent empty (`<x />`, 
 empty key (a GUID column, av_key_Type in the vendor's WSDL) is left as it is.
 
 The vendor's samples are sent as a .NET proxy serializes them: every member of the object, the unset ones nil (see
-tests/test_dotnet_client.py for the envelopes a proxy really sends), over raw SOAP and over JSON.
+tests/system/test_dotnet_client.py for the envelopes a proxy really sends), over raw SOAP and over JSON.
 """
 
 from __future__ import annotations

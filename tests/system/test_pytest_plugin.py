@@ -16,7 +16,7 @@ import pytest
 from xweb_emulator.settings import Settings
 from xweb_emulator.testing import run_emulator
 
-TESTING_PAGE = Path(__file__).resolve().parents[1] / "docs" / "testing-your-connector.md"
+TESTING_PAGE = Path(__file__).resolve().parents[2] / "docs" / "testing-your-connector.md"
 EXAMPLE_MARKER = "<!-- example: test_connector.py -->"
 INNER_TIMEOUT = 300
 
