@@ -41,12 +41,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
 from xweb_emulator import clock, faults, journal
-from xweb_emulator.call import Answer, Call
+from xweb_emulator.call import OK, Answer, Call
 from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Recorded, Vendor, Wire
+from xweb_emulator.vendor import REPLAYED, Document, Endpoint, Incoming, Vendor, Wire
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,11 @@ class Pipeline:
         with emulator.database.writing() as connection:
             try:
                 offset_seconds, ruled, state = connection.execute(_arrival(type(vendor)), {"vendor": vendor.name}).one()
-                call = Call(vendor.name, endpoint.operation, request, body, connection,
-                            clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state)
+                call = Call(vendor.name, endpoint.name, request, body, connection,
+                            clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state,
+                            routed=endpoint.operation)
                 if ruled:
-                    decision = faults.decide(call.session, vendor.name, endpoint.operation)
+                    decision = faults.decide(call.session, vendor.name, endpoint.name)
                     call.fault_rule_id = decision.rule.id if decision.rule is not None else None
                     call.finish_session(keep=True)
                 if decision.action in _REFUSALS:
@@ -191,7 +192,9 @@ class Pipeline:
 
     def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call,
                      savepoint: bool) -> tuple[Incoming | None, Answer]:
-        """Steps 7 to 10: the call read, run and answered; its writes rolled back if it failed or only checked."""
+        """Steps 7 to 10: the call read, run and answered; its writes rolled back if it failed or only checked.
+        The one place a call's errors are caught: whatever the wire or the runner raises ends here, answered in the
+        vendor's shape (an operation not emulated, from the recording where it holds the request)."""
         connection, wire, incoming = call.connection, endpoint.wire, None
         work = connection.begin_nested() if savepoint else None
         try:
@@ -199,11 +202,16 @@ class Pipeline:
             # The whole answer is built here, before anything commits: a failure to write it (text no encoding
             # holds) fails the call, whose writes are rolled back below.
             result = vendor.run(call, incoming)
-            answer = result.answer if isinstance(result, Recorded) else wire.write(call, incoming, result)
+            if call.outcome is None:
+                call.outcome = OK
+            answer = wire.write(call, incoming, result)
         except EmulatorError as error:
-            if call.error is None:  # raised by the wire itself
+            answer = vendor.recorded(call, incoming, error)
+            if answer is not None:
+                call.outcome = REPLAYED
+            else:
                 call.fail(error)
-            answer = _error_answer(vendor, wire, call, incoming, error)
+                answer = _error_answer(vendor, wire, call, incoming, error)
         except Exception:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))

@@ -30,7 +30,9 @@ from xweb_emulator.control.routes import ControlPlane
 from xweb_emulator.crmcom.operations import OPERATIONS as CRMCOM_OPERATIONS
 from xweb_emulator.sap.operations import OPERATIONS as SAP_OPERATIONS
 from xweb_emulator.sap.operations import NAMESPACE as SAP_NAMESPACE
-from xweb_emulator.testing import CRMCOM_API_PATH, SAP_SOAP_PATH, XWEB_SOAP_PATH
+from xweb_emulator.crmcom.rest import PREFIX as CRMCOM_API_PATH
+from xweb_emulator.sap.vendor import SERVICE_PATH as SAP_SOAP_PATH
+from xweb_emulator.xweb.vendor import SOAP_PATH as XWEB_SOAP_PATH
 from xweb_emulator.xweb.operations import OPERATIONS as XWEB_OPERATIONS
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -26,7 +26,9 @@ from lxml import etree
 
 from support import NS, SAMPLE_CUSTOMER, XWEB, Emulator
 from xweb_emulator.app import create_app
-from xweb_emulator.testing import CRMCOM_API_PATH, SAP_SOAP_PATH, XWEB_SOAP_PATH
+from xweb_emulator.crmcom.rest import PREFIX as CRMCOM_API_PATH
+from xweb_emulator.sap.vendor import SERVICE_PATH as SAP_SOAP_PATH
+from xweb_emulator.xweb.vendor import SOAP_PATH as XWEB_SOAP_PATH
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SOAP = {"Content-Type": "text/xml; charset=utf-8"}
