@@ -7,9 +7,9 @@ Its fields are the emulator's own (EmulatorSettings) and each registered vendor'
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from typing import ClassVar
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from xweb_emulator import vendors
@@ -20,6 +20,9 @@ ENV_PREFIX = "XWEB_EMULATOR_"
 
 class EmulatorSettings(BaseSettings):
     """What every emulator has, whichever its vendors."""
+
+    vendor_packages: ClassVar[tuple[str, ...]] = ()
+    """The vendors' packages these settings are of (see settings_class)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
@@ -49,10 +52,15 @@ class EmulatorSettings(BaseSettings):
         return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items() if value is not None}
 
 
-def settings_class(packages: Sequence[str]) -> type[EmulatorSettings]:
-    """The settings of an emulator of these vendors' packages: the emulator's own and each vendor's."""
-    own: list[type[BaseModel]] = [vendors.part(package, "settings", "Settings") for package in packages]
-    return create_model("Settings", __base__=(*own, EmulatorSettings), __module__=__name__)
+def settings_class(packages: tuple[str, ...]) -> type[EmulatorSettings]:
+    """The settings of an emulator of these vendors' packages: the emulator's own and each vendor's. The emulator
+    serves the vendors its settings' class names (`vendor_packages`)."""
+
+    class Settings(*(vendors.part(package, "settings", "Settings") for package in packages), EmulatorSettings):
+        vendor_packages = packages
+
+    Settings.__qualname__ = "Settings"
+    return Settings
 
 
 Settings = settings_class(vendors.PACKAGES)

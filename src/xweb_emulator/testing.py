@@ -35,7 +35,7 @@ class EmulatorClientBase:
     helpers (their addresses: soap_url, sap_url, crmcom_url …) come from their packages (see `client_class`)."""
 
     packages: ClassVar[tuple[str, ...]] = vendors.PACKAGES
-    """The vendors' packages of the emulator it speaks to."""
+    """The vendors' packages of the emulator it speaks to (its helpers are theirs; see client_class)."""
 
     def __init__(self, base_url: str, settings: Settings | None = None, timeout: float = 30) -> None:
         self.base_url = base_url.rstrip("/")

@@ -41,7 +41,8 @@ from xweb_emulator import har
 from xweb_emulator.cli import main
 from xweb_emulator.recorder import recording_server
 from xweb_emulator.settings import Settings
-from xweb_emulator.testing import XWEB_SOAP_PATH, RunningEmulator, run_emulator
+from xweb_emulator.testing import RunningEmulator, run_emulator
+from xweb_emulator.xweb.vendor import SOAP_PATH as XWEB_SOAP_PATH
 from xweb_emulator.xweb.profile import default_profile
 
 # The HAR 1.2 document as its specification (http://www.softwareishard.com/blog/har-12-spec/) defines it: every
