@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 REQUIRE_POSTGRESQL = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_POSTGRESQL") == "1"
 
-# Hypothesis (tests/integration/test_property_fuzz.py): `make test` runs the bounded profile, the same examples every run;
-# `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
+# Hypothesis (tests/integration/test_property_fuzz.py): `make test` runs the bounded profile, the same examples every
+# run; `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
 # replays them first next time. A call over HTTP may take a while on a loaded machine: the deadline is generous.
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("bounded", max_examples=60, deadline=timedelta(seconds=10), derandomize=True,

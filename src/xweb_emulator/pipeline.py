@@ -218,7 +218,8 @@ class Pipeline:
             answer = _error_answer(vendor, wire, call, incoming, call.error)
         if call.error is not None:
             # Its traceback holds the frames that raised and handled it, which hold the call, which holds the error:
-            # a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py). Nothing reads it now.
+            # a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py). Nothing reads it
+            # now.
             call.error.__traceback__ = None
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)

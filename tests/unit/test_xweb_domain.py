@@ -47,7 +47,8 @@ def test_a_key_sent_twice_in_one_call_is_refused(connection):
     key = str(uuid.uuid4())
 
     with pytest.raises(InvalidInput, match="cty_key"):
-        insert_records(connection, CLERK, COUNTRY, [{"cty_key": key, "cty_code": "A"}, {"cty_key": key, "cty_code": "B"}])
+        insert_records(connection, CLERK, COUNTRY, [{"cty_key": key, "cty_code": "A"},
+                                                    {"cty_key": key, "cty_code": "B"}])
 
 
 def test_no_record_is_refused(connection):
