@@ -4,16 +4,17 @@
        --body-read-timeout; under `serve` the event loop has read it: rsgi.py)
     2. admitted: at most --threads requests run at once, each only once its body is in
     3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
-       help page); a vendor's call
+       help page); a vendor's call, with the operation of its table that the path or header names (Endpoint)
     4. one transaction opens for the call (on SQLite, the writers' queue first)                Pipeline._call
     5. one read: the emulator's clock, whether any fault rule names the vendor, and the vendor's state
        (Vendor.arrival_state: xWeb's tenant profile in force)
     6. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
        expire_token applied; a vendor fault noted on the call for the runner
-    7. the vendor's wire reads the request                                                     Wire.read
+    7. the vendor's wire reads the request, for the operation routing found (Call.routed)     Wire.read
     8. the vendor's runner: authentication, the injected fault, the operation                 Vendor.run
     9. the wire writes the whole answer, or the vendor's error                                Wire.write, .write_error
-       (or the runner hands over an answer from a recording: serve --recording)
+       (or, for an operation not emulated, the recording's answer: serve --recording); whatever steps 7 to 9
+       raise is caught in one place, Pipeline._vendor_part, and answered in the vendor's shape
    10. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 6 where rules
        drew, whose counts must stay); what its fault leaves behind (a dead token, a failure count) is written
    11. the journal entry (passwords masked), in the same transaction

@@ -42,6 +42,7 @@ def connection(migrated: Database) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def session(connection: Connection) -> Session:
+def session(connection: Connection) -> Iterator[Session]:
     """A session over `connection` (the vendors whose domain functions take one), within its transaction."""
-    return Session(bind=connection, join_transaction_mode="create_savepoint")
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        yield session
