@@ -10,7 +10,8 @@ A vendor package (xweb/, sap/, crmcom/) holds the same files, each in the same r
     soap.py, json_api.py, rest.py, http_bindings.py
                     its wires: each reads a request into an `Incoming` and writes results and errors back
     documents.py    what a GET of an endpoint answers that is no call (a WSDL, a help page)
-    settings.py     its settings, `Settings`: fields named after the vendor (xweb_user), mixed into the emulator's
+    settings.py     its settings (`Settings`, fields named after the vendor: xweb_user), mixed into the emulator's
+                    Settings; FLAGS, the `serve` flags that set them
     testing.py      its helpers on a test client, `Client` (its addresses), mixed into testing.EmulatorClient
 
 and its domain modules (auth.py, facade.py, events.py …): plain functions over a session, no XML, no JSON.
