@@ -6,17 +6,15 @@ called on the connection, as the vendors' operation tables call them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from unit_support import NOW
 from xweb_emulator.db import Database
 from xweb_emulator.settings import Settings
 from xweb_emulator.vendors import VENDORS
-
-NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")

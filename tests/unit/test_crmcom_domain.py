@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import NOW
+from unit_support import NOW
 from xweb_emulator.crmcom import events
 from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
 from xweb_emulator.crmcom.models import WebCustomerEvent

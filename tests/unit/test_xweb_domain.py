@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import NOW
+from unit_support import NOW
 from support import SAMPLE_CUSTOMER
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, update_record
