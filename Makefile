@@ -2,6 +2,7 @@
 #   make serve   serve the emulator on its embedded SQLite default (http://127.0.0.1:8080)
 #   make test    run the whole test suite, on SQLite and on a PostgreSQL server it starts (and the dashboard's
 #                tests in headless Chromium)
+# While working, make test-fast runs the unit and integration layers on SQLite only (tests/unit takes seconds).
 # Each installs what it needs into a virtual environment under .venv/ (one per interpreter: PYTHON=python3.13).
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ VENV ?= .venv/$(notdir $(PYTHON))
 BIN := $(VENV)/bin
 SOURCES := pyproject.toml $(shell find src migrations wsdl -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: serve test fuzz bench bench-harness bench-profile bench-fuzz postgresql mono chromium wrk clean
+.PHONY: serve test test-fast fuzz bench bench-harness bench-profile bench-fuzz postgresql mono chromium wrk clean
 
 serve: $(VENV)/.installed
 	$(BIN)/xweb-emulator serve $(ARGS)
@@ -19,11 +20,16 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test postgresql mono chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The inner loop: tests/unit (domain functions on a database, no server) and tests/integration (the app through an
+# in-process server), their PostgreSQL parametrisation deselected; tests/system (subprocesses, real clients) not run.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest tests/unit tests/integration -m "not postgresql" $(PYTEST_ARGS)
+
 # The property-based fuzz at length (docs/reliability.md): thousands of mutated requests per vendor and the control
 # plane, on SQLite and PostgreSQL; failing examples are kept in .hypothesis/ and replayed first by the next run.
 # make fuzz ARGS="-k sqlite" narrows it.
 fuzz: $(VENV)/.installed-test postgresql
-	$(BIN)/python -m pytest tests/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
+	$(BIN)/python -m pytest tests/integration/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
 		--hypothesis-show-statistics $(ARGS)
 
 # The speed the emulator must reach (issue 9), beside a stand-in measured in the same run: bench/run.py --help.

@@ -1,6 +1,6 @@
 """The long run of the seeded fuzzer (tests/fuzzing.py): at least 10,000 malformed requests at every endpoint of an
 emulator this script starts (run_emulator, in this process) or of one already running (--base-url, whose demo
-users it expects), checking every answer as tests/test_fuzz.py does.
+users it expects), checking every answer as tests/integration/test_fuzz.py does.
 
     make bench-fuzz
     make bench-fuzz ARGS="--count 20000 --seed 7 --database-url postgresql+psycopg://…"

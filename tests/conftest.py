@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import zeep
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -23,10 +23,13 @@ from support import VENDOR_WSDL, Emulator
 from postgres import start_server
 from xweb_emulator.testing import run_emulator
 
+if TYPE_CHECKING:
+    import zeep
+
 REQUIRE_POSTGRESQL = os.environ.get("XWEB_EMULATOR_TEST_REQUIRE_POSTGRESQL") == "1"
 
-# Hypothesis (tests/test_property_fuzz.py): `make test` runs the bounded profile, the same examples every run;
-# `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
+# Hypothesis (tests/integration/test_property_fuzz.py): `make test` runs the bounded profile, the same examples every
+# run; `make fuzz` the long one (pytest --hypothesis-profile=fuzz), which keeps the examples that failed in .hypothesis/ and
 # replays them first next time. A call over HTTP may take a while on a loaded machine: the deadline is generous.
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 settings.register_profile("bounded", max_examples=80, deadline=timedelta(seconds=10), derandomize=True,
@@ -86,6 +89,7 @@ def emulator_with(emulator: Emulator) -> Iterator:
 @pytest.fixture(scope="session")
 def vendor_client() -> zeep.Client:
     """zeep bound to the vendor's own xWeb 2010 WSDL (../shared); point a service of it at the emulator."""
+    import zeep  # here, not above: the unit layer, which binds no client, starts without it
     if not VENDOR_WSDL.is_file():
         pytest.skip(f"the vendor's xWeb 2010 WSDL is not at {VENDOR_WSDL} (../shared is absent beside this clone)")
     return zeep.Client(str(VENDOR_WSDL))

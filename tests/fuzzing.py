@@ -1,7 +1,7 @@
 """A seeded fuzzer of our own (issue 13): malformed requests at every endpoint, built from valid ones by a fixed seed,
 and what every answer must be: in time, in the vendor's shape, in no Python or libxml2 wording, and nothing written
-by a request that was refused. tests/test_fuzz.py runs a few hundred per endpoint; bench/fuzz.py ten thousand and
-more against any running emulator.
+by a request that was refused. tests/integration/test_fuzz.py runs a few hundred per endpoint; bench/fuzz.py ten
+thousand and more against any running emulator.
 
 Each endpoint's base request only reads (xWeb GetVersion, SAP's Check operation, a CRM.COM login that cannot succeed), so that no answer
 may leave a record behind whatever the fuzzer made of it; CRM.COM's bulk create is fuzzed too, and may only store

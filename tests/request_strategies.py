@@ -1,5 +1,5 @@
-"""Hypothesis strategies for the property-based fuzz (tests/test_property_fuzz.py): a valid request for an operation
-drawn from a vendor's own operation table (or a route of the control plane's URL map), then mutated: a value
+"""Hypothesis strategies for the property-based fuzz (tests/integration/test_property_fuzz.py): a valid request for an
+operation drawn from a vendor's own operation table (or a route of the control plane's URL map), then mutated: a value
 replaced by one of the wrong type, a huge or tiny number, odd Unicode (lone surrogates, NUL, other scripts' digits),
 deep nesting; an element or member removed, repeated or renamed; bytes that are no UTF-8 put into the body.
 

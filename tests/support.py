@@ -62,7 +62,12 @@ NS = {"soap": SOAP_ENV, "x": XWEB}
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 """The vendor reference beside the clone (../shared): tests that read it skip where it is absent."""
 VENDOR_WSDL = SHARED / "reference" / "xweb" / "xWeb-2010.wsdl"
+CAPTURED = SHARED / "reference" / "xweb" / "captured"
+"""Answers and faults captured from live tenants."""
 VENDOR_BINDING = f"{{{XWEB}}}netForumXMLSoap"
+# What xWeb answers to an operation of the vendor's the emulator does not emulate, with the operation's name.
+NOT_EMULATED_MESSAGE = ("{} is not emulated: xweb-emulator does not implement this netFORUM xWeb operation, so the "
+                        "call was not run. GET /_emulator/coverage lists the operations it emulates.")
 
 
 # What calls may change whatever they are: tokens, failure counts, the journal, fault rules (the fuzz adds some), the

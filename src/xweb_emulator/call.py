@@ -62,6 +62,9 @@ class Call:
     """The operation's writes are rolled back at the end (SAP's Check operations); its journal entry is kept."""
     arrival_state: Any = None
     """The vendor's state as the call arrived, read with the clock (Vendor.arrival_state)."""
+    routed: Any = None
+    """The entry of the vendor's operation table that routing found (vendor.Endpoint): the wire reads the request
+    for it. None where routing found none before the body is read (a SOAP call's operation is in its body)."""
     _session: Session | None = None
 
     @property

@@ -8,12 +8,13 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
-from xweb_emulator import __version__
+from xweb_emulator import __version__, vendors
 from xweb_emulator.settings import Settings
 
 
@@ -22,6 +23,14 @@ def _settings(**flags: Any) -> Settings:
         return Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as error:
         raise click.UsageError(str(error)) from None
+
+
+def _vendor_flags(command: Callable) -> Callable:
+    """The flags of every vendor's settings (<vendor>/settings.py: FLAGS), in the registry's order."""
+    for package in reversed(vendors.PACKAGES):
+        for flag in reversed(vendors.part(package, "settings", "FLAGS")):
+            command = flag(command)
+    return command
 
 
 _database_url = click.option("--database-url", help="SQLAlchemy URL. Default: sqlite:///xweb-emulator.db")
@@ -42,27 +51,10 @@ def main() -> None:
 @click.option("--workers", type=int, help="Server worker processes. Default: 1")
 @click.option("--threads", type=int,
               help="Calls run at once per worker, each on a thread once its body is in. Default: 8")
-@click.option("--profile", "xweb_profile", type=click.Path(exists=True, dir_okay=False),
-              help="The tenant profile to serve (YAML or JSON): objects, extender columns, default lists, users, "
-                   "settings. Default: the built-in objects")
 @click.option("--recording", type=click.Path(exists=True, dir_okay=False),
               help="A HAR recording (xweb-emulator record): calls to operations the emulator does not emulate are "
                    "answered as recorded where it holds the same request. Default: none")
-@click.option("--xweb-user", help="The xWeb user name. Default: demo")
-@click.option("--xweb-password", help="The xWeb user's password. Default: demo")
-@click.option("--token-expiration", "xweb_token_expiration", type=click.Choice(["Absolute", "Sliding"]),
-              help="xWeb token policy. Default: Absolute")
-@click.option("--token-timeout", "xweb_token_timeout_minutes", type=int, help="Token lifetime, minutes. Default: 20")
-@click.option("--fail-count", "xweb_fail_count", type=int,
-              help="Failed Authenticate calls before lock-out, -1 for none. Default: 25")
-@click.option("--query-row-cap", "xweb_query_row_cap", type=int,
-              help="Rows GetQuery answers when szObjectName has no @TOP N, -1 for every row. Default: 100")
-@click.option("--sap-user", help="SAP's communication user (HTTP Basic). Default: demo")
-@click.option("--sap-password", help="SAP's communication user's password. Default: demo")
-@click.option("--crmcom-user", help="CRM.COM's API user. Default: demo")
-@click.option("--crmcom-password", help="CRM.COM's API user's password. Default: demo")
-@click.option("--crmcom-organisation", help="CRM.COM's organisation. Default: demo")
-@click.option("--crmcom-token-idle-minutes", type=int, help="CRM.COM tokens expire after this idle time. Default: 60")
+@_vendor_flags
 @click.option("--max-request-bytes", type=int, help="Largest request body accepted. Default: 10485760")
 @click.option("--body-read-timeout", "body_read_timeout_seconds", type=float,
               help="Seconds a client has to send its whole request body (then HTTP 408). Default: 30")

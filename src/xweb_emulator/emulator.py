@@ -18,15 +18,16 @@ from xweb_emulator.faults import FaultSpec, InvalidFaultRule
 from xweb_emulator.models import FaultRule
 from xweb_emulator.settings import Settings
 from xweb_emulator.vendor import SeedError, Vendor
-from xweb_emulator.vendors import VENDORS
+from xweb_emulator.vendors import vendor_classes
 
 class Emulator:
     def __init__(self, settings: Settings, database: Database | None = None) -> None:
-        for vendor_class in VENDORS:
+        registered = vendor_classes(settings.vendor_packages)
+        for vendor_class in registered:
             settings = vendor_class.settled(settings)
         self.settings = settings
         self.database = database if database is not None else Database(settings.database_url)
-        self.vendors: dict[str, Vendor] = {cls.name: cls(settings) for cls in VENDORS}
+        self.vendors: dict[str, Vendor] = {cls.name: cls(settings) for cls in registered}
         # Only the control plane reads the journal: without it, keeping one would only slow every call down.
         self.journaling = settings.control_plane and settings.journal_limit > 0
         self._fresh_rows: dict[tuple[str | None, bool, str | None], dict[Table, Sequence[RowMapping]]] = {}  # reset()

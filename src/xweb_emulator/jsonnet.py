@@ -42,7 +42,7 @@ class Streamed:
     @property
     def count(self) -> _Count:
         # Made when asked for, not kept: a count kept here would refer back to its Streamed, a reference cycle
-        # that only the garbage collector frees (tests/test_reference_cycles.py).
+        # that only the garbage collector frees (tests/integration/test_reference_cycles.py).
         return _Count(self)
 
     def __iter__(self) -> Iterator[Any]:

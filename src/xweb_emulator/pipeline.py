@@ -4,16 +4,17 @@
        --body-read-timeout; under `serve` the event loop has read it: rsgi.py)
     2. admitted: at most --threads requests run at once, each only once its body is in
     3. routing: the control plane (after control/guard.py: token, same origin, JSON); a vendor's document (WSDL,
-       help page); a vendor's call
+       help page); a vendor's call, with the operation of its table that the path or header names (Endpoint)
     4. one transaction opens for the call (on SQLite, the writers' queue first)                Pipeline._call
     5. one read: the emulator's clock, whether any fault rule names the vendor, and the vendor's state
        (Vendor.arrival_state: xWeb's tenant profile in force)
     6. fault rules drawn: 429, 503 and drop answered at once, as a web server would;
        expire_token applied; a vendor fault noted on the call for the runner
-    7. the vendor's wire reads the request                                                     Wire.read
+    7. the vendor's wire reads the request, for the operation routing found (Call.routed)     Wire.read
     8. the vendor's runner: authentication, the injected fault, the operation                 Vendor.run
     9. the wire writes the whole answer, or the vendor's error                                Wire.write, .write_error
-       (or the runner hands over an answer from a recording: serve --recording)
+       (or, for an operation not emulated, the recording's answer: serve --recording); whatever steps 7 to 9
+       raise is caught in one place, Pipeline._vendor_part, and answered in the vendor's shape
    10. a call that failed, or only checked, has its writes rolled back (to a savepoint after step 6 where rules
        drew, whose counts must stay); what its fault leaves behind (a dead token, a failure count) is written
    11. the journal entry (passwords masked), in the same transaction
@@ -41,12 +42,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
 from xweb_emulator import clock, faults, journal
-from xweb_emulator.call import Answer, Call
+from xweb_emulator.call import OK, Answer, Call
 from xweb_emulator.control import guard
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
-from xweb_emulator.vendor import Document, Endpoint, Incoming, Recorded, Vendor, Wire
+from xweb_emulator.vendor import REPLAYED, Document, Endpoint, Incoming, Vendor, Wire
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Pipeline:
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
             environ.pop("wsgi.input_terminated", None)
             # Not kept in the environ as well (werkzeug's populate_request): the environ would refer back to the
-            # request, a cycle left for the garbage collector (see tests/test_reference_cycles.py).
+            # request, a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py).
             request = Request(environ, populate_request=False)
             with self._admitted:
                 if self._control_plane is not None and request.path.startswith(CONTROL_PREFIX):
@@ -150,10 +151,11 @@ class Pipeline:
         with emulator.database.writing() as connection:
             try:
                 offset_seconds, ruled, state = connection.execute(_arrival(type(vendor)), {"vendor": vendor.name}).one()
-                call = Call(vendor.name, endpoint.operation, request, body, connection,
-                            clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state)
+                call = Call(vendor.name, endpoint.name, request, body, connection,
+                            clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state,
+                            routed=endpoint.operation)
                 if ruled:
-                    decision = faults.decide(call.session, vendor.name, endpoint.operation)
+                    decision = faults.decide(call.session, vendor.name, endpoint.name)
                     call.fault_rule_id = decision.rule.id if decision.rule is not None else None
                     call.finish_session(keep=True)
                 if decision.action in _REFUSALS:
@@ -191,7 +193,9 @@ class Pipeline:
 
     def _vendor_part(self, vendor: Vendor, endpoint: Endpoint, call: Call,
                      savepoint: bool) -> tuple[Incoming | None, Answer]:
-        """Steps 7 to 10: the call read, run and answered; its writes rolled back if it failed or only checked."""
+        """Steps 7 to 10: the call read, run and answered; its writes rolled back if it failed or only checked.
+        The one place a call's errors are caught: whatever the wire or the runner raises ends here, answered in the
+        vendor's shape (an operation not emulated, from the recording where it holds the request)."""
         connection, wire, incoming = call.connection, endpoint.wire, None
         work = connection.begin_nested() if savepoint else None
         try:
@@ -199,18 +203,24 @@ class Pipeline:
             # The whole answer is built here, before anything commits: a failure to write it (text no encoding
             # holds) fails the call, whose writes are rolled back below.
             result = vendor.run(call, incoming)
-            answer = result.answer if isinstance(result, Recorded) else wire.write(call, incoming, result)
+            if call.outcome is None:
+                call.outcome = OK
+            answer = wire.write(call, incoming, result)
         except EmulatorError as error:
-            if call.error is None:  # raised by the wire itself
+            answer = vendor.recorded(call, incoming, error)
+            if answer is not None:
+                call.outcome = REPLAYED
+            else:
                 call.fail(error)
-            answer = _error_answer(vendor, wire, call, incoming, error)
+                answer = _error_answer(vendor, wire, call, incoming, error)
         except Exception:
             log.exception("%s %s failed", vendor.name, call.operation)
             call.fail(vendor.internal_error(call))
             answer = _error_answer(vendor, wire, call, incoming, call.error)
         if call.error is not None:
             # Its traceback holds the frames that raised and handled it, which hold the call, which holds the error:
-            # a cycle left for the garbage collector (see tests/test_reference_cycles.py). Nothing reads it now.
+            # a cycle left for the garbage collector (see tests/integration/test_reference_cycles.py). Nothing reads it
+            # now.
             call.error.__traceback__ = None
         keep = call.error is None and not call.dry_run
         call.finish_session(keep)

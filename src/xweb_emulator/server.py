@@ -64,8 +64,8 @@ class _Granian(Granian):
     A worker is forked with the main process's handler of SIGINT and SIGTERM, and runs it until it sets up its own,
     once its application is built. That handler only sets a flag in the worker's copy of the server, so a stop signal
     in between was lost, and the server waited for that worker for ever: a test harness that stops a server still
-    starting hung (tests/test_cli.py). Now such a worker ends at once. One that had not yet run since its fork when
-    the signal came still misses it (CPython clears what reached it before its after-fork clean-up), and is killed
+    starting hung (tests/system/test_cli.py). Now such a worker ends at once. One that had not yet run since its fork
+    when the signal came still misses it (CPython clears what reached it before its after-fork clean-up), and is killed
     once WORKERS_KILL_SECONDS have passed."""
 
     def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:

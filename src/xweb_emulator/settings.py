@@ -1,19 +1,29 @@
-"""The emulator's one settings object: CLI flags over environment variables (XWEB_EMULATOR_*) over these defaults."""
+"""The emulator's one settings object: CLI flags over environment variables (XWEB_EMULATOR_*) over these defaults.
+
+Its fields are the emulator's own (EmulatorSettings) and each registered vendor's, declared in the vendor's package
+(<vendor>/settings.py: `Settings`, its fields named after the vendor) and mixed in here (xweb_emulator.vendors).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from xweb_emulator import vendors
 from xweb_emulator.faults import FaultSpec
 
 ENV_PREFIX = "XWEB_EMULATOR_"
 
 
-class Settings(BaseSettings):
+class EmulatorSettings(BaseSettings):
+    """What every emulator has, whichever its vendors."""
+
+    vendor_packages: ClassVar[tuple[str, ...]] = ()
+    """The vendors' packages these settings are of (see settings_class)."""
+
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
     host: str = "127.0.0.1"
@@ -36,32 +46,24 @@ class Settings(BaseSettings):
     recording: str | None = Field(None, description="A HAR recording (xweb-emulator record): a call to an operation "
                                   "the emulator does not emulate is answered as recorded where it holds the request.")
 
-    xweb_profile: str | None = Field(None, description="The tenant profile served (a YAML or JSON file): its "
-                                     "objects, extender columns, default lists, users and settings.")
-    xweb_user: str = "demo"
-    xweb_password: str = "demo"
-    # xWeb's web.config: Expiration, Timeout (minutes), FailCount (-1 disables), LockOutHours.
-    xweb_token_expiration: Literal["Absolute", "Sliding"] = "Absolute"
-    xweb_token_timeout_minutes: int = Field(20, ge=1)
-    xweb_fail_count: int = Field(25, ge=-1)
-    xweb_lockout_hours: float = Field(1.0, gt=0)
-    xweb_query_row_cap: int = Field(100, ge=-1, description="Rows GetQuery answers when szObjectName carries no "
-                                    "@TOP N (the vendor's list row cap); -1: every row.")
-
-    # SAP ManageCampaignInboundIn: the communication user of the communication arrangement (HTTP Basic).
-    sap_user: str = "demo"
-    sap_password: str = "demo"
-
-    # CRM.COM Web API: the login method's user, password and organisation; tokens expire after this much idle time.
-    crmcom_user: str = "demo"
-    crmcom_password: str = "demo"
-    crmcom_organisation: str = "demo"
-    crmcom_token_idle_minutes: int = Field(60, ge=1)
-
     def as_environment(self) -> dict[str, str]:
         """These settings as the environment variables that reproduce them, for server worker processes."""
         values = self.model_dump()
         return {ENV_PREFIX + name.upper(): _env_text(value) for name, value in values.items() if value is not None}
+
+
+def settings_class(packages: tuple[str, ...]) -> type[EmulatorSettings]:
+    """The settings of an emulator of these vendors' packages: the emulator's own and each vendor's. The emulator
+    serves the vendors its settings' class names (`vendor_packages`)."""
+
+    class Settings(*(vendors.part(package, "settings", "Settings") for package in packages), EmulatorSettings):
+        vendor_packages = packages
+
+    Settings.__qualname__ = "Settings"
+    return Settings
+
+
+Settings = settings_class(vendors.PACKAGES)
 
 
 def _env_text(value: object) -> str:

@@ -15,26 +15,27 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from xweb_emulator import vendors
 from xweb_emulator.app import create_app, prepare_database
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.settings import Settings
-
-XWEB_SOAP_PATH = "/xWeb/secure/netForumXML.asmx"
-SAP_SOAP_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
-CRMCOM_API_PATH = "/crmapi/rest/v2/"
 
 
 class ControlPlaneError(Exception):
     """The control plane refused a request; the message is its answer."""
 
 
-class EmulatorClient:
-    """A running emulator: its addresses, the credentials it accepts, and its control plane."""
+class EmulatorClientBase:
+    """A running emulator: its addresses, the credentials it accepts, and its control plane. The vendors' own
+    helpers (their addresses: soap_url, sap_url, crmcom_url …) come from their packages (see `client_class`)."""
+
+    packages: ClassVar[tuple[str, ...]] = vendors.PACKAGES
+    """The vendors' packages of the emulator it speaks to (its helpers are theirs; see client_class)."""
 
     def __init__(self, base_url: str, settings: Settings | None = None, timeout: float = 30) -> None:
         self.base_url = base_url.rstrip("/")
@@ -47,54 +48,23 @@ class EmulatorClient:
     # ------------------------------------------------------------------------------------- addresses, users
 
     @property
-    def soap_url(self) -> str:
-        """xWeb's SOAP endpoint."""
-        return self.base_url + XWEB_SOAP_PATH
-
-    @property
-    def wsdl_url(self) -> str:
-        return self.soap_url + "?WSDL"
-
-    def json_url(self, method: str) -> str:
-        """xWeb's JSON twin: /xWeb/JSON/<Method>."""
-        return f"{self.base_url}/xWeb/JSON/{method}"
-
-    @property
-    def sap_url(self) -> str:
-        return self.base_url + SAP_SOAP_PATH
-
-    @property
-    def sap_wsdl_url(self) -> str:
-        return self.sap_url + "?wsdl"
-
-    def crmcom_url(self, method: str) -> str:
-        """CRM.COM's Web API: /crmapi/rest/v2/<method>, e.g. customer_events/bulk/web/create."""
-        return self.base_url + CRMCOM_API_PATH + method.lstrip("/")
-
-    @property
     def credentials(self) -> dict[str, dict[str, str]]:
-        settings = self.settings
-        return {
-            "xweb": {"username": settings.xweb_user, "password": settings.xweb_password},
-            "sap": {"username": settings.sap_user, "password": settings.sap_password},
-            "crmcom": {"username": settings.crmcom_user, "password": settings.crmcom_password,
-                       "organisation": settings.crmcom_organisation},
-        }
+        """Per vendor, what its configured user logs in with."""
+        return {vendor.name: vendor.client_credentials(self.settings)
+                for vendor in vendors.vendor_classes(self.packages)}
 
     def zeep_client(self, vendor: str = "xweb", **client_options: Any):
         """A zeep client bound to the emulator's WSDL for `vendor` (xweb, or sap with its HTTP Basic user).
         zeep is not a dependency of the emulator: install it with the `test` extra or on its own."""
         import zeep
 
+        soap = {each.name: each for each in vendors.vendor_classes(self.packages) if each.wsdl_path is not None}
+        if vendor not in soap:
+            raise ValueError(f"{vendor} has no WSDL: only {' and '.join(soap)} speak SOAP")
         session = requests.Session()
-        if vendor == "sap":
-            session.auth = (self.settings.sap_user, self.settings.sap_password)
-            wsdl = self.sap_wsdl_url
-        elif vendor == "xweb":
-            wsdl = self.wsdl_url
-        else:
-            raise ValueError(f"{vendor} has no WSDL: only xweb and sap speak SOAP")
-        return zeep.Client(wsdl, transport=zeep.Transport(session=session), **client_options)
+        session.auth = soap[vendor].wsdl_auth(self.settings)
+        return zeep.Client(self.base_url + soap[vendor].wsdl_path, transport=zeep.Transport(session=session),
+                           **client_options)
 
     # ------------------------------------------------------------------------------------------ control plane
 
@@ -165,6 +135,15 @@ class EmulatorClient:
                 message = response.text
             raise ControlPlaneError(f"{method} /_emulator/{path}: {response.status_code} {message}")
         return response.json()
+
+
+def client_class(packages: tuple[str, ...]) -> type[EmulatorClientBase]:
+    """The client of an emulator of these vendors' packages: the base, and each vendor's helpers."""
+    return type("EmulatorClient", (*(vendors.part(package, "testing", "Client") for package in packages),
+                                   EmulatorClientBase), {"packages": packages, "__module__": __name__})
+
+
+EmulatorClient = client_class(vendors.PACKAGES)
 
 
 class RunningEmulator(EmulatorClient):

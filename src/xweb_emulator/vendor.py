@@ -10,17 +10,20 @@ A vendor package (xweb/, sap/, crmcom/) holds the same files, each in the same r
     soap.py, json_api.py, rest.py, http_bindings.py
                     its wires: each reads a request into an `Incoming` and writes results and errors back
     documents.py    what a GET of an endpoint answers that is no call (a WSDL, a help page)
+    settings.py     its settings (`Settings`, fields named after the vendor: xweb_user), mixed into the emulator's
+                    Settings; FLAGS, the `serve` flags that set them
+    testing.py      its helpers on a test client, `Client` (its addresses), mixed into testing.EmulatorClient
 
 and its domain modules (auth.py, facade.py, events.py …): plain functions over a session, no XML, no JSON.
 
-The pipeline (xweb_emulator.pipeline) gives every call one transaction and asks the vendor's wire to read it; then
-`Vendor.run` runs it the same way for every vendor: the authentication hook, then any fault a rule injects, then the
-operation. The registry of vendors is xweb_emulator.vendors.
+The pipeline (xweb_emulator.pipeline) gives every call one transaction and the operation routing found (`Endpoint`,
+on the call as `Call.routed`), and asks the vendor's wire to read it; then `Vendor.run` runs it the same way for every
+vendor: the authentication hook, then any fault a rule injects, then the operation. What it raises, the pipeline
+answers (its one error boundary). The registry of vendors is xweb_emulator.vendors, a line per package.
 """
 
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,12 +35,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from werkzeug import Request
 
-from xweb_emulator.call import OK, Answer, Call
+from xweb_emulator.call import Answer, Call
 from xweb_emulator.db import Base
 from xweb_emulator.errors import NOT_EMULATED, EmulatorError
 from xweb_emulator.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,11 +86,18 @@ class Wire(ABC):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A call to one of the vendor's wires; `operation` is the operation's name where the request shows it before
-    its body is read (fault rules match it)."""
+    """A call to one of the vendor's wires, and the operation of the vendor's table that routing found for it (its
+    path, its SOAPAction): the wire reads the request for that operation (`Call.routed`), without looking it up
+    again. `requested` is the name the request gives where the table has no such operation."""
 
     wire: Wire
-    operation: str | None = None
+    operation: Operation | None = None
+    requested: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        """The operation's name as known before the body is read: what fault rules match and the journal shows."""
+        return self.operation.name if self.operation is not None else self.requested
 
 
 @dataclass(frozen=True)
@@ -111,14 +119,6 @@ class Replay:
 
 REPLAYED = "replayed"
 """The journal's outcome of a call to an operation the emulator does not emulate, answered from a recording."""
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What the runner hands the pipeline for a call answered from a recording (`serve --recording`): the recorded
-    answer, whole, instead of a result for the wire to write."""
-
-    answer: Answer
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,15 @@ class Vendor(ABC):
     name: ClassVar[str]
     """The vendor's name in seeds, state paths, fault rules and the journal: xweb, sap, crmcom."""
 
+    title: ClassVar[str]
+    """The vendor's service as the dashboard names it ("netFORUM xWeb")."""
+
+    short_title: ClassVar[str | None] = None
+    """The title where the dashboard has little room (its objects' menu); None: the title."""
+
+    wsdl_path: ClassVar[str | None] = None
+    """Where a SOAP vendor serves its WSDL (a test client's zeep binds to it); None: the vendor has none."""
+
     state_objects: ClassVar[Mapping[str, type[Base]]]
     """The records /_emulator/state/<vendor>/<object> shows, by object name (see `state_views`)."""
 
@@ -184,45 +193,29 @@ class Vendor(ABC):
     # ----------------------------------------------------------------------------------------------- the runner
 
     def run(self, call: Call, incoming: Incoming) -> Any:
-        """Run one call: authentication, then a fault a rule injects, then the operation. An error ends the call
-        (recorded on it, so that the pipeline rolls its writes back) and is raised for the wire to write; an
-        operation the emulator does not emulate is answered from the recording where it holds the request
-        (`Recorded`)."""
-        try:
-            if incoming.operation is not None:
-                call.operation = incoming.operation.name
-            if incoming.unreadable is not None and incoming.credentials is None:
-                raise incoming.unreadable
-            self.authenticate(call, incoming)
-            if incoming.unreadable is not None:
-                raise incoming.unreadable
-            operation = incoming.operation
-            if call.injected_fault is not None:
-                self.inject(call, operation)
-            call.dry_run = operation.dry_run
-            call.secret_answer = operation.secret_answer
-            result = self.conclude(call, operation, operation.run(call, incoming.params))
-        except EmulatorError as error:
-            recorded = self._recorded(call, incoming, error)
-            if recorded is not None:
-                call.outcome = REPLAYED
-                return recorded
-            call.fail(error)
-            raise
-        except Exception:
-            log.exception("%s %s failed", self.name, call.operation)
-            error = self.internal_error(call)
-            call.fail(error)
-            raise error from None
-        if call.outcome is None:
-            call.outcome = OK
-        return result
+        """Run one call: authentication, then a fault a rule injects, then the operation. An error is raised as it
+        is, for the pipeline to answer (pipeline.Pipeline._vendor_part, the one place errors are caught)."""
+        if incoming.operation is not None:
+            call.operation = incoming.operation.name
+        if incoming.unreadable is not None and incoming.credentials is None:
+            raise incoming.unreadable
+        self.authenticate(call, incoming)
+        if incoming.unreadable is not None:
+            raise incoming.unreadable
+        operation = incoming.operation
+        if call.injected_fault is not None:
+            self.inject(call, operation)
+        call.dry_run = operation.dry_run
+        call.secret_answer = operation.secret_answer
+        return self.conclude(call, operation, operation.run(call, incoming.params))
 
-    def _recorded(self, call: Call, incoming: Incoming, error: EmulatorError) -> Recorded | None:
-        if self.recording is None or error.outcome != NOT_EMULATED:
+    def recorded(self, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer | None:
+        """The answer a recording holds for a call to an operation the emulator does not emulate (`serve
+        --recording`), whole; None where there is none."""
+        if self.recording is None or error.outcome != NOT_EMULATED or incoming is None:
             return None
         answer = self.recording.answer(call.request.full_path.rstrip("?"), call.body)
-        return Recorded(self.recorded_answer(call, incoming, answer)) if answer is not None else None
+        return self.recorded_answer(call, incoming, answer) if answer is not None else None
 
     # ------------------------------------------------------------------------------------------ the runner's hooks
 
@@ -258,6 +251,23 @@ class Vendor(ABC):
 
     def after_fault(self, call: Call, error: EmulatorError) -> None:
         """What a fault leaves behind once the call's writes are rolled back (a dead token)."""
+
+    # ------------------------------------------------------------------------------ what a client and the dashboard see
+
+    @classmethod
+    def client_credentials(cls, settings: Settings) -> dict[str, str]:
+        """What the configured user logs in with (EmulatorClient.credentials)."""
+        return {}
+
+    @classmethod
+    def wsdl_auth(cls, settings: Settings) -> tuple[str, str] | None:
+        """The HTTP Basic user a client fetches the WSDL as, where the vendor asks for one."""
+        return None
+
+    def clock_marks(self) -> dict[int, str]:
+        """Clock advances, in seconds, that pass a limit of the vendor's (a token's lifetime), with what they pass:
+        the dashboard's clock page marks its buttons for them."""
+        return {}
 
     # -------------------------------------------------------------------------------------- routing and state
 

@@ -57,11 +57,6 @@ NOTICE_COOKIE = "xweb_emulator_notice"
 BANNER_LABEL_WIDTH = 13  # the start-up banner's label column (Vendor.describe)
 REFUSALS = ("throttled", "unavailable", "dropped")
 
-VENDOR_TITLES = {
-    "xweb": "netFORUM xWeb",
-    "sap": "SAP ManageCampaignInboundIn",
-    "crmcom": "CRM.COM Web API",
-}
 ACTIONS = {
     "latency": "answer as usual, latency_ms later",
     "fault": "the vendor's own fault of the kind chosen (writes nothing)",
@@ -88,7 +83,7 @@ class Dashboard:
                                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.templates.filters.update(outcome_class=outcome_class, clock_time=clock_time, offset_text=offset_text,
                                       cell=cell_text, number=number_text, union=_with_value)
-        self.templates.globals.update(prefix=PREFIX, vendor_title=vendor_title)
+        self.templates.globals.update(prefix=PREFIX, vendor_title=self.vendor_title)
         page = self._page
         self.urls = Map([
             Rule(f"{PREFIX}/", endpoint=page(self.overview), methods=["GET"]),
@@ -170,7 +165,7 @@ class Dashboard:
         health = operations.health(self.emulator)
         counts = operations.state_summary(self.emulator)
         coverage = operations.coverage(self.emulator)
-        vendors = [{"name": vendor.name, "title": vendor_title(vendor.name),
+        vendors = [{"name": vendor.name, "title": self.vendor_title(vendor.name),
                     "endpoints": [_described(line) for line in vendor.describe(base_url)],
                     "coverage": coverage[vendor.name], "objects": counts.get(vendor.name, {})}
                    for vendor in self.emulator.vendors.values()]
@@ -247,7 +242,7 @@ class Dashboard:
         columns = list(view.columns)
         given = {name: value for name, value in request.args.items() if name != "page" and value != ""}
         page = max(_whole(request.args.get("page")) or 1, 1)
-        context = {"section": "records", "title": f"{canonical} · {vendor_title(vendor)}", "counts": counts,
+        context = {"section": "records", "title": f"{canonical} · {self.vendor_title(vendor)}", "counts": counts,
                    "vendor": vendor, "object_name": canonical, "columns": columns, "filters": given, "page": page,
                    "records": [], "total": 0, "pages": 1, "page_size": RECORDS_PAGE_SIZE,
                    "query": lambda **changes: _query({**given, **changes})}
@@ -292,6 +287,13 @@ class Dashboard:
         operations.clear_fault_rules(self.emulator)
         return self._done(f"{PREFIX}/faults", "Removed every rule.")
 
+    def vendor_title(self, name: str, short: bool = False) -> str:
+        """A vendor's title, its own (Vendor.title; short: Vendor.short_title); a name no vendor has, as it is."""
+        vendor = self.emulator.vendors.get(name)
+        if vendor is None:
+            return name
+        return (vendor.short_title or vendor.title) if short else vendor.title
+
     # ----------------------------------------------------------------------------------------- clock, reset
 
     def clock(self, request: Request, error: str | None = None, form: Mapping[str, str] | None = None
@@ -300,7 +302,8 @@ class Dashboard:
             "section": "clock", "title": "Clock and reset", "error": error, "form": form or {},
             "units": CLOCK_UNITS, "quick": QUICK_ADVANCES, "real_now": operations.get_clock(self.emulator),
             "demo_data": self.emulator.settings.demo_data, "counts": operations.state_summary(self.emulator),
-            "token_minutes": self.emulator.settings.xweb_token_timeout_minutes,
+            "clock_marks": {seconds: mark for vendor in self.emulator.vendors.values()
+                            for seconds, mark in vendor.clock_marks().items()},
         }, 400 if error else 200
 
     def set_clock(self, request: Request) -> Response:
@@ -342,11 +345,6 @@ class Dashboard:
 
 
 # ------------------------------------------------------------------------------------------ what pages show
-
-
-def vendor_title(name: str, short: bool = False) -> str:
-    title = VENDOR_TITLES.get(name, name)
-    return title.split(" ")[0] if short and name == "sap" else title
 
 
 def outcome_class(outcome: str) -> str:

@@ -237,7 +237,8 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
 
 _INSERT_EVENTS = insert(WebCustomerEvent)
 # Built once, as every statement a call runs: one built per call leaves reference cycles (SQLAlchemy's expressions
-# keep their comparators, which refer back to them) for the garbage collector (tests/test_reference_cycles.py).
+# keep their comparators, which refer back to them) for the garbage collector
+# (tests/integration/test_reference_cycles.py).
 _TAKE_NUMBERS = (update(NumberSequence).where(NumberSequence.name == WEB_CUSTOMER_EVENT_NUMBERS)
                  .values(last_value=NumberSequence.last_value + bindparam("taken", type_=Integer))
                  .returning(NumberSequence.last_value))

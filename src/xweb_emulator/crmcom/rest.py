@@ -48,7 +48,7 @@ def method_at(path: str) -> Method | None:
 class RestWire(Wire):
     def read(self, call: Call) -> Incoming:
         request = call.request
-        method = method_at(request.path)
+        method = call.routed
         if method is None:
             return Incoming(None, unreadable=UnknownMethod(f"Method ({request.path.removeprefix(PREFIX)}) Not Found."))
         if request.method != method.verb:

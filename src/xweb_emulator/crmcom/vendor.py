@@ -21,6 +21,7 @@ from xweb_emulator.vendor import Coverage, Endpoint, Incoming, Replay, SeedError
 
 class CrmCom(Vendor):
     name = "crmcom"
+    title = "CRM.COM Web API"
     state_objects = {
         "AccountsReceivable": models.AccountsReceivable,
         "RewardsParticipant": models.RewardsParticipant,
@@ -36,6 +37,11 @@ class CrmCom(Vendor):
     coverage = Coverage("CRM.COM Web API (V4): web customer events", VENDOR_OPERATIONS, frozenset(OPERATIONS))
     has_tokens = True
 
+    @classmethod
+    def client_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"username": settings.crmcom_user, "password": settings.crmcom_password,
+                "organisation": settings.crmcom_organisation}
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._wire = rest.RestWire()
@@ -43,8 +49,7 @@ class CrmCom(Vendor):
     def route(self, request: Request) -> Endpoint | None:
         if not rest.is_web_api_path(request.path):
             return None
-        method = rest.method_at(request.path)
-        return Endpoint(self._wire, method.name if method else None)
+        return Endpoint(self._wire, rest.method_at(request.path))
 
     # ------------------------------------------------------------------------------------------ the runner's hooks
 
@@ -107,3 +112,6 @@ def _login_name(incoming: Incoming) -> str | None:
     """The user a login names, if it names one."""
     username = incoming.params.get("username") if isinstance(incoming.params, dict) else None
     return username if isinstance(username, str) else None
+
+
+VENDOR = CrmCom

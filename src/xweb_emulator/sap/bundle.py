@@ -150,7 +150,7 @@ class Bundle(Generic[NodeT]):
 @cache
 def _rows_by(model: type, column: str, columns: tuple) -> Select:
     """The rows of `model` whose `column` is one of the values bound as "wanted". Built once: a statement built per
-    call leaves reference cycles for the garbage collector (tests/test_reference_cycles.py)."""
+    call leaves reference cycles for the garbage collector (tests/integration/test_reference_cycles.py)."""
     return select(*columns).where(getattr(model, column).in_(bindparam("wanted", expanding=True)))
 
 

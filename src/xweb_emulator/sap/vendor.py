@@ -37,6 +37,9 @@ SOAP_FAULT, ERROR_LOG = "SOAPFault", "ErrorLog"  # the fault kinds a rule may in
 
 class SAP(Vendor):
     name = "sap"
+    title = "SAP ManageCampaignInboundIn"
+    short_title = "SAP"
+    wsdl_path = SERVICE_PATH + "?wsdl"
     state_objects = {
         "Customer": models.Customer,
         "ContactPerson": models.ContactPerson,
@@ -56,6 +59,14 @@ class SAP(Vendor):
     }
     has_tokens = False
 
+    @classmethod
+    def client_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"username": settings.sap_user, "password": settings.sap_password}
+
+    @classmethod
+    def wsdl_auth(cls, settings: Settings) -> tuple[str, str]:
+        return settings.sap_user, settings.sap_password
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._wire = SapSoapWire()
@@ -67,7 +78,7 @@ class SAP(Vendor):
         if request.method == "GET":
             return _SERVICE_DOCUMENT
         operation = operation_for_soap_action(soap_action(request.environ))
-        return Endpoint(self._wire, operation.name if operation else None)
+        return Endpoint(self._wire, operation)
 
     # ------------------------------------------------------------------------------------------ the runner's hooks
 
@@ -134,3 +145,6 @@ def _service_document(request: Request, connection: Connection) -> Answer:
 
 
 _SERVICE_DOCUMENT = Document(_service_document)
+
+
+VENDOR = SAP

@@ -27,7 +27,7 @@ from xweb_emulator.soap import XSD, XSI
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import NAMESPACE, AsmxFault, XWebError, fault_string, holds_nul
-from xweb_emulator.xweb.operations import Reply, Result, XWebOperation, operation_named
+from xweb_emulator.xweb.operations import Reply, Result, XWebOperation
 
 _XML = [("Content-Type", "text/xml; charset=utf-8")]
 _TEXT = [("Content-Type", "text/plain; charset=utf-8")]
@@ -53,7 +53,7 @@ class HttpBindingsWire(Wire):
     def read(self, call: Call) -> Incoming:
         request = call.request
         name = request.path[len(self._prefix):].rstrip("/")
-        operation = operation_named(name)
+        operation = call.routed
         if operation is None:
             return Incoming(None, unreadable=RequestRefused(
                 f"{name} Web Service method name is not valid.",

@@ -21,7 +21,7 @@ from xweb_emulator.inputs import UnreadableJson, UnreadableValue, read_json, rea
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import XWebError, fault_detail, holds_nul
-from xweb_emulator.xweb.operations import Reply, Result, XWebOperation, operation_named
+from xweb_emulator.xweb.operations import Reply, Result, XWebOperation
 
 _JSON = [("Content-Type", "application/json; charset=utf-8")]
 
@@ -39,7 +39,7 @@ class JsonWire(Wire):
     def read(self, call: Call) -> Incoming:
         request = call.request
         method_name = request.path.rstrip("/").rsplit("/", 1)[-1]
-        operation = operation_named(method_name)
+        operation = call.routed
         if operation is None:
             return Incoming(None, unreadable=JsonRequestError(404, f"Unknown web method {method_name}."))
         if request.method not in ("GET", "POST") or (request.method == "GET" and not operation.simple_parameters):

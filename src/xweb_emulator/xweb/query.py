@@ -462,7 +462,7 @@ class _Condition:
             return self.condition(tree)
         finally:
             # The tree is done with: its nodes refer to their parents, a cycle left for the garbage collector
-            # otherwise (see tests/test_reference_cycles.py).
+            # otherwise (see tests/integration/test_reference_cycles.py).
             for node in tree.walk():
                 node.parent = None
 

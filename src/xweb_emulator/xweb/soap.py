@@ -89,7 +89,7 @@ class SoapWire(Wire):
             raise unwritable_answer(error.character) from None
 
     def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
-        operation = OPERATIONS.get(call.operation or "")
+        operation = incoming.operation if incoming is not None else None
         trace = operation.stack_trace if operation is not None and not isinstance(error, AsmxFault) else ""
         fault = VendorFault(error.faultcode, fault_string(error, trace), _actor(call), fault_detail(error, trace),
                             NAMESPACE)

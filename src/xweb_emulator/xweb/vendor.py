@@ -39,6 +39,8 @@ _JSON_METHOD = re.compile(r"^/xweb/json/([^/]+)/?$", re.IGNORECASE)
 
 class XWeb(Vendor):
     name = "xweb"
+    title = "netFORUM xWeb"
+    wsdl_path = SOAP_PATH + "?WSDL"
     state_objects = {
         "Customer": models.Customer,
         "Email": models.Email,
@@ -66,6 +68,14 @@ class XWeb(Vendor):
     coverage = Coverage("netFORUM Enterprise xWeb", VENDOR_OPERATIONS, frozenset(OPERATIONS))
     has_tokens = True
 
+    @classmethod
+    def client_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"username": settings.xweb_user, "password": settings.xweb_password}
+
+    def clock_marks(self) -> dict[int, str]:
+        minutes = self.settings.xweb_token_timeout_minutes
+        return {minutes * 60 + 60: f"Past an xWeb token's {minutes} minutes"}
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._soap = SoapWire()
@@ -81,16 +91,15 @@ class XWeb(Vendor):
             if request.method == "GET":
                 return _SERVICE_DOCUMENT
             action = soap_action(request.environ)
-            return Endpoint(self._soap, action.rsplit("/", 1)[-1] if action else None)
+            # The operation is the body's (its SOAPAction is checked against it once read): routing knows its name.
+            return Endpoint(self._soap, requested=action.rsplit("/", 1)[-1] if action else None)
         if path.lower().startswith(SOAP_PATH.lower() + "/"):
             name = path[len(SOAP_PATH) + 1:]
-            operation = operation_named(name)
-            return Endpoint(self._http, operation.name if operation else name)
+            return Endpoint(self._http, operation_named(name), requested=name)
         match = _JSON_METHOD.match(path)
         if match is None:
             return None
-        operation = operation_named(match.group(1))
-        return Endpoint(self._json, operation.name if operation else match.group(1))
+        return Endpoint(self._json, operation_named(match.group(1)), requested=match.group(1))
 
     # ------------------------------------------------------------------------------------------ the runner's hooks
 
@@ -232,3 +241,6 @@ def _user_name(incoming: Incoming) -> str | None:
     """The user an Authenticate names, if it names one."""
     name = incoming.params.get("userName") if isinstance(incoming.params, dict) else None
     return name if isinstance(name, str) else None
+
+
+VENDOR = XWeb

@@ -1,0 +1,53 @@
+"""CRM.COM's bulk creation of web customer events called directly on a session (no wire, no server): each event
+processed or reported unprocessed with its own error, the processed ones stored.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from unit_support import NOW
+from xweb_emulator.crmcom import events
+from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
+from xweb_emulator.crmcom.models import WebCustomerEvent
+
+ACTOR = events.Actor("demo", NOW)
+
+
+def event(identifier: str, account: str = "ACR0000000020") -> dict:
+    return {"request_unique_identifier": identifier, "accounts_receivable_identifier": {"number": account},
+            "performed_by_unit_identifier": {"name": "Admin Unit"}, "performed_on": "2016-06-22T15:00:00",
+            "website": "www.crm.com"}
+
+
+def stored(session) -> int:
+    return session.execute(select(func.count()).select_from(WebCustomerEvent)).scalar_one()
+
+
+def test_each_event_is_processed_or_unprocessed_on_its_own(session):
+    before = stored(session)
+
+    result = events.bulk_create(session, ACTOR, [event("a"), event("b", account="ACR00045000"), event("c")], None)
+
+    processed = result["processed_customer_events_set"]
+    assert [item["request_unique_identifier"] for item in processed] == ["a", "c"]
+    assert all(item["number"] and item["id"] for item in processed)
+    (unprocessed,) = result["unprocessed_customer_events_set"]
+    assert (unprocessed["request_unique_identifier"], unprocessed["error_code"]) == ("b", "NotFoundAPIValueException")
+    assert stored(session) == before + 2
+
+
+def test_an_identifier_used_twice_fails_both_events(session):
+    result = events.bulk_create(session, ACTOR, [event("same"), event("same")], None)
+
+    assert result["processed_customer_events_set"] == []
+    assert {item["error_code"] for item in result["unprocessed_customer_events_set"]} == {
+        "DuplicateAPIValueException"}
+
+
+def test_an_empty_set_and_one_past_the_maximum_are_refused_whole(session):
+    with pytest.raises(MissingMandatoryValue):
+        events.bulk_create(session, ACTOR, [], None)
+    with pytest.raises(MaximumValuesExceeded):
+        events.bulk_create(session, ACTOR, [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
