@@ -124,9 +124,15 @@ class Fuzzed:
                     "cma_eml_address": "someone@somewhere.com", "cma_activity_date": "03/12/2012 14:44:55"}}}
             return {"IndividualObjects": {"IndividualObject": {"ind_first_name": "Fuzz"}}}
         if kind.endswith("Type"):  # a typed object: as its Get operation answers it, a demo record's
-            getter = next(each for each in XWEB_OPERATIONS.values() if each.returns == kind and
-                          each.parameters == "Guid key")
-            return self._xweb_get(getter.name)
+            getter = next((each for each in XWEB_OPERATIONS.values() if each.returns == kind and
+                           each.parameters == "Guid key"), None)
+            return {} if getter is None else self._xweb_get(getter.name)
+        # Any other parameter: a plain value of its type (the mutations start from it; a fault answers it as well).
+        plain = {"String": "fuzz", "Int32": 1, "Boolean": False, "DateTime": "2026-12-01T09:00:00", "Decimal": 1}
+        if kind in plain:
+            return plain[kind]
+        if kind.endswith("[]") or kind.startswith("ArrayOf"):
+            return []
         raise KeyError(f"no valid value for {operation}'s {kind} {name}: teach Fuzzed._xweb_value one")
 
     def _xweb_get(self, operation: str) -> dict:

@@ -19,7 +19,7 @@ from xweb_emulator.cli import main
 from xweb_emulator.xweb.capture import capture_live, profile_yaml
 from xweb_emulator.xweb.profile import ProfileError, read_profile
 
-PROFILE = Path(__file__).parent / "fixtures" / "xweb" / "profiles" / "lms-methods.yaml"
+PROFILE = Path(__file__).parents[1] / "fixtures" / "xweb" / "profiles" / "lms-methods.yaml"
 CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"  # a demo individual
 OTHER_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"
 EVENT = "5d2c8f7e-1b3a-4c6d-9e8f-0a1b2c3d4e5f"

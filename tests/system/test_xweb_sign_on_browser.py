@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -112,16 +113,26 @@ def wait(browser: Any, condition: Any) -> Any:
 
 
 def sign_in(browser: Any, login: str, password: str) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.expected_conditions import staleness_of
 
-    wait(browser, lambda driver: driver.find_elements(By.ID, "login"))
-    field = browser.find_element(By.ID, "login")
-    field.clear()
-    field.send_keys(login)
-    browser.find_element(By.ID, "password").send_keys(password)
-    button = browser.find_element(By.ID, "sign-in")
-    button.click()
+    # The form is filled in again where the page it was found on was replaced meanwhile (the redirect that brought
+    # the browser here may still be landing): nothing is sent before the click, the last step.
+    for attempt in range(3):
+        try:
+            wait(browser, lambda driver: driver.find_elements(By.ID, "login"))
+            field = browser.find_element(By.ID, "login")
+            field.clear()
+            field.send_keys(login)
+            browser.find_element(By.ID, "password").send_keys(password)
+            button = browser.find_element(By.ID, "sign-in")
+            button.click()
+            break
+        except WebDriverException:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
     wait(browser, staleness_of(button))  # the next page is in
 
 
