@@ -230,6 +230,11 @@ def standin_command(database: Path, workers: int = 1, database_url: str | None =
     return command + (["--database-url", database_url] if database_url else ["--database", str(database)])
 
 
+def stack_limit_command(database: Path, workers: int = 1, database_url: str | None = None) -> list[str]:
+    command = [sys.executable, str(BENCH / "stack_limit.py"), "--port", "0", "--workers", str(workers)]
+    return command + (["--database-url", database_url] if database_url else ["--database", str(database)])
+
+
 class BenchError(Exception):
     """A benchmark could not be run; the message says why."""
 
@@ -495,7 +500,7 @@ def throwaway_postgresql() -> Iterator[str | None]:
 
 @dataclass
 class Figure:
-    """One line of the report: the emulator's value beside the stand-in's, the target and the verdict."""
+    """One line of the report: the emulator's value beside its reference's, the target and the verdict."""
 
     name: str
     unit: str
@@ -504,9 +509,6 @@ class Figure:
     target: float | None = None
     higher_is_better: bool = True
     target_is_ratio: bool = False  # the target bounds emulator / reference, not the emulator's value
-    # A floor of the stack the emulator is built on, in the stand-in's column: the target is held against it, since
-    # no emulator on that stack can do better.
-    floor: bool = False
     note: str = ""
     versus: str = "stand-in"
     """What the reference column holds, where a ratio target names it."""
@@ -519,7 +521,7 @@ class Figure:
 
     @property
     def verdict(self) -> str:
-        value = self.reference if self.floor else self.ratio if self.target_is_ratio else self.emulator
+        value = self.ratio if self.target_is_ratio else self.emulator
         if self.target is None:
             return ""
         if value is None:

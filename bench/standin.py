@@ -1,4 +1,4 @@
-"""The stateful stand-in: the reference the emulator's request path is measured against (bench/run.py).
+"""The stateful stand-in of the paging benchmark (bench/run.py); the request path's reference is bench/stack_limit.py.
 
 A minimal WSGI application, served on granian like the emulator, that does for the vendor's sample
 InsertFacadeObject the work any stateful emulator must do, and nothing else:
@@ -233,39 +233,6 @@ def _fault(start_response: Callable, message: str) -> Iterable[bytes]:
 def _answer(start_response: Callable, status: str, body: bytes, content_type: str = "text/xml") -> list[bytes]:
     start_response(status, [("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]
-
-
-def spyne_floor() -> Callable:
-    """What spyne alone costs a call (issue 9, item 6: spyne stays the SOAP application): a spyne application that
-    reads the sample InsertFacadeObject, its token header and its oNode (AnyXml), and answers a cma_key per record
-    under the token header, with no database, no validation and nothing else. bench/run.py calls it in process beside
-    the emulator and the stand-in: no emulator built on spyne can answer faster."""
-    from xweb_emulator import _spyne_compat
-
-    _spyne_compat.install()  # spyne importable on Python 3.12+
-    from spyne import AnyXml, Application, ComplexModel, ServiceBase, Unicode, rpc
-    from spyne.protocol.soap import Soap11
-    from spyne.server.wsgi import WsgiApplication
-
-    class AuthorizationToken(ComplexModel):
-        __namespace__ = XWEB
-        Token = Unicode
-
-    class Floor(ServiceBase):
-        __in_header__ = AuthorizationToken
-        __out_header__ = AuthorizationToken
-
-        @rpc(Unicode, AnyXml, _returns=AnyXml)
-        def InsertFacadeObject(ctx, szObjectName, oNode):  # noqa: N802, N803  (the vendor's names)
-            ctx.out_header = ctx.in_header
-            objects = etree.Element(f"{{{XWEB}}}{OBJECT}Objects")
-            for _record in oNode.iterfind(f"{{{XWEB}}}{OBJECT}Object"):
-                etree.SubElement(etree.SubElement(objects, f"{{{XWEB}}}{OBJECT}Object"),
-                                 f"{{{XWEB}}}cma_key").text = str(uuid.uuid4())
-            objects.set("recordReturn", str(len(objects)))
-            return objects
-
-    return WsgiApplication(Application([Floor], XWEB, in_protocol=Soap11(), out_protocol=Soap11()))
 
 
 def wsgi_app() -> StandIn:
