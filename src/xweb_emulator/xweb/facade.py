@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base, Prepared, insert_new, take_turns
+from xweb_emulator.db import Base, Prepared, insert_new, python_default, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.stored import Extension, StoredObject, described_columns, insert_stored, stored_exists, \
     write_values
@@ -626,10 +626,7 @@ def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str
     """Rows that all name the same columns (one statement inserts them all): what a row leaves out is the column's
     default, as an ORM insert would give it."""
     named = {name for row in rows for name in row}
-    defaults = {}
-    for name in named:
-        default = table.c[name].default
-        defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
+    defaults = {name: python_default(table.c[name]) for name in named}
     return [{**defaults, **row} for row in rows]
 
 
