@@ -443,15 +443,21 @@ def latency(args: argparse.Namespace, directory: Path) -> list[Figure]:
                     continue
             name = f"{kind}-{workers}w"
             say(f"  latency, {title}: {args.latency_duration:g} s each ...")
-            sides = stack.enter_context(serving(
-                lambda: start_emulator(directory, f"latency-emulator-{name}", workers, database_url),
-                lambda: start_limit(directory, f"latency-limit-{name}", workers, database_url)))
             results, scheduled = {}, {}
-            for side in sides:
-                side.load(args.warmup, args.connections)
-                with common.scheduling([side.server.process.pid, *side.server.worker_pids()]) as seen:
-                    results[side.label] = side.load(args.latency_duration, args.connections, latency=True)
-                scheduled[side.label] = seen
+            try:
+                sides = stack.enter_context(serving(
+                    lambda: start_emulator(directory, f"latency-emulator-{name}", workers, database_url),
+                    lambda: start_limit(directory, f"latency-limit-{name}", workers, database_url)))
+                for side in sides:
+                    side.load(args.warmup, args.connections)
+                    with common.scheduling([side.server.process.pid, *side.server.worker_pids()]) as seen:
+                        results[side.label] = side.load(args.latency_duration, args.connections, latency=True)
+                    scheduled[side.label] = seen
+            except BenchError as error:  # the other configurations' figures still stand
+                say(f"  latency, {title} FAILED: {error}")
+                figures.append(Figure(f"latency p99, {title}", "ms", None, target=LATENCY_P99_MS,
+                                      higher_is_better=False, note=f"FAILED: {str(error).splitlines()[0]}"))
+                continue
         emulator, limit = results["emulator"], results[LIMIT]
         say(f"  latency, {title}: emulator p50/p99/max {emulator.p50_ms:.1f}/{emulator.p99_ms:.1f}/"
             f"{emulator.max_ms:.1f} ms ({scheduled['emulator'].text()}), stack limit {limit.p50_ms:.1f}/"

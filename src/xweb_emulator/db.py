@@ -453,7 +453,17 @@ def take_turns(connection: Connection, name: str) -> None:
         connection.execute(_ADVISORY_LOCK, {"key": zlib.crc32(name.encode())})
 
 
+def turn_taken(connection: Connection, name: str) -> bool:
+    """Whether this call is the one of those reaching this point with the same `name` that goes on now, without
+    waiting (the others skip what follows): on PostgreSQL a transaction-scoped advisory lock, taken if free; on
+    SQLite always (its writers take turns already)."""
+    if connection.dialect.name != "postgresql":
+        return True
+    return bool(connection.execute(_TRY_ADVISORY_LOCK, {"key": zlib.crc32(name.encode())}).scalar())
+
+
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_TRY_ADVISORY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
 _SESSION_ADVISORY_LOCK = text("SELECT pg_advisory_lock(:key)")
 _SESSION_ADVISORY_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 _MIGRATION_LOCK_KEY = zlib.crc32(b"xweb_emulator.migration")

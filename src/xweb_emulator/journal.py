@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from xweb_emulator.db import Prepared
+from xweb_emulator.db import Prepared, turn_taken
 from xweb_emulator.models import JournalEntry
 
 FILTERS = ("vendor", "operation", "outcome")
@@ -62,7 +62,9 @@ def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int)
         "fault_rule_id": entry.fault_rule_id, "request_body": request_body, "request_truncated": request_truncated,
         "response_body": response_body, "response_truncated": response_truncated,
     })
-    if entry_id % PRUNE_EVERY == 0:
+    # Two calls' deletions at once (PostgreSQL, under load) would each wait for rows the other deleted first: one
+    # of them deadlocked and failed its call. The later one leaves it to the next batch.
+    if entry_id % PRUNE_EVERY == 0 and turn_taken(connection, "journal pruning"):
         connection.execute(_PRUNE, {"oldest_gone": entry_id - limit})
 
 
