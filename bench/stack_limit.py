@@ -14,26 +14,24 @@ inserts as the emulator's SAP and CRM.COM bulk calls, read with lxml and json an
 per outbound or event, under one SELECT of the token (CRM.COM) or the user (SAP).
 
     python bench/stack_limit.py --port 8091 --database /tmp/limit.db
-    stack limit listening on http://127.0.0.1:8091   token 6f1c…
+    stack_limit listening on http://127.0.0.1:8091   token 6f1c…
     python bench/stack_limit.py --database-url postgresql+psycopg://user@127.0.0.1/db --workers 2
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
-import socket
 import sqlite3
-import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from lxml import etree
+
+import common
 
 XWEB = "http://www.avectra.com/2005/"
 OBJECT = "CustomerMessagingActivity"
@@ -264,31 +262,9 @@ def wsgi_app() -> StackLimit:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8091, help="0: any free port (printed)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=8, help="request threads per worker (the emulator's default)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--database", type=Path, default=Path("limit.db"), help="SQLite file (default: limit.db)")
-    where.add_argument("--database-url", help="postgresql+psycopg://… instead")
-    args = parser.parse_args()
+    args = common.reference_arguments(__doc__, 8091, "limit.db").parse_args()
     url = args.database_url or f"sqlite:///{args.database.resolve()}"
-    token = prepare(url)
-    port = args.port
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind((args.host, 0))
-            port = probe.getsockname()[1]
-    os.environ[ENVIRONMENT] = url
-    print(f"stack limit listening on http://{args.host}:{port}   token {token}", file=sys.stderr, flush=True)
-
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    Granian("stack_limit:wsgi_app", factory=True, working_dir=Path(__file__).resolve().parent, address=args.host,
-            port=port, interface=Interfaces.WSGI, workers=args.workers, blocking_threads=args.threads,
-            log_access=False).serve()
+    common.serve_reference("stack_limit", ENVIRONMENT, url, prepare(url), args)
 
 
 if __name__ == "__main__":

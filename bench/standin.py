@@ -24,18 +24,16 @@ default transactions.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import socket
-import sys
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, event, select
+
+import common
 
 XWEB = "http://www.avectra.com/2005/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -241,32 +239,11 @@ def wsgi_app() -> StandIn:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090, help="0: any free port (printed)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=8, help="request threads per worker (the emulator's default)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--database", type=Path, default=Path("standin.db"), help="SQLite file (default: standin.db)")
-    where.add_argument("--database-url", help="a SQLAlchemy URL instead")
+    parser = common.reference_arguments(__doc__, 8090, "standin.db")
     parser.add_argument("--individuals", type=int, default=0, help="Individuals to seed for GetQuery pages (0)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{args.database.resolve()}"
-    token = prepare(url, individuals_count=args.individuals)
-    port = args.port
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind((args.host, 0))
-            port = probe.getsockname()[1]
-    os.environ[ENVIRONMENT] = url
-    print(f"standin listening on http://{args.host}:{port}   token {token}", file=sys.stderr, flush=True)
-
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    Granian("standin:wsgi_app", factory=True, working_dir=Path(__file__).resolve().parent, address=args.host,
-            port=port, interface=Interfaces.WSGI, workers=args.workers, blocking_threads=args.threads,
-            log_access=False).serve()
+    common.serve_reference("standin", ENVIRONMENT, url, prepare(url, individuals_count=args.individuals), args)
 
 
 if __name__ == "__main__":
