@@ -565,8 +565,8 @@ def paging(args: argparse.Namespace, directory: Path) -> list[Figure]:
         f"{theirs.p50_ms:.1f}/{theirs.p99_ms:.1f}/{theirs.max_ms:.1f} ms; @TOP -1: " + "; ".join(
             f"{wire} {len(answer) / 1e6:.1f} MB in {seconds:.1f} s, heap {before:.0f} MB before, {peak:.0f} at its peak"
             for wire, (answer, seconds, before, peak) in every_row.items()))
-    note = (f"{count:,} Individuals (seeded at {count / seeded['Individual']:,.0f}/s); {ours.rate:.0f} / "
-            f"{theirs.rate:.0f} pages/s")
+    note = (f"reference: bench/standin.py; {count:,} Individuals (seeded at {count / seeded['Individual']:,.0f}/s); "
+            f"{ours.rate:.0f} / {theirs.rate:.0f} pages/s")
     return [
         Figure("a profile object's GetQuery page of 100 (keyset), p50, against Individual's", "ms", profiled.p50_ms,
                ours.p50_ms, target=PROFILE_PAGE_RATIO, target_is_ratio=True, higher_is_better=False,
