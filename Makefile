@@ -32,7 +32,7 @@ fuzz: $(VENV)/.installed-test postgresql
 	$(BIN)/python -m pytest tests/integration/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
 		--hypothesis-show-statistics $(ARGS)
 
-# The speed the emulator must reach (issue 9), beside a stand-in measured in the same run: bench/run.py --help.
+# The speed the emulator must reach (issues 9, 24), beside its stack's limit measured in the same run: bench/run.py --help.
 # make bench ARGS=--full runs the 60 s latency runs; ARGS="throughput latency" only those benchmarks.
 bench: $(VENV)/.installed-test postgresql wrk
 	$(BIN)/python bench/run.py $(ARGS)

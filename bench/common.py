@@ -6,6 +6,7 @@ Load goes to 127.0.0.1 only, and every load run is bounded in time (wrk -d).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import importlib.util
@@ -15,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -228,6 +230,43 @@ def emulator_command(*args: str) -> list[str]:
 def standin_command(database: Path, workers: int = 1, database_url: str | None = None, *args: str) -> list[str]:
     command = [sys.executable, str(BENCH / "standin.py"), "--port", "0", "--workers", str(workers), *args]
     return command + (["--database-url", database_url] if database_url else ["--database", str(database)])
+
+
+def stack_limit_command(database: Path, workers: int = 1, database_url: str | None = None) -> list[str]:
+    command = [sys.executable, str(BENCH / "stack_limit.py"), "--port", "0", "--workers", str(workers)]
+    return command + (["--database-url", database_url] if database_url else ["--database", str(database)])
+
+
+def reference_arguments(description: str, port: int, database: str) -> argparse.ArgumentParser:
+    """The command line of a reference server (bench/stack_limit.py, bench/standin.py): where it listens, its granian
+    workers and threads, its database."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port, help="0: any free port (printed)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=8, help="request threads per worker (the emulator's default)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database", type=Path, default=Path(database), help=f"SQLite file (default: {database})")
+    where.add_argument("--database-url", help="postgresql+psycopg://… instead")
+    return parser
+
+
+def serve_reference(module: str, environment: str, url: str, token: str, args: argparse.Namespace) -> None:
+    """Serve `module`'s wsgi_app factory on granian as the emulator is served, its workers told the database `url`
+    through `environment`; print its address and `token` as start_server waits for them."""
+    port = args.port
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((args.host, 0))
+            port = probe.getsockname()[1]
+    os.environ[environment] = url
+    print(f"{module} listening on http://{args.host}:{port}   token {token}", file=sys.stderr, flush=True)
+
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(f"{module}:wsgi_app", factory=True, working_dir=BENCH, address=args.host, port=port,
+            interface=Interfaces.WSGI, workers=args.workers, blocking_threads=args.threads, log_access=False).serve()
 
 
 class BenchError(Exception):
@@ -495,7 +534,7 @@ def throwaway_postgresql() -> Iterator[str | None]:
 
 @dataclass
 class Figure:
-    """One line of the report: the emulator's value beside the stand-in's, the target and the verdict."""
+    """One line of the report: the emulator's value beside its reference's, the target and the verdict."""
 
     name: str
     unit: str
@@ -504,9 +543,6 @@ class Figure:
     target: float | None = None
     higher_is_better: bool = True
     target_is_ratio: bool = False  # the target bounds emulator / reference, not the emulator's value
-    # A floor of the stack the emulator is built on, in the stand-in's column: the target is held against it, since
-    # no emulator on that stack can do better.
-    floor: bool = False
     note: str = ""
     versus: str = "stand-in"
     """What the reference column holds, where a ratio target names it."""
@@ -519,7 +555,7 @@ class Figure:
 
     @property
     def verdict(self) -> str:
-        value = self.reference if self.floor else self.ratio if self.target_is_ratio else self.emulator
+        value = self.ratio if self.target_is_ratio else self.emulator
         if self.target is None:
             return ""
         if value is None:

@@ -62,8 +62,8 @@ def main() -> int:
             cpu, collected = _measure(app, next_request, calls)
             items = args.items if args.kind in ("xweb", "sap", "crmcom") else 1
             per_call = statistics.median(cpu)
-            print(f"{args.kind}: {calls} calls, CPU per call median {per_call * 1000:.1f} ms, minimum "
-                  f"{min(cpu) * 1000:.1f} ms ({items / per_call:,.0f} items per CPU second); collector "
+            print(f"{args.kind}: {calls} calls, CPU per call median {per_call * 1000:.3f} ms, minimum "
+                  f"{min(cpu) * 1000:.3f} ms ({items / per_call:,.0f} items per CPU second); collector "
                   f"{collected * 1000 / calls:.1f} ms per call")
             if args.profile:
                 profile = cProfile.Profile(time.process_time)

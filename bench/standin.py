@@ -1,4 +1,4 @@
-"""The stateful stand-in: the reference the emulator's request path is measured against (bench/run.py).
+"""The stateful stand-in of the paging benchmark (bench/run.py); the request path's reference is bench/stack_limit.py.
 
 A minimal WSGI application, served on granian like the emulator, that does for the vendor's sample
 InsertFacadeObject the work any stateful emulator must do, and nothing else:
@@ -24,18 +24,16 @@ default transactions.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import socket
-import sys
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, event, select
+
+import common
 
 XWEB = "http://www.avectra.com/2005/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -235,71 +233,17 @@ def _answer(start_response: Callable, status: str, body: bytes, content_type: st
     return [body]
 
 
-def spyne_floor() -> Callable:
-    """What spyne alone costs a call (issue 9, item 6: spyne stays the SOAP application): a spyne application that
-    reads the sample InsertFacadeObject, its token header and its oNode (AnyXml), and answers a cma_key per record
-    under the token header, with no database, no validation and nothing else. bench/run.py calls it in process beside
-    the emulator and the stand-in: no emulator built on spyne can answer faster."""
-    from xweb_emulator import _spyne_compat
-
-    _spyne_compat.install()  # spyne importable on Python 3.12+
-    from spyne import AnyXml, Application, ComplexModel, ServiceBase, Unicode, rpc
-    from spyne.protocol.soap import Soap11
-    from spyne.server.wsgi import WsgiApplication
-
-    class AuthorizationToken(ComplexModel):
-        __namespace__ = XWEB
-        Token = Unicode
-
-    class Floor(ServiceBase):
-        __in_header__ = AuthorizationToken
-        __out_header__ = AuthorizationToken
-
-        @rpc(Unicode, AnyXml, _returns=AnyXml)
-        def InsertFacadeObject(ctx, szObjectName, oNode):  # noqa: N802, N803  (the vendor's names)
-            ctx.out_header = ctx.in_header
-            objects = etree.Element(f"{{{XWEB}}}{OBJECT}Objects")
-            for _record in oNode.iterfind(f"{{{XWEB}}}{OBJECT}Object"):
-                etree.SubElement(etree.SubElement(objects, f"{{{XWEB}}}{OBJECT}Object"),
-                                 f"{{{XWEB}}}cma_key").text = str(uuid.uuid4())
-            objects.set("recordReturn", str(len(objects)))
-            return objects
-
-    return WsgiApplication(Application([Floor], XWEB, in_protocol=Soap11(), out_protocol=Soap11()))
-
-
 def wsgi_app() -> StandIn:
     """The factory granian's workers call: the database from the environment main() set."""
     return StandIn(os.environ[ENVIRONMENT])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090, help="0: any free port (printed)")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=8, help="request threads per worker (the emulator's default)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--database", type=Path, default=Path("standin.db"), help="SQLite file (default: standin.db)")
-    where.add_argument("--database-url", help="a SQLAlchemy URL instead")
+    parser = common.reference_arguments(__doc__, 8090, "standin.db")
     parser.add_argument("--individuals", type=int, default=0, help="Individuals to seed for GetQuery pages (0)")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{args.database.resolve()}"
-    token = prepare(url, individuals_count=args.individuals)
-    port = args.port
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind((args.host, 0))
-            port = probe.getsockname()[1]
-    os.environ[ENVIRONMENT] = url
-    print(f"standin listening on http://{args.host}:{port}   token {token}", file=sys.stderr, flush=True)
-
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    Granian("standin:wsgi_app", factory=True, working_dir=Path(__file__).resolve().parent, address=args.host,
-            port=port, interface=Interfaces.WSGI, workers=args.workers, blocking_threads=args.threads,
-            log_access=False).serve()
+    common.serve_reference("standin", ENVIRONMENT, url, prepare(url, individuals_count=args.individuals), args)
 
 
 if __name__ == "__main__":

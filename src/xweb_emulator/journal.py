@@ -19,13 +19,17 @@ from xml.sax.saxutils import escape
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from xweb_emulator.db import Prepared, turn_taken
 from xweb_emulator.models import JournalEntry
 
 FILTERS = ("vendor", "operation", "outcome")
 PRUNE_EVERY = 128
 """Entries written between two deletions of the old ones (ids only grow, so the id tells when a batch is due)."""
 
-_INSERT = insert(JournalEntry).returning(JournalEntry.id)
+_COLUMNS = ("at", "vendor", "operation", "user_name", "outcome", "status", "duration_ms", "method", "path",
+            "client_address", "fault_rule_id", "request_body", "request_truncated", "response_body",
+            "response_truncated")
+_INSERT = Prepared(insert(JournalEntry).returning(JournalEntry.id), keys=_COLUMNS)
 _PRUNE = delete(JournalEntry).where(JournalEntry.id <= bindparam("oldest_gone"))
 
 
@@ -49,7 +53,7 @@ class Entry:
 def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int) -> None:
     request_body, request_truncated = _capped(entry.request_body, body_bytes)
     response_body, response_truncated = _capped(entry.response_body, body_bytes)
-    entry_id = connection.execute(_INSERT, {
+    (entry_id,) = _INSERT.first(connection, {
         # Capped to the columns' lengths (PostgreSQL refuses longer text): a client chooses what names its call.
         "at": entry.at, "vendor": entry.vendor[:32], "operation": _cut(entry.operation, 128),
         "user_name": _cut(entry.user, 255), "outcome": entry.outcome[:64], "status": entry.status,
@@ -57,8 +61,10 @@ def record(connection: Connection, entry: Entry, *, limit: int, body_bytes: int)
         "client_address": _cut(entry.client_address, 64),
         "fault_rule_id": entry.fault_rule_id, "request_body": request_body, "request_truncated": request_truncated,
         "response_body": response_body, "response_truncated": response_truncated,
-    }).scalar_one()
-    if entry_id % PRUNE_EVERY == 0:
+    })
+    # Two calls' deletions at once (PostgreSQL, under load) would each wait for rows the other deleted first: one
+    # of them deadlocked and failed its call. The later one leaves it to the next batch.
+    if entry_id % PRUNE_EVERY == 0 and turn_taken(connection, "journal pruning"):
         connection.execute(_PRUNE, {"oldest_gone": entry_id - limit})
 
 

@@ -36,7 +36,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cache
 from http import HTTPStatus
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from werkzeug import Request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
@@ -44,6 +44,7 @@ from werkzeug.wsgi import get_input_stream
 from xweb_emulator import clock, faults, journal
 from xweb_emulator.call import OK, Answer, Call
 from xweb_emulator.control import guard
+from xweb_emulator.db import Prepared
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.errors import EmulatorError
 from xweb_emulator.faults import Decision
@@ -150,7 +151,7 @@ class Pipeline:
         decision = faults.NOTHING
         with emulator.database.writing() as connection:
             try:
-                offset_seconds, ruled, state = connection.execute(_arrival(type(vendor)), {"vendor": vendor.name}).one()
+                offset_seconds, ruled, state = _arrival(type(vendor)).first(connection, {"vendor": vendor.name})
                 call = Call(vendor.name, endpoint.name, request, body, connection,
                             clock.shifted(offset_seconds), emulator.settings, started, arrival_state=state,
                             routed=endpoint.operation)
@@ -256,10 +257,10 @@ class Pipeline:
 
 
 @cache
-def _arrival(vendor: type[Vendor]) -> Select:
+def _arrival(vendor: type[Vendor]) -> Prepared:
     """What a call of `vendor` reads as it arrives, in one statement: the clock's offset, whether fault rules are in
     force for the vendor (bound: vendor), and the vendor's own state (Vendor.arrival_state)."""
-    return select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES, vendor.arrival_state)
+    return Prepared(select(clock.OFFSET_SECONDS, faults.VENDOR_HAS_RULES, vendor.arrival_state))
 
 
 def _kept_answer(call: Call, answer: Answer | None) -> bytes:

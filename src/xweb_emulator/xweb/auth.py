@@ -13,7 +13,7 @@ from functools import lru_cache, partial
 from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from xweb_emulator.db import upsert
+from xweb_emulator.db import Prepared, upsert
 from xweb_emulator.settings import Settings
 from xweb_emulator.xweb.errors import InvalidCredentials, InvalidToken, LockedCredentials
 from xweb_emulator.xweb.models import AuthenticationFailures, AuthenticationToken, XWebUser
@@ -54,8 +54,8 @@ class Credentials:
 _KEPT = AuthenticationFailures.__table__.c.user_name.type.length  # what the failure counts' key columns hold
 
 # Built once: these run on nearly every call.
-_TOKEN = select(AuthenticationToken.user_name, AuthenticationToken.expires_at).where(
-    AuthenticationToken.token == bindparam("token"))
+_TOKEN = Prepared(select(AuthenticationToken.user_name, AuthenticationToken.expires_at).where(
+    AuthenticationToken.token == bindparam("token")))
 _INSERT_TOKEN = insert(AuthenticationToken)
 _DELETE_TOKEN = delete(AuthenticationToken).where(AuthenticationToken.token == bindparam("token"))
 
@@ -142,10 +142,10 @@ def check_token(connection: Connection, token_text: str | None, now: datetime) -
         # A value that is no token at all (typically AuthenticateResult's namespace URI, read from the body by
         # mistake): live tenants answer "Locked" to every such call.
         raise InvalidToken("Locked") from None
-    found = connection.execute(_TOKEN, {"token": key}).first()
-    if found is None or found.expires_at <= now:
+    found = _TOKEN.first(connection, {"token": key})
+    if found is None or found[1] <= now:
         raise InvalidToken("Failed to validate the authentication token: it has expired or is not valid.")
-    return key, found.user_name
+    return key, found[0]
 
 
 def answer_token(connection: Connection, policy: TokenPolicy, token: uuid.UUID, user_name: str,
@@ -166,8 +166,8 @@ def invalidate(connection: Connection, token_text: str | None) -> None:
 def token_user(connection: Connection, token_text: str | None) -> str | None:
     """Whom a token was issued to, live or not; None for a token the emulator did not issue (or holds no more)."""
     key = _token_key(token_text)
-    found = connection.execute(_TOKEN, {"token": key}).first() if key is not None else None
-    return found.user_name if found is not None else None
+    found = _TOKEN.first(connection, {"token": key}) if key is not None else None
+    return found[0] if found is not None else None
 
 
 def _token_key(token_text: str | None) -> uuid.UUID | None:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base, insert_new, take_turns
+from xweb_emulator.db import Base, Prepared, insert_new, python_default, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.stored import Extension, StoredObject, described_columns, insert_stored, stored_exists, \
     write_values
@@ -281,7 +281,7 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
         write_values(connection, actor, facade.table_name, key, values)
         return key
     own_table = facade.model.__table__
-    if connection.execute(_exists(own_table.c[facade.key_column]), {"key": key}).first() is None:
+    if _exists(own_table.c[facade.key_column]).first(connection, {"key": key}) is None:
         raise InvalidInput(f"szObjectKey: no {facade.name} record has {facade.key_column} {key}.")
     if facade.customer_type is None:
         values = parse_record(facade, record, unmodelled_columns_allowed=False)
@@ -626,17 +626,14 @@ def _with_defaults(table: Table, rows: list[dict[str, object]]) -> list[dict[str
     """Rows that all name the same columns (one statement inserts them all): what a row leaves out is the column's
     default, as an ORM insert would give it."""
     named = {name for row in rows for name in row}
-    defaults = {}
-    for name in named:
-        default = table.c[name].default
-        defaults[name] = None if default is None else (default.arg(None) if default.is_callable else default.arg)
+    defaults = {name: python_default(table.c[name]) for name in named}
     return [{**defaults, **row} for row in rows]
 
 
 @cache
-def _exists(column: Column) -> Select:
+def _exists(column: Column) -> Prepared:
     """Whether a row has this value in `column` (bound: key). Built once per column: it runs for every reference."""
-    return select(literal(1)).where(column == bindparam("key"))
+    return Prepared(select(literal(1)).where(column == bindparam("key")))
 
 
 def get_record(connection: Connection, facade: FacadeObject, key_text: str | None) -> Record | None:
@@ -726,7 +723,7 @@ def check_references(session: Session | Connection, model: type[Base], values: d
         value = values.get(name)
         if value is None or (confirmed is not None and (target.table, value) in confirmed):
             continue
-        if connection.execute(_exists(target), {"key": value}).first() is None:
+        if _exists(target).first(connection, {"key": value}) is None:
             raise InvalidInput(f"{name}: no {target.table.name} record has {target.name} {value}.")
         if confirmed is not None:
             confirmed.add((target.table, value))
