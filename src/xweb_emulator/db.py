@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
@@ -321,6 +321,15 @@ def unfit_column(row: Base) -> tuple[Column, str] | None:
         unfit = unfit_value(column, getattr(row, column.key))
         if unfit is not None:
             return column, unfit
+    return None
+
+
+def null_refused(table: Table, row: Mapping[str, object]) -> str | None:
+    """The first column of `table` that allows no null and that `row` (as an INSERT or UPDATE writes it) gives
+    None; None if there is none."""
+    for name, value in row.items():
+        if value is None and not table.c[name].nullable:
+            return name
     return None
 
 
