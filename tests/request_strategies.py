@@ -94,15 +94,7 @@ def _replace(tree: Any, path: tuple, change) -> Any:
     if not path:
         return change(tree)
     head, rest = path[0], path[1:]
-    if isinstance(tree, dict):
-        copy = dict(tree)
-        changed = _replace(copy[head], rest, change)
-        if changed is _GONE:
-            del copy[head]
-        else:
-            copy[head] = changed
-        return copy
-    copy = list(tree)
+    copy = dict(tree) if isinstance(tree, dict) else list(tree)
     changed = _replace(copy[head], rest, change)
     if changed is _GONE:
         del copy[head]

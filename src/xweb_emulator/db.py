@@ -340,6 +340,15 @@ def unfit_column(row: Base) -> tuple[Column, str] | None:
     return None
 
 
+def null_refused(table: Table, row: Mapping[str, object]) -> str | None:
+    """The first column of `table` that allows no null and that `row` (as an INSERT or UPDATE writes it) gives
+    None; None if there is none."""
+    for name, value in row.items():
+        if value is None and not table.c[name].nullable:
+            return name
+    return None
+
+
 def upsert(bind: Connection | Session, table: Table | type[Base]):
     """An INSERT that can go on to ON CONFLICT DO NOTHING / DO UPDATE (on_conflict_do_nothing, on_conflict_do_update)
     in the bind's dialect: find-or-create rows in one atomic statement, never a check then an insert that concurrent

@@ -97,6 +97,25 @@ def test_an_integer_a_column_cannot_hold_is_an_arithmetic_overflow(emulator: Emu
         response, 500)
 
 
+@pytest.mark.parametrize("method, params", [
+    ("WEBEmailUpdate", {"oFacadeObject": {"CurrentKey": "5b0d9b1e-4c1a-4f43-9a9e-0d6f4a2c7e01",
+                                          "Email": {"eml_invalid_flag": ""}}}),
+    ("WEBPhoneInsert", {"oFacadeObject": {"Phone_XRef": {"cph_cst_key": SAMPLE_CUSTOMER, "cph_unlisted_flag": ""},
+                                          "Phone": {"phn_number": "800-555-9999"}}}),
+    ("InsertFacadeObject", {"szObjectName": "Individual", "oNode": {"IndividualObjects": {"IndividualObject": {
+        "ind_first_name": "A", "ind_last_name": "B", "ind_deceased_flag": ""}}}}),
+])
+def test_an_empty_element_for_a_column_that_holds_no_null_is_refused_as_sql_server_does(emulator: Emulator, method,
+                                                                                         params):
+    # A flag sent empty was a null the database refused (the internal error): found by the property fuzz.
+    with nothing_written(emulator):
+        response = xweb_json(emulator, method, json.dumps({method: params}))
+    message_text = xweb_json_message(response, 500)
+    assert message_text.startswith("Cannot insert the value NULL into column '") and \
+        message_text.endswith("'; column does not allow nulls. UPDATE fails." if "Update" in method
+                              else "column does not allow nulls. INSERT fails."), message_text
+
+
 @pytest.mark.parametrize("where", ["bulk", "list", "show", "login"])
 def test_crmcom_refuses_a_number_of_thousands_of_digits_in_the_envelope(emulator: Emulator, where):
     token = login(emulator)
@@ -142,6 +161,19 @@ def test_the_control_plane_refuses_a_number_of_thousands_of_digits_with_a_400(em
     message = refusal(response)
     assert "JSON integer 999999999999…9999 is too large" in message or "must be a whole number" in message or \
         "cst_recno takes int values" in message or "the clock would leave the years 1 to 9999" in message, message
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "requests?after_id=2147483648", 400), ("GET", "requests/2147483648", 404),
+    ("DELETE", "faults/2147483648", 404), ("GET", "ui/calls/2147483648", 404),
+    ("GET", "ui/calls?before_id=2147483648", 200),
+])
+def test_an_id_no_journal_entry_or_fault_rule_can_have_is_no_internal_error(emulator: Emulator, method, path, status):
+    # Past a 32-bit key, PostgreSQL refused the comparison (the internal error): found by the property fuzz.
+    response = control(emulator, method, path, headers={"Origin": emulator.base_url})
+    assert response.status_code == status, response.text[:300]
+    if not path.startswith("ui/") and status >= 400:
+        refusal(response, status)
 
 
 def test_the_dashboard_takes_a_page_number_of_thousands_of_digits_as_no_page(emulator: Emulator):

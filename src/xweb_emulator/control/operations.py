@@ -36,6 +36,8 @@ CLOCK_CHANGES = ("offset_seconds", "advance_seconds", "now")
 PAGING = ("limit", "offset")
 MAX_INTEGER = 2**63 - 1
 """The largest integer both databases store."""
+MAX_ID = 2**31 - 1
+"""The largest id of a journal entry or fault rule (Integer keys: PostgreSQL refuses to compare one with more)."""
 MASK = "***"
 MASKED = frozenset({"password"})
 """The columns /state never shows (nor filters on): the vendors' users' passwords."""
@@ -358,7 +360,7 @@ def flag(value: Any, name: str) -> bool:
     raise BadRequest(f"{name} must be true or false")
 
 
-def whole_number(value: str | None, name: str) -> int | None:
+def whole_number(value: str | None, name: str, maximum: int = MAX_INTEGER) -> int | None:
     if value is None:
         return None
     # Only 0-9 (not "²", "١"; no sign), within the databases' 64-bit integers.
@@ -366,8 +368,8 @@ def whole_number(value: str | None, name: str) -> int | None:
         number = read_integer(value) if value.isdigit() else None
     except ValueError:
         number = None
-    if number is None or number > MAX_INTEGER:
-        raise BadRequest(f"{name} must be a whole number from 0 to {MAX_INTEGER}")
+    if number is None or number > maximum:
+        raise BadRequest(f"{name} must be a whole number from 0 to {maximum}")
     return number
 
 

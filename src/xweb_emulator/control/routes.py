@@ -37,7 +37,7 @@ from werkzeug.routing import Map, Rule
 from xweb_emulator import har
 from xweb_emulator.control import operations
 from xweb_emulator.control.guard import UI_PREFIX
-from xweb_emulator.control.operations import MAX_INTEGER, BadRequest, NotFound
+from xweb_emulator.control.operations import MAX_ID, BadRequest, NotFound
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.inputs import UnreadableJson, read_json
 
@@ -59,12 +59,12 @@ class ControlPlane:
             Rule("/_emulator/state/<vendor>/<object_name>", endpoint=self.state, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.requests, methods=["GET"]),
             Rule("/_emulator/requests", endpoint=self.clear_requests, methods=["DELETE"]),
-            Rule(f"/_emulator/requests/<int(max={MAX_INTEGER}):entry_id>", endpoint=self.request_entry,
+            Rule(f"/_emulator/requests/<int(max={MAX_ID}):entry_id>", endpoint=self.request_entry,
                  methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.fault_rules, methods=["GET"]),
             Rule("/_emulator/faults", endpoint=self.add_fault_rules, methods=["POST"]),
             Rule("/_emulator/faults", endpoint=self.clear_fault_rules, methods=["DELETE"]),
-            Rule(f"/_emulator/faults/<int(max={MAX_INTEGER}):rule_id>", endpoint=self.remove_fault_rule,
+            Rule(f"/_emulator/faults/<int(max={MAX_ID}):rule_id>", endpoint=self.remove_fault_rule,
                  methods=["DELETE"]),
             Rule("/_emulator/clock", endpoint=self.clock, methods=["GET"]),
             Rule("/_emulator/clock", endpoint=self.set_clock, methods=["POST"]),
@@ -126,7 +126,7 @@ class ControlPlane:
     def requests(self, request: Request) -> dict:
         filters = operations.journal_filters(request.args)
         calls = operations.journal_entries(
-            self.emulator, filters, after_id=operations.whole_number(request.args.get("after_id"), "after_id"),
+            self.emulator, filters, after_id=operations.whole_number(request.args.get("after_id"), "after_id", operations.MAX_ID),
             limit=operations.whole_number(request.args.get("limit"), "limit"))
         answer_format = request.args.get("format", "json")
         if answer_format == "har":

@@ -89,13 +89,14 @@ class Dashboard:
             Rule(f"{PREFIX}/", endpoint=page(self.overview), methods=["GET"]),
             Rule(f"{PREFIX}/calls", endpoint=page(self.calls), methods=["GET"]),
             Rule(f"{PREFIX}/calls/chart", endpoint=self.calls_chart, methods=["GET"]),
-            Rule(f"{PREFIX}/calls/<int:entry_id>", endpoint=page(self.call), methods=["GET"]),
+            Rule(f"{PREFIX}/calls/<int(max={operations.MAX_ID}):entry_id>", endpoint=page(self.call), methods=["GET"]),
             Rule(f"{PREFIX}/calls/clear", endpoint=self.clear_calls, methods=["POST"]),
             Rule(f"{PREFIX}/records", endpoint=page(self.records_index), methods=["GET"]),
             Rule(f"{PREFIX}/records/<vendor>/<object_name>", endpoint=page(self.records), methods=["GET"]),
             Rule(f"{PREFIX}/faults", endpoint=page(self.faults), methods=["GET"]),
             Rule(f"{PREFIX}/faults", endpoint=self.add_fault, methods=["POST"]),
-            Rule(f"{PREFIX}/faults/<int:rule_id>/remove", endpoint=self.remove_fault, methods=["POST"]),
+            Rule(f"{PREFIX}/faults/<int(max={operations.MAX_ID}):rule_id>/remove", endpoint=self.remove_fault,
+                 methods=["POST"]),
             Rule(f"{PREFIX}/faults/clear", endpoint=self.clear_faults, methods=["POST"]),
             Rule(f"{PREFIX}/clock", endpoint=page(self.clock), methods=["GET"]),
             Rule(f"{PREFIX}/clock", endpoint=self.set_clock, methods=["POST"]),
@@ -182,7 +183,7 @@ class Dashboard:
 
     def calls(self, request: Request) -> tuple[str, dict]:
         filters = _journal_filters(request)
-        before_id = _whole(request.args.get("before_id"))
+        before_id = _whole(request.args.get("before_id"), operations.MAX_ID)
         entries = operations.journal_entries(self.emulator, filters, before_id=before_id,
                                              limit=CALLS_PAGE_SIZE + 1, newest_first=True)
         older = entries[CALLS_PAGE_SIZE]["id"] + 1 if len(entries) > CALLS_PAGE_SIZE else None
@@ -434,10 +435,10 @@ def _journal_filters(request: Request) -> dict[str, str]:
     return {name: value for name, value in operations.journal_filters(request.args).items() if value}
 
 
-def _whole(text: str | None) -> int | None:
+def _whole(text: str | None, maximum: int = operations.MAX_INTEGER) -> int | None:
     """A page's whole number, as the JSON routes read one; None for anything else (the page's default)."""
     try:
-        return operations.whole_number(text, "")
+        return operations.whole_number(text, "", maximum)
     except BadRequest:
         return None
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base, Prepared, insert_new, python_default, take_turns
+from xweb_emulator.db import Base, Prepared, insert_new, null_refused, python_default, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.stored import Extension, StoredObject, described_columns, insert_stored, stored_exists, \
     write_values
@@ -326,7 +326,10 @@ def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapp
             rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
     number_customers(connection, rows.get(Customer.__table__, []))
     for table, table_rows in rows.items():
-        taken = insert_new(connection, table, _with_defaults(table, table_rows))
+        table_rows = _with_defaults(table, table_rows)
+        for row in table_rows:
+            _refuse_nulls(table, row, "INSERT")
+        taken = insert_new(connection, table, table_rows)
         if taken:
             (key,) = table.primary_key.columns
             return key.name, taken[0][key.name]
@@ -596,8 +599,17 @@ def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object
 def update_row(connection: Connection, actor: Actor, table: Table, key: object, values: Mapping[str, object]) -> None:
     """Change a row's columns given; its change columns say who and when."""
     (key_column,) = table.primary_key.columns
+    _refuse_nulls(table, values, "UPDATE")
     changed = audit_values(table, actor, added=False)
     connection.execute(update(table).where(key_column == key).values(**values, **changed))
+
+
+def _refuse_nulls(table: Table, row: Mapping[str, object], statement: str) -> None:
+    """An empty element for a column that holds no null (a flag) is refused as SQL Server refuses the null."""
+    column = null_refused(table, row)
+    if column is not None:
+        raise InvalidInput(f"Cannot insert the value NULL into column '{column}', table '{table.name}'; column does "
+                           f"not allow nulls. {statement} fails.")
 
 
 def check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:
