@@ -20,7 +20,24 @@ class Connector(Protocol):
     def get(self, object_name: str, key: str) -> dict[str, str | None]: ...
 
 
+def keyset_pages(connector: Connector, object_name: str, columns: str, key: str,
+                 page: int) -> tuple[list[dict[str, str | None]], int]:
+    """Every record of an object as connectors read them: `@TOP page` with `key > '<last>'`, ordered by the key,
+    until a short page; and how many pages that took."""
+    records: list[dict[str, str | None]] = []
+    last, pages = None, 0
+    while True:
+        found = connector.query(f"{object_name} @TOP {page}", columns, f"{key} > '{last}'" if last else "", key)
+        pages += 1
+        records += found
+        if len(found) < page:
+            return records, pages
+        last = found[-1][key]
+
+
 class RawSoap:
+    """The envelopes a hand-written connector sends: the token from each answer's header into the next call's."""
+
     def __init__(self, emulator) -> None:
         self.emulator = emulator
         self.token = emulator.authenticate()
@@ -28,7 +45,10 @@ class RawSoap:
     def call(self, operation: str, body: str) -> etree._Element:
         response = self.emulator.soap(operation, body, self.token)
         assert response.status_code == 200, response.text
-        return parse(response).find(f"soap:Body/x:{operation}Response/x:{operation}Result", NS)
+        document = parse(response)
+        # Every answer carries the token to send next, but those of the token-free operations (GetDateTime).
+        self.token = document.findtext("soap:Header/x:AuthorizationToken/x:Token", namespaces=NS) or self.token
+        return document.find(f"soap:Body/x:{operation}Response/x:{operation}Result", NS)
 
     def object_names(self) -> dict[str, str]:
         listed = records_of(self.call("GetFacadeObjectList", "").find("x:ObjectObjects", NS))

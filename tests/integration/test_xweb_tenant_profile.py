@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from lxml import etree, html
 
 from support import NS, facade_node, fault, parse
-from xweb_connectors import Connector, Json, RawSoap, ZeepOnTheServedWsdl
+from xweb_connectors import Connector, Json, RawSoap, ZeepOnTheServedWsdl, keyset_pages
 from xweb_emulator.cli import main
 from xweb_emulator.emulator import Emulator
 from xweb_emulator.settings import Settings
@@ -202,15 +202,7 @@ def test_a_connectors_whole_cycle_over_the_tenants_own_objects(tenant, connector
         {"reg_cst_key": CUSTOMER, "reg_evt_key": EVENT, "reg_registration_date": f"11/{day}/2026 9:00:00 AM",
          "reg_fee": "125.50", "reg_grade_ext": "P", "reg_credits_ext": str(day)} for day in range(1, REGISTRANTS + 1)])
     assert len(set(keys)) == REGISTRANTS
-    synced, last, pages = [], None, 0
-    while True:
-        page = connector.query(f"EventsRegistrant @TOP {PAGE}", "reg_cst_key, reg_credits_ext, reg_fee",
-                               f"reg_key > '{last}'" if last else "", "reg_key")
-        pages += 1
-        synced += page
-        if len(page) < PAGE:
-            break
-        last = page[-1]["reg_key"]
+    synced, pages = keyset_pages(connector, "EventsRegistrant", "reg_cst_key, reg_credits_ext, reg_fee", "reg_key", PAGE)
     assert pages == REGISTRANTS // PAGE + 1
     assert [record["reg_key"] for record in synced] == sorted(keys, key=lambda key: bytes.fromhex(key.replace("-", "")))
     assert {record["reg_credits_ext"] for record in synced} == {str(day) for day in range(1, REGISTRANTS + 1)}

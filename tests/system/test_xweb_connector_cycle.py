@@ -15,7 +15,9 @@ import pytest
 import zeep
 from lxml import etree
 
-from support import NS, VENDOR_BINDING, XWEB, facade_node, parse, records_of
+import xweb_connectors
+from support import NS, VENDOR_BINDING, XWEB, facade_node, records_of
+from xweb_connectors import keyset_pages
 
 PAGE = 10
 MEMBERS = 23  # seeded; with the two demo individuals, three pages of ten and a short one
@@ -31,20 +33,8 @@ class Connector(Protocol):
     def insert_activities(self, records: list[dict[str, str]]) -> list[str]: ...
 
 
-class RawSoap:
-    """The envelopes a hand-written connector sends: the token from each answer's header into the next call's."""
-
-    def __init__(self, emulator) -> None:
-        self.emulator = emulator
-        self.token = emulator.authenticate()
-
-    def call(self, operation: str, body: str) -> etree._Element:
-        response = self.emulator.soap(operation, body, self.token)
-        assert response.status_code == 200, response.text
-        document = parse(response)
-        # Every answer carries the token to send next, but those of the token-free operations (GetDateTime).
-        self.token = document.findtext("soap:Header/x:AuthorizationToken/x:Token", namespaces=NS) or self.token
-        return document.find(f"soap:Body/x:{operation}Response/x:{operation}Result", NS)
+class RawSoap(xweb_connectors.RawSoap):
+    """The envelopes a hand-written connector sends (xweb_connectors.RawSoap), with the WEB* calls of this cycle."""
 
     def object_names(self) -> set[str]:
         listed = self.call("GetFacadeObjectList", "").find("x:ObjectObjects", NS)
@@ -54,13 +44,6 @@ class RawSoap:
         definition = self.call("GetQueryDefinition", f"<ns:szObjectName>{object_name}</ns:szObjectName>")
         return {name.text for name in definition.iterfind(
             "x:ListTable/x:ListFromTables/x:ListFromTable/x:Columns/x:Column/x:mdc_name", NS)}
-
-    def query(self, object_name: str, columns: str, where: str, order: str) -> list[dict[str, str]]:
-        result = self.call("GetQuery", f"<ns:szObjectName>{object_name}</ns:szObjectName>"
-                                       f"<ns:szColumnList>{columns}</ns:szColumnList>"
-                                       f"<ns:szWhereClause>{where}</ns:szWhereClause>"
-                                       f"<ns:szOrderBy>{order}</ns:szOrderBy>")
-        return records_of(result[0])
 
     def now(self) -> str:
         return self.call("GetDateTime", "").text
@@ -158,15 +141,8 @@ def test_a_connectors_whole_sync_cycle(emulator, connector):
         connector.column_names("CustomerMessagingActivity"))
 
     # The first run: every member, page by page, until a short page.
-    members, last, pages = [], None, 0
-    while True:
-        page = connector.query(f"Individual @TOP {PAGE}", "ind_first_name, ind_last_name, eml_address",
-                               f"ind_cst_key > '{last}'" if last else "", "ind_cst_key")
-        pages += 1
-        members += page
-        if len(page) < PAGE:
-            break
-        last = page[-1]["ind_cst_key"]
+    members, pages = keyset_pages(connector, "Individual", "ind_first_name, ind_last_name, eml_address",
+                                  "ind_cst_key", PAGE)
     assert pages == (MEMBERS + 2) // PAGE + 1
     keys = [member["ind_cst_key"] for member in members]
     assert len(keys) == len(set(keys)) == MEMBERS + 2 and keys == sorted(keys, key=lambda key: bytes.fromhex(
