@@ -9,10 +9,7 @@ The packages are imported when first asked for: their modules import the setting
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from xweb_emulator.vendor import Vendor
+from typing import Any
 
 PACKAGES: tuple[str, ...] = (
     "xweb_emulator.xweb",
@@ -26,7 +23,8 @@ def part(package: str, module: str, name: str) -> Any:
     return getattr(import_module(f"{package}.{module}"), name)
 
 
-def vendor_classes(packages: tuple[str, ...] = PACKAGES) -> tuple[type[Vendor], ...]:
+def vendor_classes(packages: tuple[str, ...] = PACKAGES) -> tuple[type, ...]:
+    """Each package's `Vendor` subclass (xweb_emulator.vendor.Vendor: not imported here, as it imports these)."""
     return tuple(part(package, "vendor", "VENDOR") for package in packages)
 
 
