@@ -22,10 +22,6 @@ PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"
 UNKNOWN_CUSTOMER = "00000000-0000-0000-0000-00000000beef"
 TOKEN_LIFETIME_SECONDS = 20 * 60  # the default web.config's absolute expiry (Settings.xweb_token_timeout_minutes)
 
-# Few short sequences under `make test` (the bounded profile), many long ones under `make fuzz`.
-_BOUNDED = settings.default.max_examples <= 100
-MACHINE_SETTINGS = settings(max_examples=6 if _BOUNDED else settings.default.max_examples // 10,
-                            stateful_step_count=15 if _BOUNDED else 60, deadline=None)
 
 names = st.text(alphabet=st.characters(categories=("L",), max_codepoint=0x24F), min_size=1, max_size=12)
 
@@ -51,37 +47,42 @@ class XWebMachine(RuleBasedStateMachine):
         self.token: str | None = None
         self.token_age = 0.0
         self.pending_fault: str | None = None  # the operation an injected fault (count=1) will hit next
+        self.written = False  # whether anything was written since the last reset (a reset of the demo data is dull)
 
     # ---------------------------------------------------------------------------------------------- calls
 
-    def call(self, operation: str, body: str) -> etree._Element | None:
+    def signed_on(self) -> None:
+        """Authenticate when the model holds no token (at the start, after a fault), as a connector does."""
+        if self.token is None:
+            self.token = self.emulator.authenticate()
+            self.token_age = 0.0
+
+    def call(self, operation: str, body: str, refusal: str | None = None) -> etree._Element | None:
         """Call with the model's token; the answer's result when the model says the call succeeds, else None after
-        checking the fault the model expects (a fault kills the token it came with)."""
+        checking the fault the model expects: an expired token, an injected fault, the operation's `refusal` (a
+        fault kills the token it came with)."""
+        self.signed_on()
         response = self.emulator.soap(operation, body, self.token)
         if self.token_age >= TOKEN_LIFETIME_SECONDS:
             assert fault(response)["kind"] == "InvalidTokenExceptionInfo", response.text
             self.token = None
             return None
-        if self.pending_fault == operation:
-            assert fault(response)["kind"] == "SystemExceptionInfo", response.text
-            self.pending_fault = self.token = None
+        if self.pending_fault == operation or refusal is not None:
+            found = fault(response)
+            assert (found["faultcode"], found["kind"]) == ("soap:Client", "SystemExceptionInfo"), found
+            if self.pending_fault == operation:
+                self.pending_fault = None
+            else:
+                assert refusal in found["message"], found
+            self.token = None
             return None
-        return self.succeeded(response, operation)
-
-    def succeeded(self, response, operation: str) -> etree._Element:
         assert response.status_code == 200, response.text
+        self.written = self.written or operation not in ("GetFacadeObject", "GetQuery")
         assert response_token(response) == self.token  # Absolute expiry: the same token back
         return parse(response).find(f"soap:Body/x:{operation}Response/x:{operation}Result", NS)
 
     # ---------------------------------------------------------------------------------------------- rules
 
-    @precondition(lambda self: self.token is None)
-    @rule()
-    def authenticate(self) -> None:
-        self.token = self.emulator.authenticate()
-        self.token_age = 0.0
-
-    @precondition(lambda self: self.token is not None)
     @rule(customer=st.sampled_from([SAMPLE_CUSTOMER, PREFERENCES_CUSTOMER, UNKNOWN_CUSTOMER]),
           code=st.sampled_from(["Sent", "Opened", "Clicked", "Bounced"]),
           address=st.sampled_from(["someone@somewhere.com", "other@example.org"]))
@@ -90,21 +91,14 @@ class XWebMachine(RuleBasedStateMachine):
                   "cma_activity_date": "03/12/2012 14:44:55"}
         node = etree.tostring(facade_node("CustomerMessagingActivity", [record])).decode()
         body = f"<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName><ns:oNode>{node}</ns:oNode>"
-        if customer == UNKNOWN_CUSTOMER and self.token_age < TOKEN_LIFETIME_SECONDS and (
-                self.pending_fault != "InsertFacadeObject"):
-            response = self.emulator.soap("InsertFacadeObject", body, self.token)
-            refused = fault(response)
-            assert (refused["kind"], refused["faultcode"]) == ("SystemExceptionInfo", "soap:Client"), refused
-            assert "cma_cst_key" in refused["message"], refused
-            self.token = None
-            return
-        result = self.call("InsertFacadeObject", body)
+        result = self.call("InsertFacadeObject", body,
+                           refusal="cma_cst_key: no co_customer record has" if customer == UNKNOWN_CUSTOMER
+                           else None)
         if result is not None:
             (created,) = records_of(result[0])
             self.activities[created["cma_key"]] = {key: record[key] for key in
                                                    ("cma_cst_key", "cma_activity_code", "cma_eml_address")}
 
-    @precondition(lambda self: self.token is not None)
     @rule(column=st.sampled_from(["ind_first_name", "ind_mid_name", "ind_last_name"]), value=names)
     def update_individual(self, column: str, value: str) -> None:
         node = etree.tostring(facade_node("Individual", [{column: value}])).decode()
@@ -127,6 +121,7 @@ class XWebMachine(RuleBasedStateMachine):
         self.emulator.advance_clock(minutes * 60)
         self.token_age += minutes * 60
 
+    @precondition(lambda self: self.written)
     @rule()
     def reset(self) -> None:
         self.emulator.reset()
@@ -161,9 +156,14 @@ class XWebMachine(RuleBasedStateMachine):
 
 
 def run_machine(machine: type[RuleBasedStateMachine], emulator) -> None:
+    """Run `machine` against `emulator`: a few short sequences under the bounded profile (`make test`), many long
+    ones under `make fuzz`."""
+    bounded = settings.default.max_examples <= 100
     bound = type(machine.__name__, (machine,), {"emulator": emulator})
     try:
-        run_state_machine_as_test(bound, settings=MACHINE_SETTINGS)
+        run_state_machine_as_test(bound, settings=settings(
+            max_examples=8 if bounded else settings.default.max_examples // 10,
+            stateful_step_count=15 if bounded else 60, deadline=None))
     finally:
         emulator.reset()
 
