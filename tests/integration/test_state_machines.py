@@ -20,6 +20,14 @@ from lxml import etree
 SAMPLE_CUSTOMER = "2a50c454-eac0-4768-9a85-0c97968be7fd"
 PREFERENCES_CUSTOMER = "fadff57b-c6ef-4130-be1e-07000a38056f"
 UNKNOWN_CUSTOMER = "00000000-0000-0000-0000-00000000beef"
+WORK_PHONE_TYPE, MOBILE_PHONE_TYPE = "3445f817-a38f-483a-aabe-b8d3c084832b", "243f7447-c38b-473f-be84-dbedd2f1f55e"
+# The demo data's phones (cph_key: customer, phone type, number, extension) and mailing lists.
+DEMO_PHONES = {
+    "ae0c81e1-4af5-43bb-95f1-221459c07a80": (SAMPLE_CUSTOMER, WORK_PHONE_TYPE, "800-555-0100", None),
+    "f46291d8-6b16-467f-97ef-fb16028a2b98": (PREFERENCES_CUSTOMER, WORK_PHONE_TYPE, "800-555-0200", None),
+}
+MAILING_LISTS = ("b31c52e4-29c1-4a65-8c53-0626342c920d", "6cc179ee-99c3-4b6b-8bab-36574550a5e5",
+                 "e86b36bf-7ca2-4919-ad2e-3a7ef268ab39")
 TOKEN_LIFETIME_SECONDS = 20 * 60  # the default web.config's absolute expiry (Settings.xweb_token_timeout_minutes)
 
 
@@ -30,9 +38,12 @@ names = st.text(alphabet=st.characters(categories=("L",), max_codepoint=0x24F), 
 
 
 class XWebMachine(RuleBasedStateMachine):
-    """xWeb: messaging activities inserted (some for a customer that does not exist: a fault, nothing written), the
-    sample Individual's names updated, read back by GetFacadeObject and GetQuery; the token's absolute expiry under
-    the control plane's clock, a fault killing the token it came with; faults injected, resets."""
+    """xWeb: messaging activities inserted (some for a customer that does not exist, or no more: a fault, nothing
+    written), the sample Individual's names updated, phones added and changed (WEBPhoneInsert/Update), mailing-list
+    preferences set (some with a status that is not one: all or none), customers seeded by the control plane, all
+    read back by GetFacadeObject, GetQuery, WEBPhoneGetPhonesByCustomer, GetCustomerCommunicationPreference and the
+    control plane's state; the token's absolute expiry under the control plane's clock, a fault killing the token it
+    came with; faults injected, resets."""
 
     emulator = None  # the served emulator, set by the test
 
@@ -40,9 +51,13 @@ class XWebMachine(RuleBasedStateMachine):
         super().__init__()
         self.emulator.reset()
         self.reset_model()
+        self.seeded: list[str] = []  # every customer seeded, those a reset removed as well
 
     def reset_model(self) -> None:
         self.activities: dict[str, dict[str, str]] = {}
+        self.customers = {SAMPLE_CUSTOMER, PREFERENCES_CUSTOMER}
+        self.phones = dict(DEMO_PHONES)
+        self.preferences: dict[str, str] = {}  # PREFERENCES_CUSTOMER's, by mailing list
         self.individual = {"ind_first_name": "Someone", "ind_mid_name": None, "ind_last_name": "Somewhere"}
         self.token: str | None = None
         self.token_age = 0.0
@@ -58,8 +73,8 @@ class XWebMachine(RuleBasedStateMachine):
             self.token_age = 0.0
 
     def call(self, operation: str, body: str, refusal: str | None = None) -> etree._Element | None:
-        """Call with the model's token; the answer's result when the model says the call succeeds, else None after
-        checking the fault the model expects: an expired token, an injected fault, the operation's `refusal` (a
+        """Call with the model's token; the answer (<XxxResponse>) when the model says the call succeeds, else None
+        after checking the fault the model expects: an expired token, an injected fault, the operation's `refusal` (a
         fault kills the token it came with)."""
         self.signed_on()
         response = self.emulator.soap(operation, body, self.token)
@@ -77,25 +92,28 @@ class XWebMachine(RuleBasedStateMachine):
             self.token = None
             return None
         assert response.status_code == 200, response.text
-        self.written = self.written or operation not in ("GetFacadeObject", "GetQuery")
+        self.written = self.written or not operation.startswith(("Get", "WEBPhoneGet"))
         assert response_token(response) == self.token  # Absolute expiry: the same token back
-        return parse(response).find(f"soap:Body/x:{operation}Response/x:{operation}Result", NS)
+        return parse(response).find(f"soap:Body/x:{operation}Response", NS)
 
     # ---------------------------------------------------------------------------------------------- rules
 
-    @rule(customer=st.sampled_from([SAMPLE_CUSTOMER, PREFERENCES_CUSTOMER, UNKNOWN_CUSTOMER]),
-          code=st.sampled_from(["Sent", "Opened", "Clicked", "Bounced"]),
+    def any_customer(self, data: st.DataObject) -> str:
+        """A demo customer, one seeded (and perhaps reset away since) or one that never existed."""
+        return data.draw(st.sampled_from([SAMPLE_CUSTOMER, PREFERENCES_CUSTOMER, UNKNOWN_CUSTOMER, *self.seeded]))
+
+    @rule(data=st.data(), code=st.sampled_from(["Sent", "Opened", "Clicked", "Bounced"]),
           address=st.sampled_from(["someone@somewhere.com", "other@example.org"]))
-    def insert_activity(self, customer: str, code: str, address: str) -> None:
+    def insert_activity(self, data: st.DataObject, code: str, address: str) -> None:
+        customer = self.any_customer(data)
         record = {"cma_cst_key": customer, "cma_activity_code": code, "cma_eml_address": address,
                   "cma_activity_date": "03/12/2012 14:44:55"}
         node = etree.tostring(facade_node("CustomerMessagingActivity", [record])).decode()
         body = f"<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName><ns:oNode>{node}</ns:oNode>"
         result = self.call("InsertFacadeObject", body,
-                           refusal="cma_cst_key: no co_customer record has" if customer == UNKNOWN_CUSTOMER
-                           else None)
+                           refusal=None if customer in self.customers else "cma_cst_key: no co_customer record has")
         if result is not None:
-            (created,) = records_of(result[0])
+            (created,) = records_of(result[0][0])
             self.activities[created["cma_key"]] = {key: record[key] for key in
                                                    ("cma_cst_key", "cma_activity_code", "cma_eml_address")}
 
@@ -107,10 +125,51 @@ class XWebMachine(RuleBasedStateMachine):
                                                  f"<ns:oNode>{node}</ns:oNode>")
         if result is not None:
             self.individual[column] = value
-            (updated,) = records_of(result[0])
+            (updated,) = records_of(result[0][0])
             assert {name: updated[name] for name in self.individual} == self.individual
 
-    @rule(operation=st.sampled_from(["InsertFacadeObject", "UpdateFacadeObject"]))
+    @rule(data=st.data(), phone_type=st.sampled_from([WORK_PHONE_TYPE, MOBILE_PHONE_TYPE]),
+          number=st.from_regex(r"800-555-[0-9]{4}", fullmatch=True))
+    def insert_phone(self, data: st.DataObject, phone_type: str, number: str) -> None:
+        customer = self.any_customer(data)
+        result = self.call("WEBPhoneInsert", phone_sections(xref={"cph_cst_key": customer, "cph_pht_key": phone_type},
+                                                            phone={"phn_number": number}),
+                           refusal=None if customer in self.customers else "cph_cst_key: no co_customer record has")
+        if result is not None:
+            key = result.findtext("x:WEBPhoneInsertResult/x:CurrentKey", namespaces=NS)
+            self.phones[key] = (customer, phone_type, number, None)
+
+    @rule(data=st.data(), number=st.from_regex(r"800-555-[0-9]{4}", fullmatch=True),
+          extension=st.none() | st.from_regex(r"[0-9]{1,4}", fullmatch=True))
+    def update_phone(self, data: st.DataObject, number: str, extension: str | None) -> None:
+        key = data.draw(st.sampled_from(sorted(self.phones)))
+        changed = {"cph_extension": extension} if extension is not None else {}
+        if self.call("WEBPhoneUpdate", phone_sections(key, xref=changed, phone={"phn_number": number})) is not None:
+            customer, phone_type, _number, kept = self.phones[key]
+            self.phones[key] = (customer, phone_type, number, extension if extension is not None else kept)
+
+    @rule(settings=st.dictionaries(st.sampled_from(MAILING_LISTS),
+                                   st.sampled_from(["OptIn", "OptOut", "Undefined", "Nope"]), min_size=1, max_size=2))
+    def set_preferences(self, settings: dict[str, str]) -> None:
+        items = "".join(f"<ns:MailingListSetting><ns:mailing_list_key>{key}</ns:mailing_list_key>"
+                        f"<ns:status>{status}</ns:status></ns:MailingListSetting>" for key, status in settings.items())
+        result = self.call("SetCustomerCommunicationPreferences",
+                           f"<ns:customerKey>{PREFERENCES_CUSTOMER}</ns:customerKey><ns:preferences>{items}"
+                           "</ns:preferences>", refusal="status 'Nope' is not valid" if "Nope" in settings.values()
+                           else None)
+        if result is not None:
+            self.preferences.update(settings)
+
+    @rule()
+    def seed_customer(self) -> None:
+        (key,) = self.emulator.seed({"xweb": {"Customer": [{"cst_type": "Individual", "cst_name_cp": "Ada Lovelace",
+                                                            "cst_id": f"ADA-{len(self.seeded)}"}]}})["xweb"]["Customer"]
+        self.seeded.append(key)
+        self.customers.add(key)
+        self.written = True
+
+    @rule(operation=st.sampled_from(["InsertFacadeObject", "UpdateFacadeObject", "WEBPhoneInsert", "WEBPhoneUpdate",
+                                     "SetCustomerCommunicationPreferences"]))
     def inject_fault(self, operation: str) -> None:
         self.emulator.clear_faults()
         self.emulator.add_fault("xweb", "fault", fault_kind="SystemExceptionInfo", operation=operation, count=1)
@@ -139,6 +198,15 @@ class XWebMachine(RuleBasedStateMachine):
         full_name = " ".join(self.individual[name] for name in ("ind_first_name", "ind_mid_name", "ind_last_name")
                              if self.individual[name])
         assert customer["cst_name_cp"] == full_name
+        assert {record["cst_key"] for record in self.emulator.state("xweb", "Customer")} >= self.customers
+        assert not {record["cst_key"] for record in self.emulator.state("xweb", "Customer")} & (
+            set(self.seeded) - self.customers)
+        numbers = {record["phn_key"]: record["phn_number"] for record in self.emulator.state("xweb", "Phone")}
+        assert {record["cph_key"]: (record["cph_cst_key"], record["cph_pht_key"], numbers[record["cph_phn_key"]],
+                                    record["cph_extension"])
+                for record in self.emulator.state("xweb", "CustomerPhone")} == self.phones
+        assert {record["cmp_mlt_key"]: record["cmp_status"]
+                for record in self.emulator.state("xweb", "CustomerMailingPreference")} == self.preferences
 
     @invariant()
     def vendor_reads_match(self) -> None:
@@ -146,13 +214,33 @@ class XWebMachine(RuleBasedStateMachine):
             return  # a read would need a live token: the next rule finds out what the model says of it
         read = self.call("GetFacadeObject", f"<ns:szObjectName>Individual</ns:szObjectName>"
                                             f"<ns:szObjectKey>{SAMPLE_CUSTOMER}</ns:szObjectKey>")
-        (individual,) = records_of(read[0])
+        (individual,) = records_of(read[0][0])
         assert {name: individual[name] for name in self.individual} == self.individual
         listed = self.call("GetQuery", "<ns:szObjectName>CustomerMessagingActivity</ns:szObjectName>"
                                        "<ns:szColumnList>cma_key, cma_cst_key, cma_activity_code, cma_eml_address"
                                        "</ns:szColumnList><ns:szWhereClause></ns:szWhereClause>"
                                        "<ns:szOrderBy></ns:szOrderBy>")
-        assert {record.pop("cma_key"): record for record in records_of(listed[0])} == self.activities
+        assert {record.pop("cma_key"): record for record in records_of(listed[0][0])} == self.activities
+        phones = self.call("WEBPhoneGetPhonesByCustomer", f"<ns:CustomerKey>{SAMPLE_CUSTOMER}</ns:CustomerKey>")
+        assert {item.findtext("x:cph_key", namespaces=NS): item.findtext("x:phn_number", namespaces=NS)
+                for item in phones.iterfind("x:WEBPhoneGetPhonesByCustomerResult/x:Results/x:Result", NS)} == {
+            key: number for key, (customer, _type, number, _extension) in self.phones.items()
+            if customer == SAMPLE_CUSTOMER}
+        for mailing_list in MAILING_LISTS:
+            read = self.call("GetCustomerCommunicationPreference",
+                             f"<ns:customerKey>{PREFERENCES_CUSTOMER}</ns:customerKey>"
+                             f"<ns:preferenceTypeKey>{mailing_list}</ns:preferenceTypeKey>")
+            assert read.findtext("x:mailing_list_setting/x:status", namespaces=NS) == self.preferences.get(
+                mailing_list, "Undefined")
+
+
+def phone_sections(current_key: str | None = None, *, xref: dict[str, str], phone: dict[str, str]) -> str:
+    """WEBPhoneInsert/Update's oFacadeObject: CurrentKey, Phone_XRef and Phone."""
+    sections = f"<ns:CurrentKey>{current_key}</ns:CurrentKey>" if current_key else ""
+    for name, values in (("Phone_XRef", xref), ("Phone", phone)):
+        children = "".join(f"<ns:{key}>{value}</ns:{key}>" for key, value in values.items())
+        sections += f"<ns:{name}>{children}</ns:{name}>"
+    return f"<ns:oFacadeObject>{sections}</ns:oFacadeObject>"
 
 
 def run_machine(machine: type[RuleBasedStateMachine], emulator) -> None:
