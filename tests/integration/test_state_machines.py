@@ -14,6 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from crmcom_support import ACCOUNT_20, ACCOUNT_77, HEX_ID, OK_STATUS, event, login, post, show
 from support import NS, facade_node, fault, parse, records_of, response_token
 from lxml import etree
 
@@ -234,6 +235,136 @@ class XWebMachine(RuleBasedStateMachine):
                 mailing_list, "Undefined")
 
 
+# ------------------------------------------------------------------------------------------------------- CRM.COM
+
+BULK = "customer_events/bulk/web/create"
+CRMCOM_TOKEN_IDLE_SECONDS = 60 * 60  # Settings.crmcom_token_idle_minutes's default
+# Events of a bulk call, by what the model expects of them: created, or left unprocessed with this error code.
+CRMCOM_ITEMS = {
+    "account 20": (event(), None),
+    "account 77": (event(accounts_receivable_identifier={"number": ACCOUNT_77}, website="www.example.org"), None),
+    "unknown account": (event(accounts_receivable_identifier={"number": "ACR404"}), "NotFoundAPIValueException"),
+    "no website": (event(website=None), "MissingMandatoryAPIValueException"),
+    "float that is not": (event(udf_float_1="many"), "InvalidAPIValueTypeException"),
+}
+
+
+class CrmComMachine(RuleBasedStateMachine):
+    """CRM.COM: bulk creation of web customer events, some of them bad (per-item results: the good ones created and
+    numbered in order, the bad ones left unprocessed with their error code), events seeded by the control plane, read
+    back by list, show and the control plane's state; the token's idle expiry under the control plane's clock;
+    injected system and item faults (nothing written), resets."""
+
+    emulator = None  # the served emulator, set by the test
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emulator.reset()
+        self.reset_model()
+
+    def reset_model(self) -> None:
+        self.events: dict[str, tuple[int, str, str]] = {}  # id: number, account, website
+        self.token: str | None = None
+        self.idle = 0.0
+        self.pending_fault: str | None = None  # the kind of fault (count=1) the next bulk call meets
+        self.written = False
+
+    def signed_on(self) -> None:
+        if self.token is None:
+            self.token = login(self.emulator)
+            self.idle = 0.0
+
+    def next_number(self) -> int:
+        return max((number for number, _account, _website in self.events.values()), default=0) + 1
+
+    @rule(items=st.lists(st.sampled_from(sorted(CRMCOM_ITEMS)), min_size=1, max_size=5))
+    def bulk_create(self, items: list[str]) -> None:
+        self.signed_on()
+        sent = [{**CRMCOM_ITEMS[name][0], "request_unique_identifier": str(n)} for n, name in enumerate(items)]
+        response = post(self.emulator, BULK, {"token": self.token, "web_customer_events_set": sent})
+        answer = response.json()
+        if self.idle >= CRMCOM_TOKEN_IDLE_SECONDS:
+            assert (response.status_code, answer["data"], answer["status"]["code"]) == (
+                200, None, "InvalidTokenException"), answer
+            self.token = None
+            return
+        if self.pending_fault == "SystemException":
+            assert (response.status_code, answer["data"], answer["status"]["code"]) == (
+                500, None, "SystemException"), answer
+            self.pending_fault = self.token = None
+            return
+        assert (response.status_code, answer["status"]) == (200, OK_STATUS), answer
+        self.idle = 0.0
+        data = answer["data"]
+        if self.pending_fault == "ItemSystemException":
+            self.pending_fault = None
+            expected_errors = [(str(n), "SystemException") for n in range(len(items))]
+        else:
+            expected_errors = [(str(n), CRMCOM_ITEMS[name][1]) for n, name in enumerate(items)
+                               if CRMCOM_ITEMS[name][1] is not None]
+        assert [(result["request_unique_identifier"], result["error_code"])
+                for result in data["unprocessed_customer_events_set"]] == expected_errors
+        refused = {identifier for identifier, _code in expected_errors}
+        created = [item for item in sent if item["request_unique_identifier"] not in refused]
+        first = self.next_number()
+        assert [(result["request_unique_identifier"], result["number"])
+                for result in data["processed_customer_events_set"]] == [
+            (item["request_unique_identifier"], str(first + n)) for n, item in enumerate(created)]
+        for result, item in zip(data["processed_customer_events_set"], created):
+            assert HEX_ID.fullmatch(result["id"]), result
+            self.events[result["id"]] = (int(result["number"]), item["accounts_receivable_identifier"]["number"],
+                                         item["website"])
+        self.written = self.written or bool(created)
+
+    @rule(website=st.sampled_from(["www.crm.com", "seeded.example.org"]))
+    def seed_event(self, website: str) -> None:
+        (key,) = self.emulator.seed({"crmcom": {"WebCustomerEvent": [event(website=website)]}})["crmcom"][
+            "WebCustomerEvent"]
+        self.events[key] = (self.next_number(), ACCOUNT_20, website)
+        self.written = True
+
+    @rule(kind=st.sampled_from(["SystemException", "ItemSystemException"]))
+    def inject_fault(self, kind: str) -> None:
+        self.emulator.clear_faults()
+        self.emulator.add_fault("crmcom", "fault", fault_kind=kind, operation=BULK, count=1)
+        self.pending_fault = kind
+
+    @rule(minutes=st.sampled_from([10, 50, 61]))
+    def advance_clock(self, minutes: int) -> None:
+        self.emulator.advance_clock(minutes * 60)
+        self.idle += minutes * 60
+
+    @precondition(lambda self: self.written)
+    @rule()
+    def reset(self) -> None:
+        self.emulator.reset()
+        self.reset_model()
+
+    @invariant()
+    def control_plane_state_matches(self) -> None:
+        accounts = {record["id"]: record["number"] for record in self.emulator.state("crmcom", "AccountsReceivable")}
+        assert {record["id"]: (record["number"], accounts[record["accounts_receivable_id"]], record["website"])
+                for record in self.emulator.state("crmcom", "WebCustomerEvent")} == self.events
+
+    @invariant()
+    def vendor_reads_match(self) -> None:
+        if self.token is None or self.idle >= CRMCOM_TOKEN_IDLE_SECONDS:
+            return  # the next rule finds out what the model says of the token
+        answer = post(self.emulator, "customer_events/web/list", {"token": self.token}).json()
+        assert answer["status"] == OK_STATUS, answer
+        listed = {record["id"]: (int(record["number"]), record["accounts_receivable"]["number"], record["website"])
+                  for record in answer["data"]}
+        assert listed == self.events
+        assert [record["number"] for record in answer["data"]] == sorted(
+            (str(number) for number, _account, _website in self.events.values()), key=int)
+        if self.events:
+            latest = max(self.events, key=lambda key: self.events[key][0])
+            shown = show(self.emulator, self.token, f"number={self.events[latest][0]}").json()
+            assert (shown["status"], shown["data"]["id"], shown["data"]["website"]) == (
+                OK_STATUS, latest, self.events[latest][2]), shown
+        self.idle = 0.0  # every accepted call restarts the token's idle time
+
+
 def phone_sections(current_key: str | None = None, *, xref: dict[str, str], phone: dict[str, str]) -> str:
     """WEBPhoneInsert/Update's oFacadeObject: CurrentKey, Phone_XRef and Phone."""
     sections = f"<ns:CurrentKey>{current_key}</ns:CurrentKey>" if current_key else ""
@@ -258,3 +389,7 @@ def run_machine(machine: type[RuleBasedStateMachine], emulator) -> None:
 
 def test_xweb_state_follows_the_model(served):
     run_machine(XWebMachine, served)
+
+
+def test_crmcom_state_follows_the_model(served):
+    run_machine(CrmComMachine, served)
