@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from crmcom_support import ACCOUNT_20, ACCOUNT_77, HEX_ID, OK_STATUS, event, login, post, show
+from sap_support import call as sap_call, post as sap_post, message as sap_message, soap_fault
 from support import NS, facade_node, fault, parse, records_of, response_token
 from lxml import etree
 
@@ -365,6 +366,114 @@ class CrmComMachine(RuleBasedStateMachine):
         self.idle = 0.0  # every accepted call restarts the token's idle time
 
 
+# ----------------------------------------------------------------------------------------------------------- SAP
+
+BOUNCE, PERMISSION = "MaintainFailedDeliveryStatusBundle", "MaintainMailingPermissionBundle"
+SAP_ACCOUNTS = ("B1", "B2")
+BOUNCE_CAMPAIGN, PERMISSION_CAMPAIGN = "4000", "3001"
+
+
+def bounced(before: bool, code: str, sent: str | None) -> tuple[bool, str] | None:
+    """What a bounce makes of an outbound's (denied indicator, status), as docs/sap.md states the rule; None: the
+    outbound is left as it was (2.x.x is no failure)."""
+    klass, subject, _detail = code.split(".")
+    if klass == "2":
+        return None
+    if sent is not None and (subject == "1" or sent == "true"):
+        return sent == "true", "3"  # the request's indicator overrules (other codes: applied only where true)
+    return (True if subject == "1" else before), "3"
+
+
+def sap_outbound(reference: str, customer: str, **children: str | None) -> str:
+    simple = "".join(f"<{name}>{value}</{name}>" for name, value in children.items() if value is not None)
+    return (f"<Outbound><ObjectNodeSenderTechnicalID>{reference}</ObjectNodeSenderTechnicalID>"
+            f"<CustomerInternalID>{customer}</CustomerInternalID>{simple}</Outbound>")
+
+
+def sap_campaign(campaign_id: str, *outbounds: str) -> str:
+    return (f"<Campaign>{''.join(outbounds)}<ObjectNodeSenderTechnicalID>1000</ObjectNodeSenderTechnicalID>"
+            f"<ID>{campaign_id}</ID></Campaign>")
+
+
+class SapMachine(RuleBasedStateMachine):
+    """SAP: bounces of a campaign's outbounds (MailSystemErrorCode deciding the denied indicator and the status
+    unless the request overrules it), mailing permissions denied and granted again, an account that does not exist
+    (refused with its note, nothing written), injected SOAP faults (nothing written), resets and seeds; the control
+    plane's state against the model after every step."""
+
+    emulator = None  # the served emulator, set by the test
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset()
+
+    @rule()
+    def reset(self) -> None:
+        self.emulator.reset()
+        created = self.emulator.seed({"sap": {
+            "Customer": [{"InternalID": account} for account in SAP_ACCOUNTS],
+            "Campaign": [{"ID": campaign_id, "ExecutionTypeCode": execution_type,
+                          "Outbound": [{"CustomerInternalID": account} for account in SAP_ACCOUNTS]}
+                         for campaign_id, execution_type in ((BOUNCE_CAMPAIGN, "7"), (PERMISSION_CAMPAIGN, "3"))]}})
+        self.customers = dict(zip(created["sap"]["Customer"], SAP_ACCOUNTS))
+        self.bounce_campaign = created["sap"]["Campaign"][0]
+        self.outbounds = {account: (None, False, "2") for account in SAP_ACCOUNTS}  # code, denied, status
+        self.permissions: dict[str, bool] = {}
+        self.pending_fault = False
+
+    def maintain(self, operation: str, campaigns: str) -> list[tuple] | None:
+        """The Log's notes of a confirmation; None after the injected fault the model expects."""
+        if self.pending_fault:
+            self.pending_fault = False
+            soap_fault(sap_post(self.emulator, operation, sap_message(operation, campaigns)))
+            return None
+        return sap_call(self.emulator, operation, campaigns).notes
+
+    @rule(account=st.sampled_from([*SAP_ACCOUNTS, "B9"]),
+          code=st.sampled_from(["2.0.0", "4.1.1", "5.1.3", "4.2.2", "5.7.1", "5.123.999"]),
+          sent=st.sampled_from([None, "true", "false"]))
+    def bounce(self, account: str, code: str, sent: str | None) -> None:
+        notes = self.maintain(BOUNCE, sap_campaign(BOUNCE_CAMPAIGN, sap_outbound(
+            "1", account, MailSystemErrorCode=code, CommunicationDataUsageDeniedIndicator=sent)))
+        if notes is None:
+            return
+        if account not in self.outbounds:
+            assert notes == [("3", "1", f"Account {account} does not exist")]
+            return
+        assert notes == []
+        _code, denied, status = self.outbounds[account]
+        after = bounced(denied, code, sent)
+        self.outbounds[account] = (code, *(after or (denied, status)))
+
+    @rule(account=st.sampled_from([*SAP_ACCOUNTS, "B9"]), denied=st.booleans())
+    def permission(self, account: str, denied: bool) -> None:
+        notes = self.maintain(PERMISSION, sap_campaign(PERMISSION_CAMPAIGN, sap_outbound(
+            "1", account, MailingPermissionDeniedIndicator=str(denied).lower())))
+        if notes is None:
+            return
+        if account not in self.outbounds:
+            assert notes == [("3", "1", f"Account {account} does not exist")]
+            return
+        assert notes == []
+        self.permissions[account] = denied
+
+    @rule()
+    def inject_fault(self) -> None:
+        self.emulator.clear_faults()
+        self.emulator.add_fault("sap", "fault", fault_kind="SOAPFault", count=1)
+        self.pending_fault = True
+
+    @invariant()
+    def control_plane_state_matches(self) -> None:
+        assert {self.customers[record["customer_uuid"]]: (
+            record["mail_system_error_code"], record["communication_data_usage_denied_indicator"],
+            record["outbound_communication_status_code"])
+            for record in self.emulator.state("sap", "CampaignOutbound", campaign_uuid=self.bounce_campaign)
+        } == self.outbounds
+        assert {self.customers[record["customer_uuid"]]: record["mailing_permission_denied_indicator"]
+                for record in self.emulator.state("sap", "MailingPermission")} == self.permissions
+
+
 def phone_sections(current_key: str | None = None, *, xref: dict[str, str], phone: dict[str, str]) -> str:
     """WEBPhoneInsert/Update's oFacadeObject: CurrentKey, Phone_XRef and Phone."""
     sections = f"<ns:CurrentKey>{current_key}</ns:CurrentKey>" if current_key else ""
@@ -393,3 +502,7 @@ def test_xweb_state_follows_the_model(served):
 
 def test_crmcom_state_follows_the_model(served):
     run_machine(CrmComMachine, served)
+
+
+def test_sap_state_follows_the_model(served):
+    run_machine(SapMachine, served)
