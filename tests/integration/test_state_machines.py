@@ -287,7 +287,9 @@ class CrmComMachine(RuleBasedStateMachine):
         if self.idle >= CRMCOM_TOKEN_IDLE_SECONDS:
             assert (response.status_code, answer["data"], answer["status"]["code"]) == (
                 200, None, "InvalidTokenException"), answer
-            self.token = None
+            # A rule is drawn by the call as it arrives, before its token is checked (the pipeline's step 6): this
+            # call, refused for its token, has used the injected fault up.
+            self.token = self.pending_fault = None
             return
         if self.pending_fault == "SystemException":
             assert (response.status_code, answer["data"], answer["status"]["code"]) == (
