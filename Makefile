@@ -25,11 +25,12 @@ test: $(VENV)/.installed-test postgresql mono chromium
 test-fast: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/unit tests/integration -m "not postgresql" $(PYTEST_ARGS)
 
-# The property-based fuzz at length (docs/reliability.md): thousands of mutated requests per vendor and the control
-# plane, on SQLite and PostgreSQL; failing examples are kept in .hypothesis/ and replayed first by the next run.
+# The property-based fuzz and the state machines at length (docs/reliability.md): thousands of mutated requests per
+# vendor and the control plane, hundreds of long call sequences per vendor, on SQLite and PostgreSQL; failing examples are kept in .hypothesis/ and replayed first by the next run.
 # make fuzz ARGS="-k sqlite" narrows it.
 fuzz: $(VENV)/.installed-test postgresql
-	$(BIN)/python -m pytest tests/integration/test_property_fuzz.py $(PYTEST_ARGS) --hypothesis-profile=fuzz \
+	$(BIN)/python -m pytest tests/integration/test_property_fuzz.py tests/integration/test_state_machines.py \
+		$(PYTEST_ARGS) --hypothesis-profile=fuzz \
 		--hypothesis-show-statistics $(ARGS)
 
 # The speed the emulator must reach (issues 9, 24), beside its stack's limit measured in the same run: bench/run.py --help.
