@@ -45,6 +45,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=1000, help="records / outbounds / events per bulk call (1000)")
     parser.add_argument("--profile", action="store_true", help="then profile as many calls again (cProfile)")
     parser.add_argument("--top", type=int, default=30, help="functions listed by --profile (30)")
+    parser.add_argument("--save", type=Path, help="--profile's statistics also written to this file (pstats, snakeviz)")
     args = parser.parse_args()
     calls = args.calls or {"sample": 1000, "page": 300}.get(args.kind, 15)
 
@@ -72,6 +73,8 @@ def main() -> int:
                     profile.enable()
                     _post(app, *request)
                     profile.disable()
+                if args.save:
+                    profile.dump_stats(args.save)
                 pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
         finally:
