@@ -5,9 +5,9 @@
   the first child element).
 - `Soap11`: spyne's SOAP 1.1 with the envelope prefix real .NET servers use (soap:), documents with a DOCTYPE refused
   before anything reads them (no DTD is loaded, no entity resolved), and vendor-shaped faults.
-- `AsmxSoap11`: the same, its answers written as ASP.NET's ASMX writes them (the XML declaration in double quotes,
-  `soap:Envelope` declaring soap, xsi and xsd, each header block and the body's element declaring the service's
-  namespace as the default one, everything below unprefixed, empty elements as `<x />`).
+- `AsmxSoap11`, `asmx_answer`: the same, its faults and answers written as ASP.NET's ASMX writes them (the XML
+  declaration in double quotes, `soap:Envelope` declaring soap, xsi and xsd, each header block and the body's element
+  declaring the service's namespace as the default one, everything below unprefixed, empty elements as `<x />`).
 - `SoapServer`: a spyne application driven by the call pipeline: it reads a call's body into a method context and
   writes that context's result or fault. The vendor's runner, not spyne, runs the operation: the @rpc methods of
   a vendor's service only declare its messages.
@@ -121,33 +121,43 @@ class Soap11(SpyneSoap11):
 
 
 class AsmxSoap11(Soap11):
-    """SOAP 1.1 answers as ASP.NET's ASMX writes them (see `asmx_document`); requests are read as by Soap11."""
+    """SOAP 1.1 faults as ASP.NET's ASMX writes them (see `asmx_document`); requests are read as by Soap11. Answers
+    are written by `asmx_answer`."""
 
     def __init__(self, *args: Any, namespace: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.namespace = namespace
 
-    def _xml_content_to_parent(self, ctx, cls, inst, parent, ns, name, **_) -> None:
-        # Below the body's element everything is unprefixed in the service's namespace: the content is written
-        # straight to its markup, which the answer takes in place of this processing instruction.
-        parent.append(etree.PI(_CONTENT))
-        ctx.outprot_ctx.contents = [*getattr(ctx.outprot_ctx, "contents", ()),
-                                    jsonnet.markup(name, {cls.item: inst} if cls.item else inst, cls.omit_none)]
-
     def create_out_string(self, ctx, charset=None) -> None:
-        ctx.out_string = [asmx_document(ctx.out_document, self.namespace, getattr(ctx.outprot_ctx, "contents", ()))]
+        ctx.out_string = [asmx_document(ctx.out_document, self.namespace)]
 
 
-_CONTENT = "xweb-content"
+_ASMX_ENVELOPE = (f'<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="{SOAP11_ENV}" xmlns:xsi="{XSI}" '
+                  f'xmlns:xsd="{XSD}">').encode()
 
 
-def asmx_document(envelope: etree._Element, namespace: str,
-                  contents: Sequence[bytes | bytearray] = ()) -> bytes | bytearray:
-    """spyne's answer envelope rewritten as ASMX writes it (its few elements copied, its results' markup put in):
-    `<?xml version="1.0" encoding="utf-8"?>`, then `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each
-    header block, the body's element and a fault detail's element carrying `xmlns="<namespace>"` with every element
-    below it unprefixed; empty elements as `<x />` (XmlTextWriter's space before the slash); no indentation. Each of
-    `contents` takes the place of the envelope's `<?xweb-content?>` processing instructions, in order."""
+def asmx_answer(namespace: str, headers: Sequence[bytes], response: str,
+                content: bytearray | None) -> bytearray:
+    """An answer as ASMX writes it (see asmx_document), written straight from its parts: each header block's markup
+    (declaring `namespace` itself), then the body's `response` element declaring `namespace`, holding `content` (the
+    result's markup, unprefixed), or empty for None. The answer is `content` itself, the envelope written around it
+    where it lies: a copy would hold a GetQuery @TOP -1 answer (tens of MB) twice."""
+    head = bytearray(_ASMX_ENVELOPE)
+    if headers:
+        head += b"<soap:Header>" + b"".join(headers) + b"</soap:Header>"
+    if content is None:
+        head += f'<soap:Body><{response} xmlns="{namespace}" /></soap:Body></soap:Envelope>'.encode()
+        return head
+    content[:0] = head + f'<soap:Body><{response} xmlns="{namespace}">'.encode()
+    content += f"</{response}></soap:Body></soap:Envelope>".encode()
+    return content
+
+
+def asmx_document(envelope: etree._Element, namespace: str) -> bytes:
+    """spyne's fault envelope rewritten as ASMX writes it (its few elements copied): `<?xml version="1.0"
+    encoding="utf-8"?>`, then `<soap:Envelope xmlns:soap=… xmlns:xsi=… xmlns:xsd=…>`; each header block, the body's
+    element and a fault detail's element carrying `xmlns="<namespace>"` with every element below it unprefixed; empty
+    elements as `<x />` (XmlTextWriter's space before the slash); no indentation."""
     out = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap": SOAP11_ENV, "xsi": XSI, "xsd": XSD})
     for part in envelope:
         if not isinstance(part.tag, str):
@@ -160,20 +170,7 @@ def asmx_document(envelope: etree._Element, namespace: str,
                 _copy_fault(out_part, block, namespace)
             else:
                 _copy_block(out_part, block, namespace)
-    parts = [_EMPTY_ELEMENT.sub(rb"\1 />", part)
-             for part in etree.tostring(out, encoding="utf-8").split(f"<?{_CONTENT} ?>".encode())]
-    head = b'<?xml version="1.0" encoding="utf-8"?>' + parts[0]
-    if len(contents) == 1 and isinstance(contents[0], bytearray):
-        # The one result's markup becomes the answer, the envelope written around it where it lies: a copy would
-        # hold a GetQuery @TOP -1 answer (tens of MB) twice.
-        (answer,) = contents
-        answer[:0] = head
-        answer += parts[1]
-        return answer
-    pieces = [head]
-    for content, part in zip(contents, parts[1:], strict=True):
-        pieces += (content, part)
-    return b"".join(pieces)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + _EMPTY_ELEMENT.sub(rb"\1 />", etree.tostring(out, encoding="utf-8"))
 
 
 def _copy_fault(parent: etree._Element, fault: etree._Element, namespace: str) -> None:
@@ -197,8 +194,7 @@ def _copy_block(parent: etree._Element, element: etree._Element, namespace: str)
 
 def _copy(parent: etree._Element, element: etree._Element, nsmap: dict | None = None) -> None:
     # Copied element by element: moving the subtree instead (lxml then refers every moved element to the new default
-    # namespace) takes time quadratic in its size. Results are not in the envelope (XmlContent is written as markup,
-    # in place of a processing instruction): what is copied is the envelope's few elements and a fault's detail.
+    # namespace) takes time quadratic in its size.
     out = etree.SubElement(parent, element.tag, nsmap=nsmap)
     for name, value in element.attrib.items():
         out.set(name, value)
@@ -206,8 +202,6 @@ def _copy(parent: etree._Element, element: etree._Element, nsmap: dict | None = 
     for child in element:
         if isinstance(child.tag, str):
             _copy(out, child)
-        elif child.tag is etree.PI and child.target == _CONTENT:
-            out.append(etree.PI(_CONTENT))
 
 
 class SoapServer(ServerBase):

@@ -23,19 +23,19 @@ from spyne import (
     MethodContext,
     ServiceBase,
     Unicode,
-    XmlAttribute,
     rpc,
 )
 from spyne.error import ResourceNotFoundError
 
 from xweb_emulator import jsonnet
 from xweb_emulator.call import Answer, Call
-from xweb_emulator.soap import AsmxSoap11, DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, declared
+from xweb_emulator.soap import (
+    AsmxSoap11, DoctypeRefused, Soap11, SoapServer, TypedContent, VendorFault, XmlContent, asmx_answer, declared)
 from xweb_emulator.vendor import Incoming, Wire
 from xweb_emulator.xweb import auth
 from xweb_emulator.xweb.errors import (
     NAMESPACE, AsmxFault, MustUnderstand, XWebError, fault_detail, fault_string, unwritable_answer)
-from xweb_emulator.xweb.operations import NOT_EMULATED_MESSAGES, OPERATIONS, Reply, XWebOperation
+from xweb_emulator.xweb.operations import NOT_EMULATED_MESSAGES, OPERATIONS, Reply, Result, XWebOperation
 
 _CONTENT_TYPE = [("Content-Type", "text/xml; charset=utf-8")]
 _SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Boolean, "DateTime": DateTime}
@@ -44,11 +44,6 @@ _SIMPLE = {"String": Unicode, "Guid": Unicode, "Int32": Integer, "Boolean": Bool
 class AuthorizationToken(ComplexModel):
     __namespace__ = NAMESPACE
     Token = Unicode
-    actor = XmlAttribute(Unicode, ns=Soap11.ns_soap_env)
-    """soap:actor: a fresh GUID on Authenticate's answer, as captured from live tenants; absent elsewhere."""
-
-
-TOKEN_HEADER = (AuthorizationToken,)
 
 
 def soap_action(environ: dict) -> str | None:
@@ -81,12 +76,28 @@ class SoapWire(Wire):
                         wire_state=ctx)
 
     def write(self, call: Call, incoming: Incoming, reply: Reply) -> Answer:
-        actor = str(uuid.uuid4()) if incoming.operation.issues_token else None
-        header = AuthorizationToken(Token=reply.token, actor=actor) if reply.token is not None else None
+        operation: XWebOperation = incoming.operation
+        headers = []
+        if reply.token is not None and (operation.takes_token or operation.issues_token):
+            # soap:actor: a fresh GUID on Authenticate's answer, as captured from live tenants; absent elsewhere.
+            actor = f' soap:actor="{uuid.uuid4()}"' if operation.issues_token else ""
+            headers.append(f'<AuthorizationToken xmlns="{NAMESPACE}"{actor}>'.encode()
+                           + jsonnet.markup("Token", reply.token) + b"</AuthorizationToken>")
         try:
-            return Answer(200, _CONTENT_TYPE, self._server.write(incoming.wire_state, reply.result, header))
+            content = self._result_markup(operation, reply.result)
         except jsonnet.NotXmlText as error:
             raise unwritable_answer(error.character) from None
+        return Answer(200, _CONTENT_TYPE, asmx_answer(NAMESPACE, headers, f"{operation.message}Response", content))
+
+    def _result_markup(self, operation: XWebOperation, result: Any) -> bytearray | None:
+        """The body element's content as spyne would write the method's declared result: None for none."""
+        if result is None or operation.result is Result.VOID:
+            return None
+        name = operation.result_name or f"{operation.name}Result"
+        if operation.result is Result.SCALAR:
+            return jsonnet.markup(name, self._server.app.out_protocol.to_unicode(_SIMPLE[operation.returns], result))
+        kind = _result_type(operation.returns)
+        return jsonnet.markup(name, {kind.item: result} if kind.item else result, kind.omit_none)
 
     def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
         operation = incoming.operation if incoming is not None else None
@@ -103,13 +114,10 @@ def _service() -> type[ServiceBase]:
 
 
 def _method(operation: XWebOperation) -> Any:
-    options: dict[str, Any] = {"_returns": _result_type(operation.returns), "_args": operation.parameter_names}
-    if operation.result_name:
-        options["_out_variable_name"] = operation.result_name
+    """spyne reads its request; its answer is written by SoapWire.write."""
+    options: dict[str, Any] = {"_args": operation.parameter_names}
     if operation.takes_token:
-        options["_in_header"] = TOKEN_HEADER
-    if operation.takes_token or operation.issues_token:
-        options["_out_header"] = TOKEN_HEADER
+        options["_in_header"] = (AuthorizationToken,)
     return rpc(*[_SIMPLE.get(kind, XmlContent) for kind in operation.parameter_types], **options)(
         declared(operation.name))
 
