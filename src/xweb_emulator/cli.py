@@ -214,7 +214,7 @@ def profile() -> None:
 def check(file: Path) -> None:
     """Check a profile FILE as `serve --profile` reads it; print what it serves."""
     from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
-    from xweb_emulator.xweb.tenant import check_servable
+    from xweb_emulator.xweb.methods import check_servable
 
     try:
         profile = merged(default_profile(), read_profile(file))
