@@ -3,6 +3,7 @@ variables, which override the defaults (one Settings object carries the result).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -38,10 +39,13 @@ _database_url = click.option("--database-url", help="SQLAlchemy URL. Default: sq
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xweb-emulator")
-def main() -> None:
+@click.pass_context
+def main(context: click.Context) -> None:
     """A local, stateful emulator of the CRM APIs connectors write back to: netFORUM xWeb (SOAP and JSON),
     SAP ManageCampaignInboundIn, CRM.COM web customer events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if context.invoked_subcommand != "serve":
+        gc.enable()  # off while the command line was imported (__main__.py); serve turns it on once it is ready
 
 
 @main.command()
@@ -214,7 +218,7 @@ def profile() -> None:
 def check(file: Path) -> None:
     """Check a profile FILE as `serve --profile` reads it; print what it serves."""
     from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
-    from xweb_emulator.xweb.tenant import check_servable
+    from xweb_emulator.xweb.methods import check_servable
 
     try:
         profile = merged(default_profile(), read_profile(file))

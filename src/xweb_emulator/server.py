@@ -3,6 +3,7 @@ interface (rsgi.py)."""
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import socket
@@ -41,6 +42,11 @@ def serve(settings: Settings) -> None:
     warning = exposure_warning(settings)
     if warning:
         click.secho(f"WARNING: {warning}", err=True, fg="yellow")
+    if not gc.isenabled():  # off for the start (__main__.py)
+        # What the start made lives as long as the server, or is a few thousand objects of its garbage: out of the
+        # collector's sight, and shared with the workers forked next.
+        gc.freeze()
+        gc.enable()
     _Granian(
         "xweb_emulator.app:rsgi_app",
         factory=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from xweb_emulator.xweb.methods import check_servable
 from xweb_emulator.xweb.profile import ProfileError, default_profile, merged, read_profile
 from xweb_emulator.xweb.tenant import NotAuthorized, Tenant
 
@@ -25,6 +26,15 @@ def test_a_profile_laid_over_the_built_in_objects_adds_its_own_and_extends_their
     assert individual.columns == extended.columns  # the built-in Individual declares no columns of its own
     assert "ind_pin_ext" in [column.name for column in individual.columns]
     assert profile.settings.query_row_cap == 50
+
+
+def test_the_built_in_profile_is_servable_and_a_default_list_naming_no_column_is_refused():
+    """The built-in profile is not checked at every start (XWeb.prepare): here, once."""
+    check_servable(default_profile())
+    with pytest.raises(ProfileError, match="^default: objects: Individual: list_columns: Individual has no column "
+                                           "ind_nope$"):
+        check_servable(merged(default_profile(),
+                              read_profile("objects: [{name: Individual, list_columns: [ind_nope]}]")))
 
 
 def test_object_security_is_the_users_rights_and_unlisted_users_may_do_everything():

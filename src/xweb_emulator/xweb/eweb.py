@@ -24,8 +24,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from xweb_emulator.call import Answer, Call
 from xweb_emulator.inputs import UnreadableValue, read_values
 from xweb_emulator.vendor import Incoming, Operation, Wire
@@ -158,6 +156,8 @@ _HTML = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-sto
 
 @cache
 def _template():
+    from jinja2 import Environment, PackageLoader, StrictUndefined  # only for a page: not on every start
+
     environment = Environment(loader=PackageLoader("xweb_emulator.xweb", "templates"), autoescape=True,
                               undefined=StrictUndefined)
     return environment.get_template("eweb_sign_on.html")

@@ -19,11 +19,11 @@ from sqlalchemy import Connection
 
 from xweb_emulator.xweb.errors import InvalidInput, XWebError
 from xweb_emulator.xweb.facade import Actor, get_record, insert_records, row_renderer, update_record
-from xweb_emulator.xweb.profile import MethodParameter, SavedAudience, SavedDefinition, SavedQuery, WebMethod, \
-    WebService
+from xweb_emulator.xweb.profile import MethodParameter, Profile, ProfileError, SavedAudience, SavedDefinition, \
+    SavedQuery, WebMethod, WebService
 from xweb_emulator.xweb.query import ObjectQuery, Value, build_query, parameter_uses, parse_object_name, read_value, \
     sql_type_name
-from xweb_emulator.xweb.tenant import Tenant
+from xweb_emulator.xweb.tenant import Tenant, check_objects
 
 # que_key and qrh_key as the emulator derives them from a definition's name, the same on every start and database.
 _DEFINITION_KEY_NAMESPACE = uuid.UUID("0b7d6c1e-3f2a-4e5b-8c9d-1a2b3c4d5e6f")
@@ -289,9 +289,20 @@ def _query_parameters(context: Context, definition: SavedDefinition) -> dict[str
     return {"QueryParameter": described}
 
 
+def check_servable(profile: Profile) -> None:
+    """Raise ProfileError for what the file's schema cannot tell: an object the profile cannot describe (a default
+    list naming no column), a saved query or web method no call could run. Checked where a profile is prepared
+    (XWeb.prepare, before it is put in force; `profile check`)."""
+    check_objects(profile)
+    try:
+        check_definitions(Tenant(profile))
+    except InvalidInput as error:
+        raise ProfileError(f"{profile.name}: {error.message}") from None
+
+
 def check_definitions(tenant: Tenant) -> None:
     """Raise InvalidInput, naming the definition, for a query no call could run (an object, a column or a parameter
-    it names that is not there): checked when the profile is put in force."""
+    it names that is not there)."""
     queries = [(f"web_services: {service.name}.{method.name}", method.query, method.parameters)
                for service in tenant.profile.web_services for method in service.methods if method.query is not None]
     queries += [(f"queries: {each.name}", each, each.parameters) for each in tenant.profile.queries]

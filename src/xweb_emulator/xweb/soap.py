@@ -8,6 +8,7 @@ faults for requests that never reach netFORUM (unreadable XML, an unknown method
 
 from __future__ import annotations
 
+import threading
 import uuid
 from functools import cache
 from typing import Any
@@ -52,13 +53,8 @@ def soap_action(environ: dict) -> str | None:
 
 
 class SoapWire(Wire):
-    def __init__(self) -> None:
-        application = Application([_service()], tns=NAMESPACE, name="netForumXML",
-                                  in_protocol=Soap11(validator=None), out_protocol=AsmxSoap11(namespace=NAMESPACE))
-        self._server = SoapServer(application)
-
     def read(self, call: Call) -> Incoming:
-        ctx = self._server.read(call)
+        ctx = _server().read(call)
         not_emulated = _not_emulated(call, ctx)
         if not_emulated is not None:
             return not_emulated
@@ -84,27 +80,44 @@ class SoapWire(Wire):
             headers.append(f'<AuthorizationToken xmlns="{NAMESPACE}"{actor}>'.encode()
                            + jsonnet.markup("Token", reply.token) + b"</AuthorizationToken>")
         try:
-            content = self._result_markup(operation, reply.result)
+            content = _result_markup(operation, reply.result)
         except jsonnet.NotXmlText as error:
             raise unwritable_answer(error.character) from None
         return Answer(200, _CONTENT_TYPE, asmx_answer(NAMESPACE, headers, f"{operation.message}Response", content))
-
-    def _result_markup(self, operation: XWebOperation, result: Any) -> bytearray | None:
-        """The body element's content as spyne would write the method's declared result: None for none."""
-        if result is None or operation.result is Result.VOID:
-            return None
-        name = operation.result_name or f"{operation.name}Result"
-        if operation.result is Result.SCALAR:
-            return jsonnet.markup(name, self._server.app.out_protocol.to_unicode(_SIMPLE[operation.returns], result))
-        kind = _result_type(operation.returns)
-        return jsonnet.markup(name, {kind.item: result} if kind.item else result, kind.omit_none)
 
     def write_error(self, call: Call, incoming: Incoming | None, error: XWebError) -> Answer:
         operation = incoming.operation if incoming is not None else None
         trace = operation.stack_trace if operation is not None and not isinstance(error, AsmxFault) else ""
         fault = VendorFault(error.faultcode, fault_string(error, trace), _actor(call), fault_detail(error, trace),
                             NAMESPACE)
-        return Answer(500, _CONTENT_TYPE, self._server.write_fault(call, fault))
+        return Answer(500, _CONTENT_TYPE, _server().write_fault(call, fault))
+
+
+def _server() -> SoapServer:
+    """The spyne application, built by the first call that needs it: once in a process, and never in `serve`'s own,
+    which answers no call (its 262 methods took 0.02 s of every start, twice: there and in the worker)."""
+    if not _BUILT:
+        with _BUILDING:  # the first calls of a worker's threads: one builds it, the others wait for it
+            if not _BUILT:
+                application = Application([_service()], tns=NAMESPACE, name="netForumXML", in_protocol=Soap11(
+                    validator=None), out_protocol=AsmxSoap11(namespace=NAMESPACE))
+                _BUILT.append(SoapServer(application))
+    return _BUILT[0]
+
+
+_BUILDING = threading.Lock()
+_BUILT: list[SoapServer] = []
+
+
+def _result_markup(operation: XWebOperation, result: Any) -> bytearray | None:
+    """The body element's content as spyne would write the method's declared result: None for none."""
+    if result is None or operation.result is Result.VOID:
+        return None
+    name = operation.result_name or f"{operation.name}Result"
+    if operation.result is Result.SCALAR:
+        return jsonnet.markup(name, _server().app.out_protocol.to_unicode(_SIMPLE[operation.returns], result))
+    kind = _result_type(operation.returns)
+    return jsonnet.markup(name, {kind.item: result} if kind.item else result, kind.omit_none)
 
 
 def _service() -> type[ServiceBase]:

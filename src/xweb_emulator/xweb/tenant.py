@@ -111,27 +111,19 @@ def settled(settings: Settings) -> Settings:
     return settings.model_copy(update=update) if update else settings
 
 
-def check_servable(profile: Profile) -> None:
-    """Raise ProfileError for what the file's schema cannot tell: an object the profile cannot describe (a default
-    list naming no column), a saved query or web method no call could run."""
+def check_objects(profile: Profile) -> None:
+    """Raise ProfileError for an object the profile cannot describe (a default list naming no column). Part of
+    methods.check_servable, which a profile passes before it is put in force."""
     for served in Tenant(profile).objects.values():
         try:
             served.queryable
         except ValueError as error:
             raise ProfileError(f"{profile.name}: objects: {served.name}: list_columns: {error}") from None
-    if profile.web_services or profile.queries or profile.audiences:
-        from xweb_emulator.xweb.methods import check_definitions  # sqlglot: only for a profile that needs it
-
-        try:
-            check_definitions(Tenant(profile))
-        except InvalidInput as error:
-            raise ProfileError(f"{profile.name}: {error.message}") from None
 
 
 def activate(session: Session, settings: Settings, profile: Profile) -> None:
     """Make `profile` the one in force, with its users (and the configured one); users no longer there lose their
-    tokens. Raises ProfileError for a profile that cannot be served (check_servable)."""
-    check_servable(profile)
+    tokens. The profile is one that passed methods.check_servable (or the built-in one)."""
     row = session.get(TenantRow, _ROW)
     if row is None:
         session.add(TenantRow(id=_ROW, digest=profile.digest, profile=profile.canonical_json()))

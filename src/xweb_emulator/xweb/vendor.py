@@ -26,7 +26,7 @@ from xweb_emulator.xweb.eweb import EWEB_PATH, EWebWire
 from xweb_emulator.xweb.facade import Actor
 from xweb_emulator.xweb.http_bindings import HttpBindingsWire
 from xweb_emulator.xweb.json_api import JsonWire
-from xweb_emulator.xweb.profile import ProfileError
+from xweb_emulator.xweb.profile import ProfileError, default_profile
 from xweb_emulator.xweb.operations import OPERATIONS, VENDOR_OPERATIONS, Reply, XWebOperation, operation_named
 from xweb_emulator.xweb.seed import SEED_USER, load, load_demo_if_empty, load_profile_web_users
 from xweb_emulator.xweb.soap import SoapWire, soap_action
@@ -183,7 +183,14 @@ class XWeb(Vendor):
     def prepare(self, session: Session, now: datetime, demo_data: bool, profile: Any = None) -> None:
         """The tenant profile (a reset's, else the configured one) in force, with its users; the demo data."""
         try:
-            tenant.activate(session, self.settings, tenant.profile_of(self.settings, profile))
+            served = tenant.profile_of(self.settings, profile)
+            # The built-in profile is checked by the suite (tests/unit/test_xweb_profile.py), not at every start: the
+            # check reads each object's queryable form, which alone imports sqlglot.
+            if served is not default_profile():
+                from xweb_emulator.xweb import methods  # sqlglot: only for a profile given
+
+                methods.check_servable(served)
+            tenant.activate(session, self.settings, served)
         except ProfileError as error:
             raise SeedError(str(error)) from None
         if demo_data:
