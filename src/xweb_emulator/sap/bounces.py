@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Boolean, DateTime, String, bindparam, func, update
 
@@ -37,6 +38,7 @@ class BounceEffect:
     outbound_communication_status_code: str | None
 
 
+@lru_cache(maxsize=256)  # a bundle's thousand bounces carry a few codes
 def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
     """The effect of a valid MailSystemErrorCode with the request's CommunicationDataUsageDeniedIndicator."""
     error_class, subject, _detail = _MAIL_SYSTEM_ERROR_CODE.match(code).groups()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from sqlalchemy import Row, Select, TypeDecorator, Uuid, bindparam, select, type_coerce
 from sqlalchemy.engine import Dialect
@@ -64,8 +64,7 @@ class StoredUuid(TypeDecorator):
 STORED_UUID = StoredUuid()
 
 
-@dataclass(frozen=True)
-class Addressee:
+class Addressee(NamedTuple):  # not a frozen dataclass: a bundle makes a thousand (see request.Party)
     customer: Account
     contact_person: AccountContact | None
     loaded: Callable[[object], uuid.UUID]
@@ -123,7 +122,7 @@ class Directory:
         wanted = sorted(value for value in wanted if value is not None)
         statement = _rows_by(model, column, self._COLUMNS[model])
         return [row for start in range(0, len(wanted), self._CHUNK)
-                for row in self.session.execute(statement, {"wanted": wanted[start:start + self._CHUNK]})]
+                for row in self.session.connection().execute(statement, {"wanted": wanted[start:start + self._CHUNK]})]
 
     def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
         return self._by_uuid[model].get(self._stored(key))
@@ -161,7 +160,7 @@ class CampaignScope:
     def outbound(self, addressee: Addressee) -> Outbound | None:
         if self._outbounds is None:  # the campaign's outbounds, read once
             self._outbounds = {}
-            for outbound in self.session.execute(_CAMPAIGN_OUTBOUNDS, {"campaign": self.campaign.uuid}):
+            for outbound in self.session.connection().execute(_CAMPAIGN_OUTBOUNDS, {"campaign": self.campaign.uuid}):
                 self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
         return self._outbounds.get(addressee.stored_keys)
 
