@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Generic, NamedTuple, TypeVar
 
-from sqlalchemy import Row, Select, TypeDecorator, Uuid, bindparam, select, type_coerce
+from sqlalchemy import Column, TypeDecorator, Uuid, bindparam, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -36,12 +36,30 @@ FILE_EXPORT_OR_EXTERNAL_EXECUTION = ("1", "2", "3", "4", EXTERNAL_EXECUTION)
 Change = Callable[[], None]
 """What a checked node will write, run only once every node of its campaign passed."""
 
-Account = Row
-"""An account a request names, as the Directory reads it: uuid (as stored, see StoredUuid), internal_id."""
-AccountContact = Row
-"""A contact person a request names, as the Directory reads it: uuid, internal_id, customer_uuid (as stored)."""
-Outbound = Row
-"""A campaign outbound, as CampaignScope.outbound reads it: uuid, customer_uuid, contact_person_uuid (as stored)."""
+
+
+class Account(NamedTuple):
+    """An account a request names, as the Directory reads it (its UUID as stored, see StoredUuid)."""
+
+    uuid: object
+    internal_id: str
+
+
+class AccountContact(NamedTuple):
+    """A contact person a request names, as the Directory reads it (UUIDs as stored)."""
+
+    uuid: object
+    internal_id: str
+    customer_uuid: object
+
+
+class Outbound(NamedTuple):
+    """A campaign outbound, as CampaignScope.outbound reads it (UUIDs as stored)."""
+
+    uuid: object
+    customer_uuid: object
+    contact_person_uuid: object | None
+
 
 NodeT = TypeVar("NodeT", bound=Node)
 
@@ -95,10 +113,7 @@ class Directory:
     the checks need are read, as rows: a thousand ORM objects cost several times as much to load; their UUIDs as
     stored (StoredUuid)."""
 
-    _CHUNK = 500
-    _COLUMNS = {Customer: (type_coerce(Customer.uuid, STORED_UUID).label("uuid"), Customer.internal_id),
-                ContactPerson: (type_coerce(ContactPerson.uuid, STORED_UUID).label("uuid"), ContactPerson.internal_id,
-                                type_coerce(ContactPerson.customer_uuid, STORED_UUID).label("customer_uuid"))}
+    _RECORDS = {Customer: Account, ContactPerson: AccountContact}
 
     def __init__(self, session: Session, parties: list[Party]) -> None:
         self.session = session
@@ -118,11 +133,18 @@ class Directory:
                 by_uuid.setdefault(row.uuid, row)
             self._by_internal_id[model] = {row.internal_id: row for row in by_uuid.values()}
 
-    def _read(self, model: type, column: str, wanted: set) -> list[Row]:
+    def _read(self, model: type, column: str, wanted: set) -> list[Account | AccountContact]:
         wanted = sorted(value for value in wanted if value is not None)
-        statement = _rows_by(model, column, self._COLUMNS[model])
-        return [row for start in range(0, len(wanted), self._CHUNK)
-                for row in self.session.connection().execute(statement, {"wanted": wanted[start:start + self._CHUNK]})]
+        record = self._RECORDS[model]
+        found: list[Account | AccountContact] = []
+        for start in range(0, len(wanted), _MOST_WANTED):
+            chunk = wanted[start:start + _MOST_WANTED]
+            size = _MOST_WANTED if len(chunk) == _MOST_WANTED else 1 << (len(chunk) - 1).bit_length()
+            statement = _rows_by(model, column, size)
+            # The values past the chunk's are nulls, which IN matches to nothing.
+            found += map(record._make, statement.rows(self.session.connection(), dict(zip(_WANTED, chunk)) | {
+                name: None for name in _WANTED[len(chunk):size]}))
+        return found
 
     def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
         return self._by_uuid[model].get(self._stored(key))
@@ -160,7 +182,8 @@ class CampaignScope:
     def outbound(self, addressee: Addressee) -> Outbound | None:
         if self._outbounds is None:  # the campaign's outbounds, read once
             self._outbounds = {}
-            for outbound in self.session.connection().execute(_CAMPAIGN_OUTBOUNDS, {"campaign": self.campaign.uuid}):
+            for row in _CAMPAIGN_OUTBOUNDS.rows(self.session.connection(), {"campaign": self.campaign.uuid}):
+                outbound = Outbound._make(row)
                 self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
         return self._outbounds.get(addressee.stored_keys)
 
@@ -187,17 +210,32 @@ def _unchanged(value: object) -> object:
     return value
 
 
-_CAMPAIGN_OUTBOUNDS = select(
-    *(type_coerce(column, STORED_UUID).label(column.key) for column in (
-        CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid))
-).where(CampaignOutbound.campaign_uuid == bindparam("campaign"))
+def _stored(*columns: Column) -> list:
+    """The columns to read, their UUIDs as stored."""
+    return [type_coerce(column, STORED_UUID).label(column.key) if isinstance(column.type, Uuid) else column
+            for column in columns]
+
+
+# Statements run on the driver's cursor (Prepared), their rows read as the named tuples above: through
+# Connection.execute, the thousand values of an IN list rendered anew each time and the rows made into Row objects
+# cost as much again as the statements themselves.
+_CAMPAIGN_OUTBOUNDS = Prepared(select(*_stored(
+    CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid,
+)).where(CampaignOutbound.campaign_uuid == bindparam("campaign")))
+_COLUMNS = {Customer: _stored(Customer.uuid, Customer.internal_id),
+            ContactPerson: _stored(ContactPerson.uuid, ContactPerson.internal_id, ContactPerson.customer_uuid)}
+_MOST_WANTED = 512  # values looked up in one statement (SQLite before 3.32 binds at most 999)
+_WANTED = [f"wanted_{n}" for n in range(_MOST_WANTED)]
 
 
 @cache
-def _rows_by(model: type, column: str, columns: tuple) -> Select:
-    """The rows of `model` whose `column` is one of the values bound as "wanted". Built once: a statement built per
-    call leaves reference cycles for the garbage collector (tests/integration/test_reference_cycles.py)."""
-    return select(*columns).where(getattr(model, column).in_(bindparam("wanted", expanding=True)))
+def _rows_by(model: type, column: str, size: int) -> Prepared:
+    """The rows of `model` whose `column` is one of `size` values (a power of two: a few statements serve every
+    count), bound as wanted_0 …. Built once: a statement built per call leaves reference cycles for the garbage
+    collector (tests/integration/test_reference_cycles.py)."""
+    compared = getattr(model, column)
+    return Prepared(select(*_COLUMNS[model]).where(
+        compared.in_([bindparam(name, type_=compared.type) for name in _WANTED[:size]])))
 
 
 def run(session: Session, now: datetime, bundle: Bundle, campaigns: list[CampaignNode]) -> Confirmation:
