@@ -305,7 +305,8 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
         try:
             if item_failure is not None:
                 raise item_failure
-            if isinstance(item, Mapping):
+            # An identifier was read above; an event without one (or with one of the wrong type) is refused here.
+            if identifier is None and isinstance(item, Mapping):
                 values.mandatory_text(item, "request_unique_identifier")
             if uses[identifier] > 1:
                 raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")

@@ -80,7 +80,8 @@ def _record_bounce(scope: CampaignScope, outbound: Outbound, code: str, node: Ou
 _OUTBOUNDS = CampaignOutbound.__table__
 # One statement for every bounce of a campaign (a bundle of a thousand bounces is one executemany): where a bounce
 # leaves a column as it is (None), the column keeps its own value. The outbound is named by its UUID as stored.
-_RECORD_BOUNCE = Prepared(update(_OUTBOUNDS).where(_OUTBOUNDS.c.uuid == bindparam("outbound", type_=STORED_UUID)).values(
+_RECORD_BOUNCE = Prepared(update(_OUTBOUNDS).where(
+    _OUTBOUNDS.c.uuid == bindparam("outbound", type_=STORED_UUID)).values(
     mail_system_error_code=bindparam("code"),
     communication_data_usage_denied_indicator=func.coalesce(
         bindparam("denied", type_=Boolean), _OUTBOUNDS.c.communication_data_usage_denied_indicator),

@@ -67,7 +67,7 @@ NodeT = TypeVar("NodeT", bound=Node)
 class StoredUuid(TypeDecorator):
     """A Uuid column's values as the database driver holds them (SQLite: the 32 hex digits; PostgreSQL: uuid.UUID),
     bound and read without a uuid.UUID made of each: the checks only compare them, and a bundle of a thousand
-    outbounds reads some 6000 (5 ms of parsing). Directory.uuid gives one as uuid.UUID where a record is written."""
+    outbounds reads some 6000 (5 ms of parsing). Directory.as_uuid gives one as uuid.UUID where a record is written."""
 
     impl = Uuid
     cache_ok = True
@@ -86,7 +86,7 @@ class Addressee(NamedTuple):  # not a frozen dataclass: a bundle makes a thousan
     customer: Account
     contact_person: AccountContact | None
     loaded: Callable[[object], uuid.UUID]
-    """A stored UUID as uuid.UUID (Directory.uuid)."""
+    """A stored UUID as uuid.UUID (Directory.as_uuid)."""
 
     @property
     def stored_keys(self) -> tuple[object, object | None]:
@@ -120,7 +120,7 @@ class Directory:
         dialect = session.get_bind().dialect
         # How the driver holds a uuid.UUID, and back: Uuid's own processors (None where the driver takes uuid.UUID).
         self._stored = Uuid().bind_processor(dialect) or _unchanged
-        self.uuid = Uuid().result_processor(dialect, None) or _unchanged
+        self.as_uuid = Uuid().result_processor(dialect, None) or _unchanged
         self._by_uuid: dict[type, dict[uuid.UUID, Account | AccountContact]] = {}
         self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {}
         for model, keys, internal_ids in (
@@ -325,7 +325,7 @@ def find_addressee(directory: Directory, party: Party, reference: str | None) ->
     if contact_person is not None and contact_person.customer_uuid != customer.uuid:
         return None, [log.CONTACT_PERSON_OF_OTHER_ACCOUNT.item(
             reference, contact=contact_person.internal_id, account=customer.internal_id)]
-    return Addressee(customer, contact_person, directory.uuid), []
+    return Addressee(customer, contact_person, directory.as_uuid), []
 
 
 def _find(directory: Directory, model: type[Customer] | type[ContactPerson], key: uuid.UUID | None,

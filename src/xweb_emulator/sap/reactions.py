@@ -57,7 +57,7 @@ def _create_reaction(scope: CampaignScope, node: ReactionNode, addressee: Addres
         campaign_uuid=scope.campaign.uuid,
         customer_uuid=addressee.customer_uuid,
         contact_person_uuid=addressee.contact_person_uuid,
-        outbound_uuid=scope.directory.uuid(outbound.uuid) if outbound is not None else None,
+        outbound_uuid=scope.directory.as_uuid(outbound.uuid) if outbound is not None else None,
         campaign_reaction_type_code=node.campaign_reaction_type_code,
         creation_date_time=node.creation_date_time,
         tracking_link_uuid=link.uuid if link is not None else None,
