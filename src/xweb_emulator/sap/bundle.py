@@ -17,7 +17,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from xweb_emulator.db import Prepared
-
 from xweb_emulator.sap import log
 from xweb_emulator.sap.errors import Refused
 from xweb_emulator.sap.log import CampaignConfirmation, Confirmation, LogItem, Message
@@ -35,7 +34,6 @@ FILE_EXPORT_OR_EXTERNAL_EXECUTION = ("1", "2", "3", "4", EXTERNAL_EXECUTION)
 
 Change = Callable[[], None]
 """What a checked node will write, run only once every node of its campaign passed."""
-
 
 
 class Account(NamedTuple):
@@ -108,7 +106,7 @@ class Addressee(NamedTuple):  # not a frozen dataclass: a bundle makes a thousan
 
 
 class Directory:
-    """The accounts and contact persons a request names, each kind read in one query per 500 identifiers before any
+    """The accounts and contact persons a request names, each kind read in one query per 512 identifiers before any
     node is checked (a bundle of a thousand outbounds would otherwise look each one up on its own). Only the columns
     the checks need are read, as rows: a thousand ORM objects cost several times as much to load; their UUIDs as
     stored (StoredUuid)."""
@@ -121,7 +119,7 @@ class Directory:
         # How the driver holds a uuid.UUID, and back: Uuid's own processors (None where the driver takes uuid.UUID).
         self._stored = Uuid().bind_processor(dialect) or _unchanged
         self.as_uuid = Uuid().result_processor(dialect, None) or _unchanged
-        self._by_uuid: dict[type, dict[uuid.UUID, Account | AccountContact]] = {}
+        self._by_uuid: dict[type, dict[object, Account | AccountContact]] = {}  # by the UUID as stored
         self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {}
         for model, keys, internal_ids in (
             (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
@@ -139,11 +137,10 @@ class Directory:
         found: list[Account | AccountContact] = []
         for start in range(0, len(wanted), _MOST_WANTED):
             chunk = wanted[start:start + _MOST_WANTED]
-            size = _MOST_WANTED if len(chunk) == _MOST_WANTED else 1 << (len(chunk) - 1).bit_length()
-            statement = _rows_by(model, column, size)
-            # The values past the chunk's are nulls, which IN matches to nothing.
-            found += map(record._make, statement.rows(self.session.connection(), dict(zip(_WANTED, chunk)) | {
-                name: None for name in _WANTED[len(chunk):size]}))
+            size = 1 << (len(chunk) - 1).bit_length()
+            # Nulls after the chunk's values: IN matches them to nothing.
+            values = dict(zip(_WANTED, chunk + [None] * (size - len(chunk))))
+            found += map(record._make, _rows_by(model, column, size).rows(self.session.connection(), values))
         return found
 
     def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
