@@ -344,3 +344,26 @@ def test_fields_set_limits_the_fields_of_each_result(emulator, token):
 def test_fields_set_may_be_a_list(emulator, token):
     data = bulk(emulator, token, [event("bad", website=None)], fields_set=["error_code"])
     assert data["unprocessed_customer_events_set"] == [{"error_code": MISSING}]
+
+
+def test_each_event_of_a_bulk_call_is_stored_with_its_own_values(emulator, token):
+    # Events that share an account, a date or a value, beside events that give other ones or none.
+    items = [
+        event("a", performed_on="2016-06-22T15:00:00", udf_float_1=2, udf_date_1="2020-02-29"),
+        event("b", performed_on="2016-06-22T15:00:00", udf_float_1="2"),
+        event("c", performed_on="2017-01-01T00:00:00", accounts_receivable_identifier={"number": ACCOUNT_77}),
+        event("d", performed_on="2016-06-22T17:00:00+02:00", udf_date_1="2020-02-29T08:00:00", udf_string_1="x"),
+    ]
+
+    data = bulk(emulator, token, items)
+
+    assert data["unprocessed_customer_events_set"] == []
+    shown = {result["request_unique_identifier"]: ok(show(emulator, token, f"id={result['id']}"))
+             for result in data["processed_customer_events_set"]}
+    assert {key: (event_["performed_on"], event_["accounts_receivable"]["number"], event_["udf_float_1"],
+                  event_["udf_date_1"], event_["udf_string_1"]) for key, event_ in shown.items()} == {
+        "a": ("2016-06-22T15:00:00", ACCOUNT_20, 2.0, "2020-02-29T00:00:00", None),
+        "b": ("2016-06-22T15:00:00", ACCOUNT_20, 2.0, None, None),
+        "c": ("2017-01-01T00:00:00", ACCOUNT_77, None, None, None),
+        "d": ("2016-06-22T15:00:00", ACCOUNT_20, None, "2020-02-29T08:00:00", "x"),
+    }

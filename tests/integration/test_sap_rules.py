@@ -239,6 +239,31 @@ def test_the_error_code_determines_the_indicator_and_status_unless_the_request_o
     assert bounce_of(emulator, "4000", "B2").failed_delivery_status_date_time is None
 
 
+def test_every_addressee_of_a_large_bundle_is_found_by_internal_id_or_uuid(emulator):
+    # More accounts than one lookup takes (they are read some 500 at a time), every other one named by its UUID.
+    accounts = [f"L{n:04d}" for n in range(700)]
+    uuids = {account: f"00163E02-8B34-1ED1-BAD4-6ECB9964{n:04d}" for n, account in enumerate(accounts)}
+    seed(emulator, {"Customer": [{"InternalID": account, "UUID": uuids[account]} for account in accounts],
+                    "ContactPerson": [{"InternalID": f"C{account}", "CustomerInternalID": account}
+                                      for account in accounts],
+                    "Campaign": [{"ID": "5000", "ExecutionTypeCode": "7", "Outbound": [
+                        {"CustomerInternalID": account, "ContactPersonInternalID": f"C{account}"}
+                        for account in accounts]}]})
+    nodes = [outbound(account, customer=None if n % 2 else account, contact=f"C{account}",
+                      CustomerUUID=uuids[account] if n % 2 else None, MailSystemErrorCode="4.2.2")
+             for n, account in enumerate(accounts)]
+
+    notes = refused(emulator, BOUNCE, campaign(*nodes, outbound("unknown", customer="L9999", contact=None,
+                                                                MailSystemErrorCode="4.2.2"), ID="5000"))
+    result = call(emulator, BOUNCE, campaign(*nodes, ID="5000"))
+
+    assert notes == [("3", "unknown", "Account L9999 does not exist")]
+    assert result.items == [] and [c["ID"] for c in result.campaigns] == ["5000"]
+    campaign_uuid = one(emulator, Campaign, id="5000").uuid
+    assert sorted(outbound.mail_system_error_code for outbound in rows(emulator, CampaignOutbound,
+                                                                       campaign_uuid=campaign_uuid)) == ["4.2.2"] * 700
+
+
 # ------------------------------------------------------------------------------------------ mailing permissions
 
 

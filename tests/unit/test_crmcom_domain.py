@@ -4,13 +4,17 @@ processed or reported unprocessed with its own error, the processed ones stored.
 
 from __future__ import annotations
 
+import functools
+import operator
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
 from unit_support import NOW
 from xweb_emulator.crmcom import events
 from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
-from xweb_emulator.crmcom.models import WebCustomerEvent
+from xweb_emulator.crmcom.models import WebCustomerEvent, new_id
 
 ACTOR = events.Actor("demo", NOW)
 
@@ -51,3 +55,15 @@ def test_an_empty_set_and_one_past_the_maximum_are_refused_whole(session):
         events.bulk_create(session, ACTOR, [], None)
     with pytest.raises(MaximumValuesExceeded):
         events.bulk_create(session, ACTOR, [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
+
+
+def test_ids_are_random_uuids_in_upper_case_hex():
+    ids = [new_id() for _ in range(1000)]
+
+    assert len(set(ids)) == 1000
+    assert all(len(id_) == 32 and id_ == id_.upper() for id_ in ids)
+    parsed = [uuid.UUID(id_) for id_ in ids]
+    assert {(key.version, key.variant) for key in parsed} == {(4, uuid.RFC_4122)}
+    # Every other bit varies, as a random UUID's do: only the version's and the variant's zeros are always zero.
+    always_zero = (0xB000 << 64) | (0x4000 << 48)
+    assert functools.reduce(operator.or_, (key.int for key in parsed)) == ((1 << 128) - 1) & ~always_zero

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, bindparam, insert, select, update
@@ -44,7 +45,7 @@ from xweb_emulator.crmcom.models import (
     WebCustomerEvent,
     new_id,
 )
-from xweb_emulator.db import Base
+from xweb_emulator.db import Base, Prepared
 from xweb_emulator.inputs import read_integer
 
 MAX_EVENTS_PER_CALL = 1000
@@ -96,9 +97,22 @@ class Finder:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._matches: dict[tuple, list] = {}
+        self._found: dict[tuple, Any] = {}
 
     def find(self, kind: Identified, parameter: str, identifier: Any) -> Any:
         """The one record `identifier` names, or None when it names nothing (absent, or every field empty)."""
+        if identifier is None:
+            return None
+        # An identifier of strings found before in the call is not checked again: the thousand events of a bulk
+        # call name a few accounts and units. (Only strings: 1 and True would be one key, but are different text.)
+        if identifier.__class__ is dict and all(value.__class__ is str for value in identifier.values()):
+            key = (kind.label, *identifier.items())
+            if key not in self._found:
+                self._found[key] = self._find(kind, parameter, identifier)
+            return self._found[key]
+        return self._find(kind, parameter, identifier)
+
+    def _find(self, kind: Identified, parameter: str, identifier: Any) -> Any:
         field = _chosen_field(kind, parameter, identifier)
         if field is None:
             return None
@@ -204,10 +218,14 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
         "external_system_reference_number": values.text(item, "external_system_reference_number"),
     }
     # The user-defined fields the event gives (those it leaves out are null: insert_events leaves them out too).
-    columns.update({name: values.text(item, name) for name in UDF_STRINGS if name in item})
-    columns.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
-    columns.update({name: values.date(item, name) for name in UDF_DATES if name in item})
+    if not _UDFS.isdisjoint(item):
+        columns.update({name: values.text(item, name) for name in UDF_STRINGS if name in item})
+        columns.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
+        columns.update({name: values.date(item, name) for name in UDF_DATES if name in item})
     return columns
+
+
+_UDFS = frozenset((*UDF_STRINGS, *UDF_FLOATS, *UDF_DATES))
 
 
 class CreatedEvent(NamedTuple):
@@ -221,21 +239,30 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
         return []
     # The UPDATE holds the sequence row until the transaction ends, so concurrent calls number one after the other.
     last = session.execute(_TAKE_NUMBERS, {"taken": len(checked)}).scalar_one()
+    # Every row names the same columns (one statement inserts them all): those some event gives a value, and those
+    # with a default (a null given must not become the default). The others, null in every event, are left out:
+    # null all the same, they would be most of each row's 30 parameters (the udf_ columns, as a rule).
+    named = tuple(sorted({name for columns in checked for name, value in columns.items() if value is not None}
+                         | _DEFAULTED | _SET_ON_INSERT))
+    unnamed = dict.fromkeys(named)
     rows = [
-        {**columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
+        {**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
          "created_date": actor.now, "created_by_user": actor.username}
         for position, columns in enumerate(checked, start=1)
     ]
-    # Core, not the ORM: a bulk call makes a thousand. Every row names the same columns (one statement inserts them
-    # all): those some event gives a value, and those with a default (a null given must not become the default).
-    # The others, null in every event, are left out: null all the same, they would be most of each row's 30
-    # parameters (the udf_ columns, as a rule).
-    named = {name for row in rows for name, value in row.items() if value is not None} | _DEFAULTED
-    session.connection().execute(_INSERT_EVENTS, [{name: row.get(name) for name in named} for row in rows])
+    # Through the driver's executemany, not the ORM nor Connection.execute: a bulk call makes a thousand rows, whose
+    # parameter sets those would build and process one by one first.
+    _insert_events(named).many(session.connection(), rows)
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
-_INSERT_EVENTS = insert(WebCustomerEvent)
+@lru_cache(maxsize=64)
+def _insert_events(columns: tuple[str, ...]) -> Prepared:
+    """The INSERT of events that give `columns` (sorted), compiled once for each set of columns a call names: the
+    user-defined fields events give are few, and the same from one call of a client to the next."""
+    return Prepared(insert(WebCustomerEvent), keys=columns)
+
+
 # Built once, as every statement a call runs: one built per call leaves reference cycles (SQLAlchemy's expressions
 # keep their comparators, which refer back to them) for the garbage collector
 # (tests/integration/test_reference_cycles.py).
@@ -243,6 +270,7 @@ _TAKE_NUMBERS = (update(NumberSequence).where(NumberSequence.name == WEB_CUSTOME
                  .values(last_value=NumberSequence.last_value + bindparam("taken", type_=Integer))
                  .returning(NumberSequence.last_value))
 _DEFAULTED = {column.name for column in WebCustomerEvent.__table__.columns if column.default is not None}
+_SET_ON_INSERT = {"id", "number", "life_cycle_state", "created_date", "created_by_user"}
 
 
 def ensure_numbering(session: Session) -> None:
@@ -277,7 +305,8 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
         try:
             if item_failure is not None:
                 raise item_failure
-            if isinstance(item, Mapping):
+            # An identifier was read above; an event without one (or with one of the wrong type) is refused here.
+            if identifier is None and isinstance(item, Mapping):
                 values.mandatory_text(item, "request_unique_identifier")
             if uses[identifier] > 1:
                 raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")

@@ -6,7 +6,7 @@ unique: an identifier that matches several records is refused as ambiguous, as t
 
 from __future__ import annotations
 
-import uuid
+import os
 from datetime import datetime
 
 from sqlalchemy import DateTime, Float, ForeignKey, Integer, String
@@ -26,8 +26,14 @@ UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
 UDF_DATES = tuple(f"udf_date_{n}" for n in range(1, 5))
 
 
+# A random UUID's version (4) and variant (RFC 4122) bits, as uuid.UUID(bytes=…, version=4) sets them.
+_VERSION_4_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
+_VERSION_4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def new_id() -> str:
-    return uuid.uuid4().hex.upper()
+    """uuid.uuid4().hex.upper() without the UUID object made between (half its time: a bulk call makes a thousand)."""
+    return f"{int.from_bytes(os.urandom(16), 'big') & _VERSION_4_CLEARED | _VERSION_4_SET:032X}"
 
 
 def _id() -> Mapped[str]:

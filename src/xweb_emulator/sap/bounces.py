@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Boolean, DateTime, String, bindparam, func, update
 
 from xweb_emulator.sap import log
-from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, UPDATE, Bundle, CampaignScope, Change, Outbound
+from xweb_emulator.db import Prepared
+from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, STORED_UUID, UPDATE, Bundle, CampaignScope, Change, Outbound
 from xweb_emulator.sap.models import CampaignOutbound
 from xweb_emulator.sap.request import OutboundNode, read_outbound
 
@@ -36,6 +38,7 @@ class BounceEffect:
     outbound_communication_status_code: str | None
 
 
+@lru_cache(maxsize=256)  # a bundle's thousand bounces carry a few codes
 def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
     """The effect of a valid MailSystemErrorCode with the request's CommunicationDataUsageDeniedIndicator."""
     error_class, subject, _detail = _MAIL_SYSTEM_ERROR_CODE.match(code).groups()
@@ -75,9 +78,10 @@ def _record_bounce(scope: CampaignScope, outbound: Outbound, code: str, node: Ou
 
 
 _OUTBOUNDS = CampaignOutbound.__table__
-# One statement for every bounce of a campaign (a bundle of a thousand bounces is one execution): where a bounce
-# leaves a column as it is (None), the column keeps its own value.
-_RECORD_BOUNCE = update(_OUTBOUNDS).where(_OUTBOUNDS.c.uuid == bindparam("outbound")).values(
+# One statement for every bounce of a campaign (a bundle of a thousand bounces is one executemany): where a bounce
+# leaves a column as it is (None), the column keeps its own value. The outbound is named by its UUID as stored.
+_RECORD_BOUNCE = Prepared(update(_OUTBOUNDS).where(
+    _OUTBOUNDS.c.uuid == bindparam("outbound", type_=STORED_UUID)).values(
     mail_system_error_code=bindparam("code"),
     communication_data_usage_denied_indicator=func.coalesce(
         bindparam("denied", type_=Boolean), _OUTBOUNDS.c.communication_data_usage_denied_indicator),
@@ -86,7 +90,7 @@ _RECORD_BOUNCE = update(_OUTBOUNDS).where(_OUTBOUNDS.c.uuid == bindparam("outbou
     failed_delivery_status_date_time=func.coalesce(
         bindparam("failed_at", type_=DateTime), _OUTBOUNDS.c.failed_delivery_status_date_time),
     changed_at=bindparam("changed_at"),
-)
+))
 
 
 FAILED_DELIVERY_STATUS = Bundle("FailedDeliveryStatus", "bounces", "Outbound", read_outbound,

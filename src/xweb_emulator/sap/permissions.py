@@ -37,7 +37,7 @@ def _set_permission(scope: CampaignScope, addressee: Addressee, denied: bool) ->
                "changed_at": scope.now}
     contact_person_uuid = addressee.contact_person_uuid
     statement = upsert(scope.session, table).values(
-        uuid=uuid.uuid4(), customer_uuid=addressee.customer.uuid, contact_person_uuid=contact_person_uuid, **changes)
+        uuid=uuid.uuid4(), customer_uuid=addressee.customer_uuid, contact_person_uuid=contact_person_uuid, **changes)
     if contact_person_uuid is None:
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.customer_uuid], index_where=table.c.contact_person_uuid.is_(None), set_=changes)

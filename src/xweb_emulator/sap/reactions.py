@@ -55,9 +55,9 @@ def _create_reaction(scope: CampaignScope, node: ReactionNode, addressee: Addres
     outbound = scope.outbound(addressee)
     scope.session.add(CampaignReaction(
         campaign_uuid=scope.campaign.uuid,
-        customer_uuid=addressee.customer.uuid,
+        customer_uuid=addressee.customer_uuid,
         contact_person_uuid=addressee.contact_person_uuid,
-        outbound_uuid=outbound.uuid if outbound is not None else None,
+        outbound_uuid=scope.directory.as_uuid(outbound.uuid) if outbound is not None else None,
         campaign_reaction_type_code=node.campaign_reaction_type_code,
         creation_date_time=node.creation_date_time,
         tracking_link_uuid=link.uuid if link is not None else None,

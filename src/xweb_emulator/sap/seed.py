@@ -150,7 +150,7 @@ def _contact_person(session: Session, record: Mapping) -> ContactPerson:
     if addressee is None:
         raise SeedError(f"ContactPerson {internal_id}: {'; '.join(item.note for item in items)}")
     return ContactPerson(uuid=uuid_value(record, "UUID") or uuid.uuid4(), internal_id=internal_id,
-                         customer_uuid=addressee.customer.uuid, name=text(record, "Name"), email=text(record, "Email"))
+                         customer_uuid=addressee.customer_uuid, name=text(record, "Name"), email=text(record, "Email"))
 
 
 def _campaign(session: Session, now: datetime, record: Mapping, created: dict[str, list[str]]) -> None:
@@ -172,13 +172,13 @@ def _campaign(session: Session, now: datetime, record: Mapping, created: dict[st
         if addressee is None:
             raise SeedError(f"Campaign {campaign_id} Outbound: {'; '.join(item.note for item in items)}")
         duplicate = select(CampaignOutbound).where(
-            CampaignOutbound.campaign_uuid == campaign.uuid, CampaignOutbound.customer_uuid == addressee.customer.uuid,
+            CampaignOutbound.campaign_uuid == campaign.uuid, CampaignOutbound.customer_uuid == addressee.customer_uuid,
             CampaignOutbound.contact_person_uuid == addressee.contact_person_uuid)
         if session.scalars(duplicate).first() is not None:
             raise SeedError(f"Campaign {campaign_id} has two outbounds for {addressee.describe()}")
         _add(session, created, "CampaignOutbound", CampaignOutbound(
             uuid=uuid_value(outbound, "UUID") or uuid.uuid4(), campaign_uuid=campaign.uuid,
-            customer_uuid=addressee.customer.uuid, contact_person_uuid=addressee.contact_person_uuid,
+            customer_uuid=addressee.customer_uuid, contact_person_uuid=addressee.contact_person_uuid,
             outbound_communication_status_code=text(outbound, "OutboundCommunicationStatusCode") or SENT,
             communication_data_usage_denied_indicator=_flag(outbound, "CommunicationDataUsageDeniedIndicator")))
 
