@@ -340,13 +340,25 @@ def unfit_column(row: Base) -> tuple[Column, str] | None:
     return None
 
 
-def null_refused(table: Table, row: Mapping[str, object]) -> str | None:
-    """The first column of `table` that allows no null and that `row` (as an INSERT or UPDATE writes it) gives
-    None; None if there is none."""
-    for name, value in row.items():
-        if value is None and not table.c[name].nullable:
-            return name
-    return None
+def null_refused(table: Table, rows: list[Mapping[str, object]]) -> str | None:
+    """The first column of `table`, in its order, that allows no null and that the first row giving such a column
+    None gives it (as an INSERT or UPDATE of the rows writes them: a row leaving out a column another row names gives
+    it its Python-side default); None if no row does."""
+    named = set().union(*rows)
+    refused: tuple[int, int, str] | None = None
+    for order, column in enumerate(table.columns):
+        if column.nullable or column.name not in named:
+            continue
+        defaulted = column.default is not None and (column.default.is_callable or python_default(column) is not None)
+        left_out = _DEFAULTED if defaulted else None
+        values = [row.get(column.name, left_out) for row in rows]
+        if None in values:
+            found = (values.index(None), order, column.name)
+            refused = found if refused is None else min(refused, found)
+    return None if refused is None else refused[2]
+
+
+_DEFAULTED = object()  # a value left out that its column's default gives
 
 
 def upsert(bind: Connection | Session, table: Table | type[Base]):
@@ -372,6 +384,26 @@ def insert_new(bind: Connection | Session, table: Table, rows: list[dict[str, ob
         return [row for row in rows if tuple(row[key] for key in keys) not in inserted]
     inserted = set(map(tuple, bind.execute(_insert_new(_dialect(bind), table), rows)))
     return [row for row in rows if tuple(row[key] for key in keys) not in inserted]
+
+
+def insert_all(connection: Connection, table: Table, rows: list[dict[str, object]],
+               common: Mapping[str, object]) -> None:
+    """Insert rows whose keys no stored row can hold (new GUIDs made for them: there is no conflict to look for, as
+    insert_new does), all in one executemany on the driver's cursor. A row gives each column's value by name, but for
+    those in `common`, which every row has (bound once); a column a row leaves out takes its Python-side default, as
+    Connection.execute would give it."""
+    prepared, defaults = _insert_all_prepared(table)
+    prepared.many(connection, rows, common, defaults)
+
+
+@cache
+def _insert_all_prepared(table: Table) -> tuple[Prepared, dict[str, object]]:
+    """insert_all's statement, naming every column, and what a row that leaves a column out gives it: the default's
+    value, or a function making a new one for each row (a callable default)."""
+    defaults = {column.key: (lambda column=column: python_default(column))
+                if column.default is not None and column.default.is_callable else python_default(column)
+                for column in table.columns}
+    return Prepared(table.insert(), tuple(defaults)), defaults
 
 
 class Prepared:
@@ -410,6 +442,19 @@ class Prepared:
             cursor.close()
         return answers
 
+    def many(self, connection: Connection, rows: list[Mapping[str, object]], common: Mapping[str, object],
+             defaults: Mapping[str, object]) -> None:
+        """The statement (one without rows to answer: an INSERT) run for each of `rows`, in one executemany: see
+        _Compiled.bound_rows for `common` and `defaults`."""
+        compiled = self._compiled.get(connection.dialect.name) or self.compile_for(connection.dialect)
+        if not connection.in_transaction():
+            connection.begin()
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, compiled.bound_rows(rows, common, defaults))
+        finally:
+            cursor.close()
+
     def compile_for(self, dialect: Dialect) -> _Compiled:
         compiled = _Compiled(self.statement, dialect, self.keys)
         self._compiled[dialect.name] = compiled
@@ -443,6 +488,29 @@ class _Compiled:
             values.append(value if process is None else process(value))
         return tuple(values) if self._positional else {bind[0]: value for bind, value in zip(self._binds, values,
                                                                                               strict=True)}
+
+    def bound_rows(self, rows: list[Mapping[str, object]], common: Mapping[str, object],
+                   defaults: Mapping[str, object]) -> list[tuple] | list[dict]:
+        """`bound` for many rows, computed a column at a time (a thousand rows bind several times faster so): a
+        value of `common` is every row's, bound once; a value a row leaves out is its column's in `defaults` (a
+        callable: called for each such row)."""
+        named = set().union(*rows)
+        columns: list[list[object]] = []
+        for _name, key, _literal, _required, process in self._binds:
+            default = defaults[key]
+            if key in common or (key not in named and not callable(default)):
+                value = common[key] if key in common else default
+                columns.append([value if process is None else process(value)] * len(rows))
+                continue
+            if callable(default):
+                values = [row[key] if key in row else default() for row in rows]
+            else:
+                values = [row.get(key, default) for row in rows]
+            columns.append(values if process is None else list(map(process, values)))
+        if self._positional:
+            return list(zip(*columns, strict=True))
+        names = [bind[0] for bind in self._binds]
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
     def read(self, cursor: DBAPICursor) -> list[tuple]:
         rows = cursor.fetchall()

@@ -84,3 +84,57 @@ def test_the_demo_customer_is_there_to_read(connection):
     record = get_record(connection, FACADE_OBJECTS["customer"], SAMPLE_CUSTOMER)
 
     assert record is not None and record["cst_key"].strip("{}").lower() == SAMPLE_CUSTOMER
+
+
+ACTIVITY = FACADE_OBJECTS["customermessagingactivity"]
+
+
+def activity(customer: str = SAMPLE_CUSTOMER, **values: str | None) -> dict[str, str | None]:
+    return {"cma_cst_key": customer, "cma_eml_address": "someone@example.org",
+            "cma_activity_date": "03/12/2012 14:44:55.892", **values}
+
+
+def activities(connection) -> int:
+    return connection.execute(select(func.count()).select_from(ACTIVITY.model)).scalar_one()
+
+
+@pytest.mark.parametrize(("records", "refusal"), [
+    # The references of a thousand records are looked up together, yet the refusal is the first failing record's,
+    # and of its checks the first: its values, then the records it refers to, then its key.
+    ([activity(), activity(str(uuid.UUID(int=2))), activity(cma_activity_date="someday")],
+     f"CustomerMessagingActivityObject 2: cma_cst_key: no co_customer record has cst_key {uuid.UUID(int=2)}."),
+    ([activity(), activity(cma_activity_date="someday"), activity(str(uuid.UUID(int=3)))],
+     "CustomerMessagingActivityObject 2: Invalid value for cma_activity_date: 'someday' is not a valid date."),
+    ([activity(cma_key=str(uuid.UUID(int=4))), activity(str(uuid.UUID(int=5)), cma_key=str(uuid.UUID(int=4)))],
+     f"CustomerMessagingActivityObject 2: cma_cst_key: no co_customer record has cst_key {uuid.UUID(int=5)}."),
+    ([activity(cma_key=str(uuid.UUID(int=4))), activity(), activity(cma_key=str(uuid.UUID(int=4)))],
+     f"CustomerMessagingActivityObject 3: Cannot insert duplicate key: cma_key {uuid.UUID(int=4)} already exists."),
+    ([activity(), activity(cma_eml_key=str(uuid.UUID(int=6)))],
+     f"CustomerMessagingActivityObject 2: cma_eml_key: no co_email record has eml_key {uuid.UUID(int=6)}."),
+])
+def test_the_first_record_that_fails_a_check_is_the_one_refused_and_nothing_is_inserted(connection, records, refusal):
+    before = activities(connection)
+
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, records)
+
+    assert refused.value.message == refusal
+    assert activities(connection) == before
+
+
+def test_records_with_keys_made_and_chosen_go_in_together_in_order_and_a_chosen_key_taken_is_refused(connection):
+    """(The call a refusal fails is rolled back by the pipeline: tests/integration/test_xweb_rules.py.)"""
+    chosen = uuid.uuid4()
+    records = [activity(cma_activity_id=str(number)) for number in range(300)]
+    records[150]["cma_key"] = str(chosen)
+    records[151]["cma_key"] = " "  # an empty key element: a key is made, as for one not sent
+
+    keys = insert_records(connection, CLERK, ACTIVITY, records)
+
+    assert len(set(keys)) == 300 and keys[150] == chosen
+    assert [get_record(connection, ACTIVITY, str(key))["cma_activity_id"] for key in keys[148:153]] == \
+        ["148", "149", "150", "151", "152"]
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, [activity(), activity(cma_key=str(chosen))])
+    assert refused.value.message == (f"CustomerMessagingActivityObject 2: Cannot insert duplicate key: cma_key {chosen} "
+                                     "already exists.")
