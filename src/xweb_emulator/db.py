@@ -351,10 +351,10 @@ def null_refused(table: Table, rows: list[Mapping[str, object]]) -> str | None:
             continue
         defaulted = column.default is not None and (column.default.is_callable or python_default(column) is not None)
         left_out = _DEFAULTED if defaulted else None
-        values = [row.get(column.name, left_out) for row in rows]
-        if None in values:
-            found = (values.index(None), order, column.name)
-            refused = found if refused is None else min(refused, found)
+        # By identity: `None in values` would compare each value with None (a uuid.UUID in Python code).
+        first = next((index for index, row in enumerate(rows) if row.get(column.name, left_out) is None), None)
+        if first is not None:
+            refused = (first, order, column.name) if refused is None else min(refused, (first, order, column.name))
     return None if refused is None else refused[2]
 
 

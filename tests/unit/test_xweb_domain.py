@@ -138,3 +138,18 @@ def test_records_with_keys_made_and_chosen_go_in_together_in_order_and_a_chosen_
         insert_records(connection, CLERK, ACTIVITY, [activity(), activity(cma_key=str(chosen))])
     assert refused.value.message == (f"CustomerMessagingActivityObject 2: Cannot insert duplicate key: cma_key {chosen} "
                                      "already exists.")
+
+
+def test_the_references_of_many_records_to_many_records_are_all_checked(connection):
+    customers = insert_records(connection, CLERK, FACADE_OBJECTS["customer"], [{"cst_name_cp": f"C{number}"}
+                                                                              for number in range(1100)])
+    records = [activity(str(customer)) for customer in customers]
+
+    assert len(insert_records(connection, CLERK, ACTIVITY, records)) == 1100
+
+    unknown = uuid.uuid4()
+    records[1000] = activity(str(unknown))
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, records)
+    assert refused.value.message == (f"CustomerMessagingActivityObject 1001: cma_cst_key: no co_customer record has "
+                                     f"cst_key {unknown}.")

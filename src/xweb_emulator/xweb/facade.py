@@ -788,7 +788,10 @@ def _column_values(facade: FacadeObject, record: Record) -> dict[str, object]:
     values = parse_record(facade, record, unmodelled_columns_allowed=False)
     check_required(facade, values, only_sent=False)
     for group in facade.required_one_of:
-        if all(values.get(name) is None for name in group):
+        for name in group:
+            if values.get(name) is not None:
+                break
+        else:
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
     return values
 
