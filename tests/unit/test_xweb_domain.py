@@ -5,7 +5,8 @@ UpdateFacadeObject's and GetFacadeObject's domain functions, their rules and the
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,9 @@ from support import SAMPLE_CUSTOMER
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, update_record
 from xweb_emulator.xweb.models import Country
+from xweb_emulator.xweb.profile import default_profile, merged, read_profile
+from xweb_emulator.xweb.tenant import Tenant
+from xweb_emulator.xweb.values import format_date
 
 COUNTRY = FACADE_OBJECTS["country"]
 CLERK = Actor("clerk", NOW)
@@ -153,3 +157,25 @@ def test_the_references_of_many_records_to_many_records_are_all_checked(connecti
         insert_records(connection, CLERK, ACTIVITY, records)
     assert refused.value.message == (f"CustomerMessagingActivityObject 1001: cma_cst_key: no co_customer record has "
                                      f"cst_key {unknown}.")
+
+
+COMMITTEE = Tenant(merged(default_profile(), read_profile(
+    Path(__file__).resolve().parents[1] / "fixtures" / "xweb" / "profiles" / "lms.yaml"))).objects["committee"]
+
+
+def test_records_of_a_profiles_own_object_go_in_with_keys_made_and_chosen_and_a_chosen_key_taken_is_refused(
+        connection):
+    chosen = uuid.uuid4()
+    records = [{"cmt_code": f"C{number}", "cmt_name": "A committee", "cmt_active_flag": "1",
+                "cmt_begin_date": "3/1/2026"} for number in range(40)]
+    records[20]["cmt_key"] = str(chosen)
+
+    keys = insert_records(connection, CLERK, COMMITTEE, records)
+
+    assert len(set(keys)) == 40 and keys[20] == chosen
+    record = get_record(connection, COMMITTEE, str(keys[39]))
+    assert (record["cmt_code"], record["cmt_begin_date"], record["cmt_add_user"]) == (
+        "C39", format_date(datetime(2026, 3, 1)), "clerk")
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, COMMITTEE, [records[0], {**records[20], "cmt_code": "X"}])
+    assert refused.value.message == f"CommitteeObject 2: Cannot insert duplicate key: cmt_key {chosen} already exists."
