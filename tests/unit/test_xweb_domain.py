@@ -17,6 +17,7 @@ from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, update_record
 from xweb_emulator.xweb.models import Country
 from xweb_emulator.xweb.profile import default_profile, merged, read_profile
+from xweb_emulator.xweb.stored import write_values
 from xweb_emulator.xweb.tenant import Tenant
 from xweb_emulator.xweb.values import format_date
 
@@ -159,8 +160,9 @@ def test_the_references_of_many_records_to_many_records_are_all_checked(connecti
                                      f"cst_key {unknown}.")
 
 
-COMMITTEE = Tenant(merged(default_profile(), read_profile(
-    Path(__file__).resolve().parents[1] / "fixtures" / "xweb" / "profiles" / "lms.yaml"))).objects["committee"]
+LMS = Tenant(merged(default_profile(), read_profile(
+    Path(__file__).resolve().parents[1] / "fixtures" / "xweb" / "profiles" / "lms.yaml")))
+COMMITTEE = LMS.objects["committee"]
 
 
 def test_records_of_a_profiles_own_object_go_in_with_keys_made_and_chosen_and_a_chosen_key_taken_is_refused(
@@ -179,3 +181,20 @@ def test_records_of_a_profiles_own_object_go_in_with_keys_made_and_chosen_and_a_
     with pytest.raises(InvalidInput) as refused:
         insert_records(connection, CLERK, COMMITTEE, [records[0], {**records[20], "cmt_code": "X"}])
     assert refused.value.message == f"CommitteeObject 2: Cannot insert duplicate key: cmt_key {chosen} already exists."
+
+
+def test_the_extender_columns_of_many_new_records_are_stored_with_them(connection):
+    individual = LMS.objects["individual"]
+    orphan = uuid.uuid4()  # an extender row with no record (none should be): the values sent are merged into it
+    write_values(connection, CLERK, "co_individual_ext", orphan, {"ind_customer_type_ext": "Member"})
+    records = [{"ind_first_name": "Ada", "ind_last_name": f"L{number}", "ind_pin_ext": f"P{number}"}
+               for number in range(30)]
+    records[3] = {"ind_first_name": "Ada", "ind_last_name": "Plain"}
+    records[7]["ind_cst_key"] = str(orphan)
+
+    keys = insert_records(connection, CLERK, individual, records)
+
+    read = [get_record(connection, individual, str(key)) for key in keys]
+    assert [(record["ind_pin_ext"], record["ind_customer_type_ext"]) for record in read[:8]] == [
+        ("P0", None), ("P1", None), ("P2", None), (None, None), ("P4", None), ("P5", None), ("P6", None),
+        ("P7", "Member")]

@@ -227,8 +227,9 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
         refusal = _duplicate_key(_key_name(facade, column), key)
         raise InvalidInput(f"{_where(facade, records, position)}: {refusal.message}")
     own_table, key_column = facade.model.__table__, facade.key_column
-    for rows, extension_values in extended:
-        facade.extension.write(connection, actor, rows[own_table][key_column], extension_values)
+    if extended:
+        facade.extension.write_new(connection, actor, [(rows[own_table][key_column], extension_values)
+                                                       for rows, extension_values in extended])
     return [rows[own_table][key_column] for rows in new_objects]
 
 

@@ -158,6 +158,23 @@ class Extension:
             write_values(connection, actor, self.table_name, key, values)
 
 
+    def write_new(self, connection: Connection, actor: Any, records: list[tuple[uuid.UUID, Mapping[str, object]]]
+                  ) -> None:
+        """`write` for records just inserted, each its key and the extender columns' values sent: their rows go in
+        together (db.insert_new), not a look-up and an insert each; a record that has a row already (none should, its
+        record being new) has the values merged into it, as `write` does."""
+        from xweb_emulator.db import insert_new
+
+        audit = record_audit(actor, added=True)
+        rows = [{"table_name": self.table_name, "record_key": key, "delete_flag": 0, **audit,
+                 "values": _without_nulls({name: stored_form(value) for name, value in values.items()})}
+                for key, values in records]
+        taken = {row["record_key"] for row in insert_new(connection, RECORDS, rows)}
+        for key, values in records:
+            if key in taken:
+                write_values(connection, actor, self.table_name, key, values)
+
+
 def write_values(connection: Connection, actor: Any, table_name: str, key: uuid.UUID,
                  values: Mapping[str, object]) -> None:
     """Change the values sent of a stored row, or add the row: the other values stay as they are."""
