@@ -346,16 +346,23 @@ def null_refused(table: Table, rows: list[Mapping[str, object]]) -> str | None:
     it its Python-side default); None if no row does."""
     named = set().union(*rows)
     refused: tuple[int, int, str] | None = None
-    for order, column in enumerate(table.columns):
-        if column.nullable or column.name not in named:
+    for order, name, left_out in _not_null(table):
+        if name not in named:
             continue
-        defaulted = column.default is not None and (column.default.is_callable or python_default(column) is not None)
-        left_out = _DEFAULTED if defaulted else None
         # By identity: `None in values` would compare each value with None (a uuid.UUID in Python code).
-        first = next((index for index, row in enumerate(rows) if row.get(column.name, left_out) is None), None)
+        first = next((index for index, row in enumerate(rows) if row.get(name, left_out) is None), None)
         if first is not None:
-            refused = (first, order, column.name) if refused is None else min(refused, (first, order, column.name))
+            refused = (first, order, name) if refused is None else min(refused, (first, order, name))
     return None if refused is None else refused[2]
+
+
+@cache
+def _not_null(table: Table) -> tuple[tuple[int, str, object], ...]:
+    """The columns of `table` that allow no null: each its place, its name, and what a row that leaves it out gives
+    it as null_refused sees it (None; a marker where its default gives a value)."""
+    return tuple((order, column.name, _DEFAULTED if column.default is not None and (
+        column.default.is_callable or python_default(column) is not None) else None)
+        for order, column in enumerate(table.columns) if not column.nullable)
 
 
 _DEFAULTED = object()  # a value left out that its column's default gives
