@@ -157,7 +157,6 @@ class Extension:
         if values:
             write_values(connection, actor, self.table_name, key, values)
 
-
     def write_new(self, connection: Connection, actor: Any, records: list[tuple[uuid.UUID, Mapping[str, object]]]
                   ) -> None:
         """`write` for records just inserted, each its key and the extender columns' values sent: their rows go in
