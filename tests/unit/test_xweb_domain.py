@@ -141,8 +141,8 @@ def test_records_with_keys_made_and_chosen_go_in_together_in_order_and_a_chosen_
         ["148", "149", "150", "151", "152"]
     with pytest.raises(InvalidInput) as refused:
         insert_records(connection, CLERK, ACTIVITY, [activity(), activity(cma_key=str(chosen))])
-    assert refused.value.message == (f"CustomerMessagingActivityObject 2: Cannot insert duplicate key: cma_key {chosen} "
-                                     "already exists.")
+    assert refused.value.message == (f"CustomerMessagingActivityObject 2: Cannot insert duplicate key: cma_key "
+                                     f"{chosen} already exists.")
 
 
 def test_the_references_of_many_records_to_many_records_are_all_checked(connection):
@@ -198,3 +198,23 @@ def test_the_extender_columns_of_many_new_records_are_stored_with_them(connectio
     assert [(record["ind_pin_ext"], record["ind_customer_type_ext"]) for record in read[:8]] == [
         ("P0", None), ("P1", None), ("P2", None), (None, None), ("P4", None), ("P5", None), ("P6", None),
         ("P7", "Member")]
+
+
+def test_many_individuals_with_keys_made_and_chosen_go_in_with_their_e_mails_and_numbers(connection):
+    individual = FACADE_OBJECTS["individual"]
+    chosen = uuid.uuid4()
+    records = [{"ind_first_name": "Ada", "ind_last_name": f"L{number}", "eml_address": f"a{number}@example.org"}
+               for number in range(20)]
+    records[5]["ind_cst_key"] = str(chosen)
+
+    keys = insert_records(connection, CLERK, individual, records)
+
+    assert keys[5] == chosen and len(set(keys)) == 20
+    read = [get_record(connection, individual, str(key)) for key in keys]
+    assert [record["eml_address"] for record in read] == [f"a{number}@example.org" for number in range(20)]
+    numbers = [int(record["cst_recno"]) for record in read]
+    assert numbers == list(range(numbers[0], numbers[0] + 20))
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, individual, [records[0], records[5]])
+    assert refused.value.message == (f"IndividualObject 2: Cannot insert duplicate key: ind_cst_key {chosen} "
+                                     "already exists.")

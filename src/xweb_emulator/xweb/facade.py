@@ -8,7 +8,7 @@ declared beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
@@ -214,11 +214,12 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
     if isinstance(facade, StoredObject):
         return _insert_stored_records(connection, actor, facade, records)
+    made_keys: set[object] = set()  # the keys made for the records' rows beforehand (a customer object's)
     if facade.customer_type is None:
         new_objects, extended = _own_rows(connection, facade, records)
     else:
-        new_objects, extended = _customer_objects_rows(connection, facade, records)
-    taken = insert_rows(connection, actor, new_objects)
+        new_objects, extended = _customer_objects_rows(connection, facade, records, made_keys)
+    taken = insert_rows(connection, actor, new_objects, made_keys)
     if taken is not None:
         column, key = taken
         # The record whose row holds the taken key: its own, or another table's (an Individual's e-mail).
@@ -268,16 +269,17 @@ def _own_rows(connection: Connection, facade: FacadeObject, records: list[Record
     return [{table: values} for values in rows], extended
 
 
-def _customer_objects_rows(connection: Connection, facade: FacadeObject, records: list[Record]
+def _customer_objects_rows(connection: Connection, facade: FacadeObject, records: list[Record], made_keys: set[object]
                            ) -> tuple[list[NewRows], list[tuple[NewRows, dict[str, object]]]]:
-    """The rows of customer objects' records (customer_object_rows), each record checked wholly in turn."""
+    """The rows of customer objects' records (customer_object_rows), each record checked wholly in turn; the keys
+    made for them added to `made_keys`."""
     confirmed: set[tuple[Table, object]] = set()
     new_objects: list[NewRows] = []
     extended = []
     keys: set[object] = set()
     for position, record in enumerate(records, start=1):
         try:
-            rows, extension_values = _new_rows(connection, facade, record, confirmed)
+            rows, extension_values = _new_rows(connection, facade, record, confirmed, made_keys)
             key = rows[facade.model.__table__][facade.key_column]
             if key in keys:
                 raise _duplicate_key(facade.key_column, key)
@@ -373,14 +375,16 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
     return key
 
 
-def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewRows]) -> tuple[str, object] | None:
+def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewRows],
+                made_keys: Container[object] = frozenset()) -> tuple[str, object] | None:
     """New records' rows, each table's in one statement, their audit columns filled. Tables are written in the order
     the objects name them, which is the order their rows refer to each other (a customer record before its own and
     its e-mail). A row that names no key gets a new GUID here (the rows are completed in place: their keys, a
-    customer's number), which no stored row can hold. A key the client chose may be stored already, or be inserted by
-    a concurrent call: the database's own uniqueness tells (db.insert_new), never a check then an insert that
-    concurrent calls both pass. Answers the first key found taken, with its column, for the caller to refuse (its
-    call is rolled back); None when every row went in."""
+    customer's number), which no stored row can hold, nor one whose key is in `made_keys` (new GUIDs made before):
+    those go in by db.insert_all. A key the client chose may be stored already, or be inserted by a concurrent call:
+    the database's own uniqueness tells (db.insert_new), never a check then an insert that concurrent calls both pass.
+    Answers the first key found taken, with its column, for the caller to refuse (its call is rolled back); None
+    when every row went in."""
     rows: dict[Table, list[dict[str, object]]] = {}
     for new_object in new_objects:
         for table, values in new_object.items():
@@ -389,10 +393,14 @@ def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewR
     for table, table_rows in rows.items():
         (key_column,) = table.primary_key.columns
         key = key_column.name
-        chosen = [row for row in table_rows if row.get(key) is not None]
-        made = [row for row in table_rows if row.get(key) is None] if len(chosen) < len(table_rows) else []
-        for row in made:
-            row[key] = uuid.uuid4()
+        chosen, made = [], []
+        for row in table_rows:
+            value = row.get(key)
+            if value is None:
+                row[key] = uuid.uuid4()
+                made.append(row)
+            else:
+                (made if value in made_keys else chosen).append(row)
         _refuse_nulls(table, table_rows)
         audit = audit_values(table, actor, added=True)
         if made:
@@ -441,35 +449,43 @@ _NAME_PARTS = frozenset({"ind_prf_code", "ind_first_name", "ind_mid_name", "ind_
 _NOT_SENT = object()
 
 
-def _new_rows(connection: Connection, facade: FacadeObject, record: Record, confirmed: set[tuple[Table, object]]
-              ) -> tuple[NewRows, dict[str, object]]:
+def _new_rows(connection: Connection, facade: FacadeObject, record: Record, confirmed: set[tuple[Table, object]],
+              made_keys: set[object]) -> tuple[NewRows, dict[str, object]]:
     """A customer object's record's rows by table, its key filled in (a new GUID where the client sent none); and its
     extender columns' values."""
     own, customer, email_address = _customer_parts(facade, record)
     extension_values = facade.split_extension(own)
     email = None if email_address is _NOT_SENT else {
         "eml_address": FACADE_OBJECTS["email"].readers["eml_address"](email_address)}  # type: ignore[arg-type]
-    return customer_object_rows(connection, facade, own, customer, email, confirmed), extension_values
+    return customer_object_rows(connection, facade, own, customer, email, confirmed, made_keys), extension_values
 
 
 def customer_object_rows(connection: Connection, facade: FacadeObject, own: dict[str, object],
                          customer: dict[str, object], email: dict[str, object] | None,
-                         confirmed: set[tuple[Table, object]] | None = None) -> dict[Table, dict[str, object]]:
+                         confirmed: set[tuple[Table, object]] | None = None,
+                         made_keys: set[object] | None = None) -> dict[Table, dict[str, object]]:
     """A new customer object's rows: its customer record (its type, and the names derived from its own columns), its
     own, and its primary e-mail when `email` has an address. Its key is the one sent (in its own columns or the
-    customer's), else a new GUID."""
+    customer's), else a new GUID; its e-mail's too. The keys made are added to `made_keys` (insert_rows)."""
     check_required(facade, own, only_sent=False)
     check_references(connection, facade.model, {name: value for name, value in own.items()
                                                 if name != facade.key_column}, confirmed)
     _check_customer_type(facade, customer)
-    key = own.get(facade.key_column) or customer.get("cst_key") or uuid.uuid4()
+    key = own.get(facade.key_column) or customer.get("cst_key")
+    if key is None:
+        key = uuid.uuid4()
+        if made_keys is not None:
+            made_keys.add(key)
     check_key_kept(own, facade.key_column, key)
     check_key_kept(customer, "cst_key", key)
     own[facade.key_column] = key
     customer = {**_derived_names(facade, own), **customer, "cst_key": key, "cst_type": facade.customer_type}
     rows = {Customer.__table__: customer, facade.model.__table__: own}
     if email is not None and email.get("eml_address") is not None:
+        sent_email_key = email.get("eml_key")
         email = _new_email(key, email)
+        if sent_email_key is None and made_keys is not None:
+            made_keys.add(email["eml_key"])
         email["eml_primary"] = 1
         rows[Email.__table__] = email
         customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=email["eml_address"])
