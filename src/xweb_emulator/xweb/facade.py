@@ -8,7 +8,7 @@ declared beside it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache, cached_property
@@ -214,7 +214,7 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
     if isinstance(facade, StoredObject):
         return _insert_stored_records(connection, actor, facade, records)
-    made_keys: set[object] = set()  # the keys made for the records' rows beforehand (a customer object's)
+    made_keys: set[object] = set()  # the keys made for the rows: before insert_rows (a customer object's) or by it
     if facade.customer_type is None:
         new_objects, extended = _own_rows(connection, facade, records)
     else:
@@ -230,7 +230,7 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
     own_table, key_column = facade.model.__table__, facade.key_column
     if extended:
         facade.extension.write_new(connection, actor, [(rows[own_table][key_column], extension_values)
-                                                       for rows, extension_values in extended])
+                                                       for rows, extension_values in extended], made_keys)
     return [rows[own_table][key_column] for rows in new_objects]
 
 
@@ -376,15 +376,16 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
 
 
 def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewRows],
-                made_keys: Container[object] = frozenset()) -> tuple[str, object] | None:
+                made_keys: set[object] | None = None) -> tuple[str, object] | None:
     """New records' rows, each table's in one statement, their audit columns filled. Tables are written in the order
     the objects name them, which is the order their rows refer to each other (a customer record before its own and
     its e-mail). A row that names no key gets a new GUID here (the rows are completed in place: their keys, a
-    customer's number), which no stored row can hold, nor one whose key is in `made_keys` (new GUIDs made before):
-    those go in by db.insert_all. A key the client chose may be stored already, or be inserted by a concurrent call:
-    the database's own uniqueness tells (db.insert_new), never a check then an insert that concurrent calls both pass.
-    Answers the first key found taken, with its column, for the caller to refuse (its call is rolled back); None
-    when every row went in."""
+    customer's number), which no stored row can hold, nor one whose key is in `made_keys` (new GUIDs made before;
+    those made here are added to it): those rows go in by db.insert_all. A key the client chose may be stored
+    already, or be inserted by a concurrent call: the database's own uniqueness tells (db.insert_new), never a check
+    then an insert that concurrent calls both pass. Answers the first key found taken, with its column, for the
+    caller to refuse (its call is rolled back); None when every row went in."""
+    made_keys = set() if made_keys is None else made_keys
     rows: dict[Table, list[dict[str, object]]] = {}
     for new_object in new_objects:
         for table, values in new_object.items():
@@ -397,7 +398,8 @@ def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewR
         for row in table_rows:
             value = row.get(key)
             if value is None:
-                row[key] = uuid.uuid4()
+                row[key] = value = uuid.uuid4()
+                made_keys.add(value)
                 made.append(row)
             else:
                 (made if value in made_keys else chosen).append(row)

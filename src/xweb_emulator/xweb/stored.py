@@ -10,7 +10,7 @@ a column of its own (a GUID as SQLite's 32 hex digits, which PostgreSQL casts to
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -157,21 +157,27 @@ class Extension:
         if values:
             write_values(connection, actor, self.table_name, key, values)
 
-    def write_new(self, connection: Connection, actor: Any, records: list[tuple[uuid.UUID, Mapping[str, object]]]
-                  ) -> None:
+    def write_new(self, connection: Connection, actor: Any, records: list[tuple[uuid.UUID, Mapping[str, object]]],
+                  made_keys: Container[object]) -> None:
         """`write` for records just inserted, each its key and the extender columns' values sent: their rows go in
-        together (db.insert_new), not a look-up and an insert each; a record that has a row already (none should, its
-        record being new) has the values merged into it, as `write` does."""
-        from xweb_emulator.db import insert_new
+        together, not a look-up and an insert each. A record whose key was made for it (in `made_keys`) can have no
+        row (db.insert_all); one whose key the client chose has the values merged into any row it has (none should,
+        its record being new), as `write` does (db.insert_new finds it)."""
+        from xweb_emulator.db import insert_all, insert_new
 
-        audit = record_audit(actor, added=True)
-        rows = [{"table_name": self.table_name, "record_key": key, "delete_flag": 0, **audit,
+        common = {"table_name": self.table_name, "delete_flag": 0, **record_audit(actor, added=True)}
+        rows = [{"record_key": key,
                  "values": _without_nulls({name: stored_form(value) for name, value in values.items()})}
                 for key, values in records]
-        taken = {row["record_key"] for row in insert_new(connection, RECORDS, rows)}
-        for key, values in records:
-            if key in taken:
-                write_values(connection, actor, self.table_name, key, values)
+        made = [row for row in rows if row["record_key"] in made_keys]
+        if made:
+            insert_all(connection, RECORDS, made, common)
+        if len(made) < len(rows):
+            taken = {row["record_key"] for row in insert_new(connection, RECORDS, [
+                {**row, **common} for row in rows if row["record_key"] not in made_keys])}
+            for key, values in records:
+                if key in taken:
+                    write_values(connection, actor, self.table_name, key, values)
 
 
 def write_values(connection: Connection, actor: Any, table_name: str, key: uuid.UUID,
