@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Column, Connection, Engine, Integer, MetaData, SmallInteger, Table, create_engine, \
@@ -341,13 +342,32 @@ def unfit_column(row: Base) -> tuple[Column, str] | None:
     return None
 
 
-def null_refused(table: Table, row: Mapping[str, object]) -> str | None:
-    """The first column of `table` that allows no null and that `row` (as an INSERT or UPDATE writes it) gives
-    None; None if there is none."""
-    for name, value in row.items():
-        if value is None and not table.c[name].nullable:
-            return name
-    return None
+def null_refused(table: Table, rows: list[Mapping[str, object]]) -> str | None:
+    """The first column of `table`, in its order, that allows no null and that the first row giving such a column
+    None gives it (as an INSERT or UPDATE of the rows writes them: a row leaving out a column another row names gives
+    it its Python-side default); None if no row does."""
+    named = set().union(*rows)
+    refused: tuple[int, int, str] | None = None
+    for order, name, left_out in _not_null(table):
+        if name not in named:
+            continue
+        # By identity: `None in values` would compare each value with None (a uuid.UUID in Python code).
+        first = next((index for index, row in enumerate(rows) if row.get(name, left_out) is None), None)
+        if first is not None:
+            refused = (first, order, name) if refused is None else min(refused, (first, order, name))
+    return None if refused is None else refused[2]
+
+
+@cache
+def _not_null(table: Table) -> tuple[tuple[int, str, object], ...]:
+    """The columns of `table` that allow no null: each its place, its name, and what a row that leaves it out gives
+    it as null_refused sees it (None; a marker where its default gives a value)."""
+    return tuple((order, column.name, _DEFAULTED if column.default is not None and (
+        column.default.is_callable or python_default(column) is not None) else None)
+        for order, column in enumerate(table.columns) if not column.nullable)
+
+
+_DEFAULTED = object()  # a value left out that its column's default gives
 
 
 def upsert(bind: Connection | Session, table: Table | type[Base]):
@@ -373,6 +393,31 @@ def insert_new(bind: Connection | Session, table: Table, rows: list[dict[str, ob
         return [row for row in rows if tuple(row[key] for key in keys) not in inserted]
     inserted = set(map(tuple, bind.execute(_insert_new(_dialect(bind), table), rows)))
     return [row for row in rows if tuple(row[key] for key in keys) not in inserted]
+
+
+def insert_all(connection: Connection, table: Table, rows: list[dict[str, object]],
+               common: Mapping[str, object]) -> None:
+    """Insert rows whose keys no stored row can hold (new GUIDs made for them: there is no conflict to look for, as
+    insert_new does), all in one executemany on the driver's cursor. A row gives each column's value by name, but for
+    those in `common`, which every row has (bound once); a column a row leaves out takes its Python-side default, as
+    Connection.execute would give it."""
+    prepared, defaults = _insert_all_prepared(table)
+    prepared.many(connection, rows, common, defaults)
+
+
+@cache
+def _insert_all_prepared(table: Table) -> tuple[Prepared, dict[str, object]]:
+    """insert_all's statement, naming every column, and what a row that leaves a column out gives it: the default's
+    value, or a function making a new one for each row (a callable default)."""
+    defaults = {column.key: (lambda column=column: python_default(column))
+                if column.default is not None and column.default.is_callable else python_default(column)
+                for column in table.columns}
+    return Prepared(table.insert(), tuple(defaults)), defaults
+
+
+_NONE: Mapping[str, object] = MappingProxyType({})
+_REQUIRED = object()
+"""A value no row may leave out (bound_many)."""
 
 
 class Prepared:
@@ -411,18 +456,19 @@ class Prepared:
             cursor.close()
         return answers
 
-    def many(self, connection: Connection, parameter_sets: Iterable[Mapping[str, object]]) -> None:
-        """The statement (one that answers no rows) run for each of `parameter_sets` in one executemany of the
-        driver: a bulk call's thousand rows without the thousand parameter sets Connection.execute builds first."""
-        compiled = self._compiled.get(connection.dialect.name) or self.compile_for(connection.dialect)
-        bound = compiled.bound_many(list(parameter_sets))
-        if not bound:
+    def many(self, connection: Connection, rows: list[Mapping[str, object]], common: Mapping[str, object] = _NONE,
+             defaults: Mapping[str, object] = _NONE) -> None:
+        """The statement (one that answers no rows: an INSERT, an UPDATE) run for each of `rows` in one executemany
+        of the driver: a bulk call's thousand rows without the thousand parameter sets Connection.execute builds
+        first. See _Compiled.bound_many for `common` and `defaults`."""
+        if not rows:
             return
+        compiled = self._compiled.get(connection.dialect.name) or self.compile_for(connection.dialect)
         if not connection.in_transaction():
             connection.begin()
         cursor = connection.connection.cursor()
         try:
-            cursor.executemany(compiled.sql, bound)
+            cursor.executemany(compiled.sql, compiled.bound_many(rows, common, defaults))
         finally:
             cursor.close()
 
@@ -460,16 +506,27 @@ class _Compiled:
         return tuple(values) if self._positional else {bind[0]: value for bind, value in zip(self._binds, values,
                                                                                               strict=True)}
 
-    def bound_many(self, parameter_sets: list[Mapping[str, object]]) -> list[tuple] | list[dict]:
-        """What `bound` makes of each of `parameter_sets`, a column at a time: a thousand rows' values taken by
-        itemgetter, and each distinct value processed once (the same date in every row is formatted once)."""
-        columns = []
+    def bound_many(self, rows: list[Mapping[str, object]], common: Mapping[str, object] = _NONE,
+                   defaults: Mapping[str, object] = _NONE) -> list[tuple] | list[dict]:
+        """What `bound` makes of each of `rows`, a column at a time (1000 activities: 2 ms, against 5 ms a row at a
+        time), each distinct value processed once (the same date in every row formatted once): a value of `common`
+        is every row's; a value a row leaves out is its column's in `defaults` (a callable: called for each such
+        row), else the statement's own, as `bound` takes it."""
+        named = set().union(*rows)
+        columns: list[list[object]] = []
         for _name, key, literal, required, process in self._binds:
-            column = (list(map(itemgetter(key), parameter_sets)) if required
-                      else [parameters.get(key, literal) for parameters in parameter_sets])
-            if process is not None:
-                column = _processed(process, column)
-            columns.append(column)
+            default = common[key] if key in common else defaults[key] if key in defaults else (
+                _REQUIRED if required else literal)
+            if (key in common or key not in named) and default is not _REQUIRED and not callable(default):
+                columns.append([default if process is None else process(default)] * len(rows))  # every row's
+                continue
+            if default is _REQUIRED:
+                values = list(map(itemgetter(key), rows))
+            elif callable(default):
+                values = [row[key] if key in row else default() for row in rows]
+            else:
+                values = [row.get(key, default) for row in rows]
+            columns.append(values if process is None else _processed(process, values))
         if self._positional:
             return list(zip(*columns, strict=True))
         names = [bind[0] for bind in self._binds]

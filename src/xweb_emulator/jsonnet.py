@@ -93,10 +93,14 @@ def _content(element: etree._Element) -> Any:
         if not isinstance(tag, str):
             continue  # not comments, not processing instructions
         leaf = False
-        child_value = _content(child)
-        if child_value is _NOT_SENT:
-            continue
-        name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag  # the local name, as etree.QName gives it
+        if len(child) or child.items():
+            child_value = _content(child)
+            if child_value is _NOT_SENT:
+                continue
+        else:  # _content's first return, without the call
+            text = child.text
+            child_value = text if text and not text.isspace() else None
+        name = _LOCAL_NAMES.get(tag) or _local_name(tag)
         if name not in value:
             value[name] = child_value
         elif name in repeated:
@@ -112,6 +116,19 @@ def _content(element: etree._Element) -> Any:
     if attributes:
         return {**attributes, "#text": text} if text else attributes
     return text if text.strip() else None
+
+
+_LOCAL_NAMES: dict[str, str] = {}
+"""Tags' local names: the records of a call name the same few tags thousands of times. Bounded, as tags are the
+clients'."""
+
+
+def _local_name(tag: str) -> str:
+    """The local name of a tag, as etree.QName gives it."""
+    name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag
+    if len(_LOCAL_NAMES) < 4096:
+        _LOCAL_NAMES[tag] = name
+    return name
 
 
 def without_nulls(value: Any) -> Any:

@@ -5,7 +5,8 @@ UpdateFacadeObject's and GetFacadeObject's domain functions, their rules and the
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +16,10 @@ from support import SAMPLE_CUSTOMER
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, update_record
 from xweb_emulator.xweb.models import Country
+from xweb_emulator.xweb.profile import default_profile, merged, read_profile
+from xweb_emulator.xweb.stored import write_values
+from xweb_emulator.xweb.tenant import Tenant
+from xweb_emulator.xweb.values import format_date
 
 COUNTRY = FACADE_OBJECTS["country"]
 CLERK = Actor("clerk", NOW)
@@ -84,3 +89,132 @@ def test_the_demo_customer_is_there_to_read(connection):
     record = get_record(connection, FACADE_OBJECTS["customer"], SAMPLE_CUSTOMER)
 
     assert record is not None and record["cst_key"].strip("{}").lower() == SAMPLE_CUSTOMER
+
+
+ACTIVITY = FACADE_OBJECTS["customermessagingactivity"]
+
+
+def activity(customer: str = SAMPLE_CUSTOMER, **values: str | None) -> dict[str, str | None]:
+    return {"cma_cst_key": customer, "cma_eml_address": "someone@example.org",
+            "cma_activity_date": "03/12/2012 14:44:55.892", **values}
+
+
+def activities(connection) -> int:
+    return connection.execute(select(func.count()).select_from(ACTIVITY.model)).scalar_one()
+
+
+@pytest.mark.parametrize(("records", "refusal"), [
+    # The references of a thousand records are looked up together, yet the refusal is the first failing record's,
+    # and of its checks the first: its values, then the records it refers to, then its key.
+    ([activity(), activity(str(uuid.UUID(int=2))), activity(cma_activity_date="someday")],
+     f"CustomerMessagingActivityObject 2: cma_cst_key: no co_customer record has cst_key {uuid.UUID(int=2)}."),
+    ([activity(), activity(cma_activity_date="someday"), activity(str(uuid.UUID(int=3)))],
+     "CustomerMessagingActivityObject 2: Invalid value for cma_activity_date: 'someday' is not a valid date."),
+    ([activity(cma_key=str(uuid.UUID(int=4))), activity(str(uuid.UUID(int=5)), cma_key=str(uuid.UUID(int=4)))],
+     f"CustomerMessagingActivityObject 2: cma_cst_key: no co_customer record has cst_key {uuid.UUID(int=5)}."),
+    ([activity(cma_key=str(uuid.UUID(int=4))), activity(), activity(cma_key=str(uuid.UUID(int=4)))],
+     f"CustomerMessagingActivityObject 3: Cannot insert duplicate key: cma_key {uuid.UUID(int=4)} already exists."),
+    ([activity(), activity(cma_eml_key=str(uuid.UUID(int=6)))],
+     f"CustomerMessagingActivityObject 2: cma_eml_key: no co_email record has eml_key {uuid.UUID(int=6)}."),
+])
+def test_the_first_record_that_fails_a_check_is_the_one_refused_and_nothing_is_inserted(connection, records, refusal):
+    before = activities(connection)
+
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, records)
+
+    assert refused.value.message == refusal
+    assert activities(connection) == before
+
+
+def test_records_with_keys_made_and_chosen_go_in_together_in_order_and_a_chosen_key_taken_is_refused(connection):
+    """(The call a refusal fails is rolled back by the pipeline: tests/integration/test_xweb_rules.py.)"""
+    chosen = uuid.uuid4()
+    records = [activity(cma_activity_id=str(number)) for number in range(300)]
+    records[150]["cma_key"] = str(chosen)
+    records[151]["cma_key"] = " "  # an empty key element: a key is made, as for one not sent
+
+    keys = insert_records(connection, CLERK, ACTIVITY, records)
+
+    assert len(set(keys)) == 300 and keys[150] == chosen
+    assert [get_record(connection, ACTIVITY, str(key))["cma_activity_id"] for key in keys[148:153]] == \
+        ["148", "149", "150", "151", "152"]
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, [activity(), activity(cma_key=str(chosen))])
+    assert refused.value.message == (f"CustomerMessagingActivityObject 2: Cannot insert duplicate key: cma_key "
+                                     f"{chosen} already exists.")
+
+
+def test_the_references_of_many_records_to_many_records_are_all_checked(connection):
+    customers = insert_records(connection, CLERK, FACADE_OBJECTS["customer"], [{"cst_name_cp": f"C{number}"}
+                                                                              for number in range(1100)])
+    records = [activity(str(customer)) for customer in customers]
+
+    assert len(insert_records(connection, CLERK, ACTIVITY, records)) == 1100
+
+    unknown = uuid.uuid4()
+    records[1000] = activity(str(unknown))
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, ACTIVITY, records)
+    assert refused.value.message == (f"CustomerMessagingActivityObject 1001: cma_cst_key: no co_customer record has "
+                                     f"cst_key {unknown}.")
+
+
+LMS = Tenant(merged(default_profile(), read_profile(
+    Path(__file__).resolve().parents[1] / "fixtures" / "xweb" / "profiles" / "lms.yaml")))
+COMMITTEE = LMS.objects["committee"]
+
+
+def test_records_of_a_profiles_own_object_go_in_with_keys_made_and_chosen_and_a_chosen_key_taken_is_refused(
+        connection):
+    chosen = uuid.uuid4()
+    records = [{"cmt_code": f"C{number}", "cmt_name": "A committee", "cmt_active_flag": "1",
+                "cmt_begin_date": "3/1/2026"} for number in range(40)]
+    records[20]["cmt_key"] = str(chosen)
+
+    keys = insert_records(connection, CLERK, COMMITTEE, records)
+
+    assert len(set(keys)) == 40 and keys[20] == chosen
+    record = get_record(connection, COMMITTEE, str(keys[39]))
+    assert (record["cmt_code"], record["cmt_begin_date"], record["cmt_add_user"]) == (
+        "C39", format_date(datetime(2026, 3, 1)), "clerk")
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, COMMITTEE, [records[0], {**records[20], "cmt_code": "X"}])
+    assert refused.value.message == f"CommitteeObject 2: Cannot insert duplicate key: cmt_key {chosen} already exists."
+
+
+def test_the_extender_columns_of_many_new_records_are_stored_with_them(connection):
+    individual = LMS.objects["individual"]
+    orphan = uuid.uuid4()  # an extender row with no record (none should be): the values sent are merged into it
+    write_values(connection, CLERK, "co_individual_ext", orphan, {"ind_customer_type_ext": "Member"})
+    records = [{"ind_first_name": "Ada", "ind_last_name": f"L{number}", "ind_pin_ext": f"P{number}"}
+               for number in range(30)]
+    records[3] = {"ind_first_name": "Ada", "ind_last_name": "Plain"}
+    records[7]["ind_cst_key"] = str(orphan)
+
+    keys = insert_records(connection, CLERK, individual, records)
+
+    read = [get_record(connection, individual, str(key)) for key in keys]
+    assert [(record["ind_pin_ext"], record["ind_customer_type_ext"]) for record in read[:8]] == [
+        ("P0", None), ("P1", None), ("P2", None), (None, None), ("P4", None), ("P5", None), ("P6", None),
+        ("P7", "Member")]
+
+
+def test_many_individuals_with_keys_made_and_chosen_go_in_with_their_e_mails_and_numbers(connection):
+    individual = FACADE_OBJECTS["individual"]
+    chosen = uuid.uuid4()
+    records = [{"ind_first_name": "Ada", "ind_last_name": f"L{number}", "eml_address": f"a{number}@example.org"}
+               for number in range(20)]
+    records[5]["ind_cst_key"] = str(chosen)
+
+    keys = insert_records(connection, CLERK, individual, records)
+
+    assert keys[5] == chosen and len(set(keys)) == 20
+    read = [get_record(connection, individual, str(key)) for key in keys]
+    assert [record["eml_address"] for record in read] == [f"a{number}@example.org" for number in range(20)]
+    numbers = [int(record["cst_recno"]) for record in read]
+    assert numbers == list(range(numbers[0], numbers[0] + 20))
+    with pytest.raises(InvalidInput) as refused:
+        insert_records(connection, CLERK, individual, [records[0], records[5]])
+    assert refused.value.message == (f"IndividualObject 2: Cannot insert duplicate key: ind_cst_key {chosen} "
+                                     "already exists.")

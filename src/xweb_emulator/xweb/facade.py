@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from xweb_emulator.db import Base, Prepared, insert_new, null_refused, python_default, take_turns
+from xweb_emulator.db import Base, Prepared, insert_all, insert_new, null_refused, python_default, take_turns
 from xweb_emulator.xweb.errors import InvalidInput
 from xweb_emulator.xweb.stored import Extension, StoredObject, described_columns, insert_stored, stored_exists, \
     write_values
@@ -207,28 +207,19 @@ class Actor:
 
 def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
                    records: list[Record]) -> list[uuid.UUID]:
-    """Insert every record or none: the first invalid one fails the whole call."""
+    """Insert every record or none: the first invalid one fails the whole call. The records are checked in order,
+    each wholly (its values, the records its keys refer to, its key) before the next; the first record that fails a
+    check is the one refused."""
     if not records:
         raise InvalidInput(f"No {facade.name}Object was supplied in oNode.")
     if isinstance(facade, StoredObject):
         return _insert_stored_records(connection, actor, facade, records)
-    confirmed: set[tuple[Table, object]] = set()
-    new_objects: list[dict[Table, dict[str, object]]] = []
-    extended: list[tuple[uuid.UUID, dict[str, object]]] = []
-    keys: dict[uuid.UUID, None] = {}  # in the records' order; a dict, as a list would make a big call quadratic
-    for position, record in enumerate(records, start=1):
-        try:
-            rows, extension_values = _new_rows(connection, facade, record, confirmed)
-            key = rows[facade.model.__table__][facade.key_column]
-            if key in keys:
-                raise _duplicate_key(facade.key_column, key)
-        except InvalidInput as error:
-            raise InvalidInput(f"{_where(facade, records, position)}: {error.message}") from None
-        keys[key] = None
-        new_objects.append(rows)
-        if extension_values:
-            extended.append((key, extension_values))
-    taken = insert_rows(connection, actor, new_objects)
+    made_keys: set[object] = set()  # the keys made for the rows: before insert_rows (a customer object's) or by it
+    if facade.customer_type is None:
+        new_objects, extended = _own_rows(connection, facade, records)
+    else:
+        new_objects, extended = _customer_objects_rows(connection, facade, records, made_keys)
+    taken = insert_rows(connection, actor, new_objects, made_keys)
     if taken is not None:
         column, key = taken
         # The record whose row holds the taken key: its own, or another table's (an Individual's e-mail).
@@ -236,9 +227,81 @@ def insert_records(connection: Connection, actor: Actor, facade: FacadeObject,
                         if any(values.get(column) == key for values in rows.values()))
         refusal = _duplicate_key(_key_name(facade, column), key)
         raise InvalidInput(f"{_where(facade, records, position)}: {refusal.message}")
-    for key, extension_values in extended:
-        facade.extension.write(connection, actor, key, extension_values)
-    return list(keys)
+    own_table, key_column = facade.model.__table__, facade.key_column
+    if extended:
+        facade.extension.write_new(connection, actor, [(rows[own_table][key_column], extension_values)
+                                                       for rows, extension_values in extended], made_keys)
+    return [rows[own_table][key_column] for rows in new_objects]
+
+
+NewRows = dict[Table, dict[str, object]]
+"""A new record's rows, by table (insert_rows)."""
+
+
+def _own_rows(connection: Connection, facade: FacadeObject, records: list[Record]
+              ) -> tuple[list[NewRows], list[tuple[NewRows, dict[str, object]]]]:
+    """The rows of records of an object of one table (each without a key where the client sent none: insert_rows
+    makes it), and the extender columns' values of those that have some. What a thousand records have in common is
+    done once for them all: the records their keys refer to are looked up together (_missing_reference), after
+    each record's own values are read; the refusal is still the first record's that fails."""
+    table, key_column = facade.model.__table__, facade.key_column
+    rows: list[dict[str, object]] = []
+    extended = []
+    unreadable = None
+    for position, record in enumerate(records, start=1):
+        try:
+            values = _column_values(facade, record)
+        except InvalidInput as error:
+            unreadable = position, error.message
+            break
+        rows.append(values)
+        if facade.extension is not None:
+            extension_values = facade.split_extension(values)
+            if extension_values:
+                extended.append(({table: values}, extension_values))
+    # Of the records read, the first that refers to no record or repeats a key; a record's references are checked
+    # before its key, and both before the next record is read.
+    refusals = [refusal for refusal in (_missing_reference(connection, table, rows),
+                                        _repeated_key(key_column, rows), unreadable) if refusal is not None]
+    if refusals:
+        position, message = min(refusals, key=lambda refusal: refusal[0])
+        raise InvalidInput(f"{_where(facade, records, position)}: {message}")
+    return [{table: values} for values in rows], extended
+
+
+def _customer_objects_rows(connection: Connection, facade: FacadeObject, records: list[Record], made_keys: set[object]
+                           ) -> tuple[list[NewRows], list[tuple[NewRows, dict[str, object]]]]:
+    """The rows of customer objects' records (customer_object_rows), each record checked wholly in turn; the keys
+    made for them added to `made_keys`."""
+    confirmed: set[tuple[Table, object]] = set()
+    new_objects: list[NewRows] = []
+    extended = []
+    keys: set[object] = set()
+    for position, record in enumerate(records, start=1):
+        try:
+            rows, extension_values = _new_rows(connection, facade, record, confirmed, made_keys)
+            key = rows[facade.model.__table__][facade.key_column]
+            if key in keys:
+                raise _duplicate_key(facade.key_column, key)
+        except InvalidInput as error:
+            raise InvalidInput(f"{_where(facade, records, position)}: {error.message}") from None
+        keys.add(key)
+        new_objects.append(rows)
+        if extension_values:
+            extended.append((rows, extension_values))
+    return new_objects, extended
+
+
+def _repeated_key(key_column: str, rows: list[dict[str, object]]) -> tuple[int, str] | None:
+    """The first row (its position) whose key, sent by the client, an earlier row has sent too."""
+    sent: set[object] = set()
+    for position, values in enumerate(rows, start=1):
+        key = values.get(key_column)
+        if key is not None:
+            if key in sent:
+                return position, _duplicate_key(key_column, key).message
+            sent.add(key)
+    return None
 
 
 def _insert_stored_records(connection: Connection, actor: Actor, stored: StoredObject,
@@ -312,27 +375,42 @@ def update_record(connection: Connection, actor: Actor, facade: FacadeObject, ke
     return key
 
 
-def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[Mapping[Table, dict[str, object]]]
-                ) -> tuple[str, object] | None:
-    """New records' rows (each naming its key), each table's in one statement, their audit columns filled. Tables are
-    written in the order the objects name them, which is the order their rows refer to each other (a customer record
-    before its own and its e-mail). A key the client chose may be stored already, or be inserted by a concurrent
-    call: the database's own uniqueness tells (db.insert_new), never a check then an insert that concurrent calls
-    both pass. Answers the first key found taken, with its column, for the caller to refuse (its call is rolled
-    back); None when every row went in."""
+def insert_rows(connection: Connection, actor: Actor, new_objects: Iterable[NewRows],
+                made_keys: set[object] | None = None) -> tuple[str, object] | None:
+    """New records' rows, each table's in one statement, their audit columns filled. Tables are written in the order
+    the objects name them, which is the order their rows refer to each other (a customer record before its own and
+    its e-mail). A row that names no key gets a new GUID here (the rows are completed in place: their keys, a
+    customer's number), which no stored row can hold, nor one whose key is in `made_keys` (new GUIDs made before;
+    those made here are added to it): those rows go in by db.insert_all. A key the client chose may be stored
+    already, or be inserted by a concurrent call: the database's own uniqueness tells (db.insert_new), never a check
+    then an insert that concurrent calls both pass. Answers the first key found taken, with its column, for the
+    caller to refuse (its call is rolled back); None when every row went in."""
+    made_keys = set() if made_keys is None else made_keys
     rows: dict[Table, list[dict[str, object]]] = {}
     for new_object in new_objects:
         for table, values in new_object.items():
-            rows.setdefault(table, []).append({**values, **audit_values(table, actor, added=True)})
+            rows.setdefault(table, []).append(values)
     number_customers(connection, rows.get(Customer.__table__, []))
     for table, table_rows in rows.items():
-        table_rows = _with_defaults(table, table_rows)
+        (key_column,) = table.primary_key.columns
+        key = key_column.name
+        chosen, made = [], []
         for row in table_rows:
-            _refuse_nulls(table, row, "INSERT")
-        taken = insert_new(connection, table, table_rows)
-        if taken:
-            (key,) = table.primary_key.columns
-            return key.name, taken[0][key.name]
+            value = row.get(key)
+            if value is None:
+                row[key] = value = uuid.uuid4()
+                made_keys.add(value)
+                made.append(row)
+            else:
+                (made if value in made_keys else chosen).append(row)
+        _refuse_nulls(table, table_rows)
+        audit = audit_values(table, actor, added=True)
+        if made:
+            insert_all(connection, table, made, audit)
+        if chosen:
+            taken = insert_new(connection, table, _with_defaults(table, [{**row, **audit} for row in chosen]))
+            if taken:
+                return key, taken[0][key]
     return None
 
 
@@ -373,41 +451,43 @@ _NAME_PARTS = frozenset({"ind_prf_code", "ind_first_name", "ind_mid_name", "ind_
 _NOT_SENT = object()
 
 
-def _new_rows(connection: Connection, facade: FacadeObject, record: Record, confirmed: set[tuple[Table, object]]
-              ) -> tuple[dict[Table, dict[str, object]], dict[str, object]]:
-    """A record's rows by table, its key filled in (a new GUID where the client sent none); and its extender
-    columns' values."""
-    if facade.customer_type is None:
-        values = _column_values(connection, facade, record, confirmed)
-        extension_values = facade.split_extension(values)
-        if values.get(facade.key_column) is None:
-            values[facade.key_column] = uuid.uuid4()
-        return {facade.model.__table__: values}, extension_values
+def _new_rows(connection: Connection, facade: FacadeObject, record: Record, confirmed: set[tuple[Table, object]],
+              made_keys: set[object]) -> tuple[NewRows, dict[str, object]]:
+    """A customer object's record's rows by table, its key filled in (a new GUID where the client sent none); and its
+    extender columns' values."""
     own, customer, email_address = _customer_parts(facade, record)
     extension_values = facade.split_extension(own)
     email = None if email_address is _NOT_SENT else {
         "eml_address": FACADE_OBJECTS["email"].readers["eml_address"](email_address)}  # type: ignore[arg-type]
-    return customer_object_rows(connection, facade, own, customer, email, confirmed), extension_values
+    return customer_object_rows(connection, facade, own, customer, email, confirmed, made_keys), extension_values
 
 
 def customer_object_rows(connection: Connection, facade: FacadeObject, own: dict[str, object],
                          customer: dict[str, object], email: dict[str, object] | None,
-                         confirmed: set[tuple[Table, object]] | None = None) -> dict[Table, dict[str, object]]:
+                         confirmed: set[tuple[Table, object]] | None = None,
+                         made_keys: set[object] | None = None) -> dict[Table, dict[str, object]]:
     """A new customer object's rows: its customer record (its type, and the names derived from its own columns), its
     own, and its primary e-mail when `email` has an address. Its key is the one sent (in its own columns or the
-    customer's), else a new GUID."""
+    customer's), else a new GUID; its e-mail's too. The keys made are added to `made_keys` (insert_rows)."""
     check_required(facade, own, only_sent=False)
     check_references(connection, facade.model, {name: value for name, value in own.items()
                                                 if name != facade.key_column}, confirmed)
     _check_customer_type(facade, customer)
-    key = own.get(facade.key_column) or customer.get("cst_key") or uuid.uuid4()
+    key = own.get(facade.key_column) or customer.get("cst_key")
+    if key is None:
+        key = uuid.uuid4()
+        if made_keys is not None:
+            made_keys.add(key)
     check_key_kept(own, facade.key_column, key)
     check_key_kept(customer, "cst_key", key)
     own[facade.key_column] = key
     customer = {**_derived_names(facade, own), **customer, "cst_key": key, "cst_type": facade.customer_type}
     rows = {Customer.__table__: customer, facade.model.__table__: own}
     if email is not None and email.get("eml_address") is not None:
+        sent_email_key = email.get("eml_key")
         email = _new_email(key, email)
+        if sent_email_key is None and made_keys is not None:
+            made_keys.add(email["eml_key"])
         email["eml_primary"] = 1
         rows[Email.__table__] = email
         customer.update(cst_eml_key=email["eml_key"], cst_eml_address_dn=email["eml_address"])
@@ -599,17 +679,24 @@ def audit_values(table: Table, actor: Actor, *, added: bool) -> dict[str, object
 def update_row(connection: Connection, actor: Actor, table: Table, key: object, values: Mapping[str, object]) -> None:
     """Change a row's columns given; its change columns say who and when."""
     (key_column,) = table.primary_key.columns
-    _refuse_nulls(table, values, "UPDATE")
+    refused = null_refused(table, [values])
+    if refused is not None:
+        _refuse_null(table, refused, "UPDATE")
     changed = audit_values(table, actor, added=False)
     connection.execute(update(table).where(key_column == key).values(**values, **changed))
 
 
-def _refuse_nulls(table: Table, row: Mapping[str, object], statement: str) -> None:
-    """An empty element for a column that holds no null (a flag) is refused as SQL Server refuses the null."""
-    column = null_refused(table, row)
-    if column is not None:
-        raise InvalidInput(f"Cannot insert the value NULL into column '{column}', table '{table.name}'; column does "
-                           f"not allow nulls. {statement} fails.")
+def _refuse_nulls(table: Table, rows: list[dict[str, object]]) -> None:
+    """An empty element for a column that holds no null (a flag) is refused as SQL Server refuses the null: the
+    first row's that gives one (a column a row leaves out, which another row names, has its default)."""
+    refused = null_refused(table, rows)
+    if refused is not None:
+        _refuse_null(table, refused, "INSERT")
+
+
+def _refuse_null(table: Table, column: str, statement: str) -> None:
+    raise InvalidInput(f"Cannot insert the value NULL into column '{column}', table '{table.name}'; column does "
+                       f"not allow nulls. {statement} fails.")
 
 
 def check_key_kept(values: dict[str, object], key_column: str, key: object) -> None:
@@ -704,9 +791,9 @@ def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_all
     readers = facade.readers
     values: dict[str, object] = {}
     for name, text in record.items():
-        reader = readers.get(name.lower())
+        reader = readers.get(name) or readers.get(name.lower())  # the column's name, mostly as it is sent
         if reader is not None:
-            values[reader.column] = reader(text)
+            values[reader.column] = reader.read(text)
             continue
         own_prefix = name.lower().startswith(facade.prefix + "_")
         if own_prefix and (unmodelled_columns_allowed or name.lower().endswith(_AUDIT_SUFFIXES)):
@@ -715,15 +802,60 @@ def parse_record(facade: FacadeObject, record: Record, *, unmodelled_columns_all
     return values
 
 
-def _column_values(connection: Connection, facade: FacadeObject, record: Record,
-                   confirmed: set[tuple[Table, object]]) -> dict[str, object]:
+def _column_values(facade: FacadeObject, record: Record) -> dict[str, object]:
+    """A record's values, read and checked but for the records they refer to (_missing_reference)."""
     values = parse_record(facade, record, unmodelled_columns_allowed=False)
     check_required(facade, values, only_sent=False)
     for group in facade.required_one_of:
-        if all(values.get(name) is None for name in group):
+        for name in group:
+            if values.get(name) is not None:
+                break
+        else:
             raise InvalidInput(f"Either {' or '.join(group)} is required.")
-    check_references(connection, facade.model, values, confirmed)
     return values
+
+
+def _missing_reference(connection: Connection, table: Table, rows: list[dict[str, object]]
+                       ) -> tuple[int, str] | None:
+    """The first row (its position) with a key that refers to no record, and check_references' words for it: the
+    keys of all rows looked up together, one statement for each column that refers to another table's key."""
+    missing = []
+    for order, (name, target) in enumerate(_references(table)):
+        sent = {values[name] for values in rows if values.get(name) is not None}
+        if not sent:
+            continue
+        absent = sent.difference(_existing(connection, target, sent))
+        if absent:
+            position, key = next((position, values[name]) for position, values in enumerate(rows, start=1)
+                                 if values.get(name) in absent)
+            missing.append((position, order, f"{name}: no {target.table.name} record has {target.name} {key}."))
+    if not missing:
+        return None
+    position, _order, message = min(missing)
+    return position, message
+
+
+def _existing(connection: Connection, column: Column, keys: set[object]) -> set[object]:
+    """Which of `keys` rows hold in `column`: a statement for each few hundred, each compiled once for its number of
+    keys (a power of two, the last key repeated to fill it)."""
+    found: set[object] = set()
+    remaining = list(keys)
+    while remaining:
+        batch, remaining = remaining[:_EXISTING_BATCH], remaining[_EXISTING_BATCH:]
+        size = 1 << (len(batch) - 1).bit_length()
+        batch += batch[-1:] * (size - len(batch))
+        found.update(key for (key,) in _existing_of(column, size).rows(
+            connection, {f"key_{index}": key for index, key in enumerate(batch)}))
+    return found
+
+
+_EXISTING_BATCH = 512  # keys a statement binds at most (SQLite's limit is 32,766; PostgreSQL's 65,535)
+
+
+@cache
+def _existing_of(column: Column, size: int) -> Prepared:
+    return Prepared(select(column).where(column.in_([bindparam(f"key_{index}", type_=column.type)
+                                                     for index in range(size)])))
 
 
 def check_references(session: Session | Connection, model: type[Base], values: dict[str, object],

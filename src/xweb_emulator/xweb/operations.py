@@ -149,7 +149,9 @@ def _text(params: Params, name: str) -> str | None:
 def _record(value: Any, where: str) -> dict[str, str | None]:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{where} must hold one element per column.")
-    return {name: _text(value, name) for name in value if not name.startswith("@")}
+    # Most values are text already (a call of a thousand records has thousands): the others go through _text.
+    return {name: item if item is None or item.__class__ is str else _text(value, name)
+            for name, item in value.items() if not name.startswith("@")}
 
 
 def _as_list(value: Any) -> list:

@@ -10,7 +10,7 @@ a column of its own (a GUID as SQLite's 32 hex digits, which PostgreSQL casts to
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -157,6 +157,28 @@ class Extension:
         if values:
             write_values(connection, actor, self.table_name, key, values)
 
+    def write_new(self, connection: Connection, actor: Any, records: list[tuple[uuid.UUID, Mapping[str, object]]],
+                  made_keys: Container[object]) -> None:
+        """`write` for records just inserted, each its key and the extender columns' values sent: their rows go in
+        together, not a look-up and an insert each. A record whose key was made for it (in `made_keys`) can have no
+        row (db.insert_all); one whose key the client chose has the values merged into any row it has (none should,
+        its record being new), as `write` does (db.insert_new finds it)."""
+        from xweb_emulator.db import insert_all, insert_new
+
+        common = {"table_name": self.table_name, "delete_flag": 0, **record_audit(actor, added=True)}
+        rows = [{"record_key": key,
+                 "values": _without_nulls({name: stored_form(value) for name, value in values.items()})}
+                for key, values in records]
+        made = [row for row in rows if row["record_key"] in made_keys]
+        if made:
+            insert_all(connection, RECORDS, made, common)
+        if len(made) < len(rows):
+            taken = {row["record_key"] for row in insert_new(connection, RECORDS, [
+                {**row, **common} for row in rows if row["record_key"] not in made_keys])}
+            for key, values in records:
+                if key in taken:
+                    write_values(connection, actor, self.table_name, key, values)
+
 
 def write_values(connection: Connection, actor: Any, table_name: str, key: uuid.UUID,
                  values: Mapping[str, object]) -> None:
@@ -255,15 +277,19 @@ class StoredObject:
         return QueryableObject(self.name, rows, columns, self.key_column,
                                self.list_columns or tuple(column.name for column in self.columns), self.order_by)
 
+    @cached_property
+    def _audit_names(self) -> frozenset[str]:
+        return frozenset(name.lower() for name in self.audit_columns)
+
     def parse(self, record: Mapping[str, str | None]) -> dict[str, object]:
         """A client's record, its columns parsed; audit columns, netFORUM's to fill, are passed over."""
         values: dict[str, object] = {}
-        audit = {name.lower() for name in self.audit_columns}
+        readers = self.readers
         for name, text in record.items():
-            reader = self.readers.get(name.lower())
+            reader = readers.get(name) or readers.get(name.lower())  # the column's name, mostly as it is sent
             if reader is not None:
-                values[reader.column] = reader(text)
-            elif name.lower() not in audit:
+                values[reader.column] = reader.read(text)
+            elif name.lower() not in self._audit_names:
                 raise InvalidInput(f"Invalid column name '{name}'.")
         return values
 
@@ -271,16 +297,21 @@ class StoredObject:
 def insert_stored(connection: Connection, actor: Any, stored: StoredObject,
                   records: list[dict[str, object]]) -> tuple[list[uuid.UUID], uuid.UUID | None]:
     """New records (parsed), each under the key sent, else a new one: their keys, and the first key found taken
-    (the database's own uniqueness tells, as for built-in records: db.insert_new)."""
-    from xweb_emulator.db import insert_new
+    (the database's own uniqueness tells, as for built-in records: db.insert_new). The records with a new key, which
+    no stored row can hold, go in together by db.insert_all."""
+    from xweb_emulator.db import insert_all, insert_new
 
-    rows = []
-    for values in records:
-        key = values.pop(stored.key_column, None) or uuid.uuid4()
-        rows.append({"table_name": stored.table_name, "record_key": key,
-                     "values": _without_nulls({name: stored_form(value) for name, value in values.items()}),
-                     **record_audit(actor, added=True), "delete_flag": 0})
-    taken = insert_new(connection, RECORDS, rows)
+    rows = [{"record_key": values.pop(stored.key_column, None),
+             "values": _without_nulls({name: stored_form(value) for name, value in values.items()})}
+            for values in records]
+    common = {"table_name": stored.table_name, **record_audit(actor, added=True), "delete_flag": 0}
+    chosen = [{**row, **common} for row in rows if row["record_key"] is not None]
+    made = [row for row in rows if row["record_key"] is None]
+    for row in made:
+        row["record_key"] = uuid.uuid4()
+    if made:
+        insert_all(connection, RECORDS, made, common)
+    taken = insert_new(connection, RECORDS, chosen) if chosen else []
     return [row["record_key"] for row in rows], taken[0]["record_key"] if taken else None
 
 
