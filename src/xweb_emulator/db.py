@@ -207,6 +207,39 @@ class Checkpointer:
             connection.close()
 
 
+class Housekeeping:
+    """Work a serving process does beside the calls, every `seconds`, in a thread of its own and a transaction of its
+    own (Database.writing: on SQLite in the writers' turn), so that no call waits for it. Like the Checkpointer, it is
+    started in each process that serves, never before a server's workers fork, and stops with the database."""
+
+    def __init__(self, database: Database, name: str, seconds: float, work: Callable[[Connection], None]) -> None:
+        self._database = database
+        self._name = name
+        self._seconds = seconds
+        self._work = work
+        self._started_in: int | None = None
+        self._stop = threading.Event()
+        self._guard = threading.Lock()
+
+    def ensure_running(self) -> None:
+        with self._guard:
+            if self._started_in != os.getpid() and not self._stop.is_set():
+                threading.Thread(target=self._run, name=self._name, daemon=True).start()
+                self._started_in = os.getpid()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                with self._database.writing() as connection:
+                    self._work(connection)
+                    connection.commit()
+            except Exception as error:  # a database going away under it (a stop, a test's): the next turn, if any
+                log.debug("%s: %s", self._name, error)
+
+
 class Database:
     """An engine and its session factory: the state every request reads and writes."""
 
@@ -227,6 +260,7 @@ class Database:
             self._sqlite_path = None
             self._writers = None  # PostgreSQL's own row locks let writers run side by side
             self._checkpointer = None
+        self._housekeeping: dict[str, Housekeeping] = {}
 
     @property
     def kind(self) -> str:
@@ -252,6 +286,12 @@ class Database:
         """On SQLite, start this process's checkpointer (see Checkpointer), if it runs none yet."""
         if self._checkpointer is not None:
             self._checkpointer.ensure_running()
+
+    def in_background(self, name: str, seconds: float, work: Callable[[Connection], None]) -> None:
+        """Run `work` every `seconds` beside the calls, in this process (Housekeeping), if it runs `name` not yet."""
+        if name not in self._housekeeping:
+            self._housekeeping[name] = Housekeeping(self, name, seconds, work)
+        self._housekeeping[name].ensure_running()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -311,6 +351,8 @@ class Database:
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        for work in self._housekeeping.values():
+            work.stop()
         self.engine.dispose()
 
 

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from functools import cache
+from functools import cache, partial
 from http import HTTPStatus
 
 from sqlalchemy import select
@@ -67,7 +67,11 @@ class Pipeline:
         self.emulator = emulator
         self._control_plane = control_plane
         settings = emulator.settings
-        emulator.database.checkpoint_in_background()  # in the serving process: a server's workers build theirs
+        # In the serving process: a server's workers build theirs.
+        emulator.database.checkpoint_in_background()
+        if emulator.journaling:
+            emulator.database.in_background("journal pruning", journal.PRUNE_SECONDS,
+                                            partial(journal.prune, limit=settings.journal_limit))
         # Only requests whose body is in are let in, `threads` at a time, so that clients trickling their bodies
         # cannot starve the calls. On the in-process server (werkzeug: a thread per connection) bodies are read by
         # threads of their own against the deadline, and cut off with 408 there; under `serve` the worker's event
@@ -253,7 +257,7 @@ class Pipeline:
             method=request.method, path=journal.masked_path(request.full_path.rstrip("?")),
             client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
             response_body=_kept_answer(call, answer),
-        ), limit=settings.journal_limit, body_bytes=settings.journal_body_bytes)
+        ), body_bytes=settings.journal_body_bytes)
 
 
 @cache
