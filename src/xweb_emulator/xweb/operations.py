@@ -171,7 +171,8 @@ def _facade_records(object_name: str, onode: Any) -> list[dict[str, str | None]]
     inner = [value for key, value in outer.items() if not key.startswith("@")]
     if len(inner) != 1:
         raise InvalidInput(f"{object_name}Objects must hold {object_name}Object elements only.")
-    return [_record(record, f"{object_name}Object") for record in _as_list(inner[0])]
+    where = f"{object_name}Object"
+    return [_record(record, where) for record in _as_list(inner[0])]
 
 
 def _sections(params: Params, typed: TypedObject) -> Sections:
