@@ -211,7 +211,7 @@ def _write(written: bytearray, name: str, value: Any, omit_none: bool) -> None:
             _write(written, _element_name(key), item, omit_none)
     tag = name + "".join(f' {_attribute_name_written(attribute)}="'
                          f'{_escaped(text_of(item), _ATTRIBUTE_SPECIAL, _ATTRIBUTE_ENTITIES)}"'
-                         for attribute, item in attributes)
+                         for attribute, item in attributes) if attributes else name  # a record has none
     content = "" if text is None else _escaped(text_of(text), _TEXT_SPECIAL, _TEXT_ENTITIES)
     if len(written) == start:  # no element of its own written yet: the whole element at once
         inner = content + "".join(leaves)

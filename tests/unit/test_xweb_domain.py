@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from unit_support import NOW
 from support import SAMPLE_CUSTOMER
 from xweb_emulator.xweb.errors import InvalidInput
-from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, update_record
+from xweb_emulator.xweb.facade import FACADE_OBJECTS, Actor, get_record, insert_records, new_guids, update_record
 from xweb_emulator.xweb.models import Country
 from xweb_emulator.xweb.profile import default_profile, merged, read_profile
 from xweb_emulator.xweb.stored import write_values
 from xweb_emulator.xweb.tenant import Tenant
-from xweb_emulator.xweb.values import format_date
+from xweb_emulator.xweb.values import ValueReader, format_date, parse_date, reading_once
 
 COUNTRY = FACADE_OBJECTS["country"]
 CLERK = Actor("clerk", NOW)
@@ -116,6 +116,9 @@ def activities(connection) -> int:
      f"CustomerMessagingActivityObject 3: Cannot insert duplicate key: cma_key {uuid.UUID(int=4)} already exists."),
     ([activity(), activity(cma_eml_key=str(uuid.UUID(int=6)))],
      f"CustomerMessagingActivityObject 2: cma_eml_key: no co_email record has eml_key {uuid.UUID(int=6)}."),
+    # Each distinct text of a call is parsed once; one that fails fails again where it is sent again.
+    ([activity(), activity(cma_activity_date="someday"), activity(cma_activity_date="someday")],
+     "CustomerMessagingActivityObject 2: Invalid value for cma_activity_date: 'someday' is not a valid date."),
 ])
 def test_the_first_record_that_fails_a_check_is_the_one_refused_and_nothing_is_inserted(connection, records, refusal):
     before = activities(connection)
@@ -218,3 +221,27 @@ def test_many_individuals_with_keys_made_and_chosen_go_in_with_their_e_mails_and
         insert_records(connection, CLERK, individual, [records[0], records[5]])
     assert refused.value.message == (f"IndividualObject 2: Cannot insert duplicate key: ind_cst_key {chosen} "
                                      "already exists.")
+
+
+def test_a_calls_readers_parse_each_distinct_text_once_and_keep_no_failure():
+    parsed: list[str | None] = []
+
+    def read(text: str | None) -> object:
+        parsed.append(text)
+        return parse_date(text or "", "when")
+
+    readers = reading_once({"when": ValueReader("when", read), "note": ValueReader("note", str, parses=False)})
+
+    assert readers["when"].read("01/12/2008") is readers["when"].read("01/12/2008") == datetime(2008, 1, 12)
+    for _ in range(2):
+        with pytest.raises(InvalidInput, match="'someday' is not a valid date"):
+            readers["when"].read("someday")
+    assert parsed == ["01/12/2008", "someday", "someday"]
+    assert readers["note"].read is str  # text kept as it is: nothing to remember
+
+
+def test_new_guids_are_random_version_4_uuids_as_uuid4_makes_them():
+    keys = new_guids(1000)
+
+    assert len(set(keys)) == 1000 and new_guids(0) == []
+    assert {(key.version, key.variant) for key in keys} == {(4, uuid.uuid4().variant)}

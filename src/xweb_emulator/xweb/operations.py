@@ -150,8 +150,8 @@ def _record(value: Any, where: str) -> dict[str, str | None]:
     if not isinstance(value, Mapping):
         raise InvalidInput(f"{where} must hold one element per column.")
     # Most values are text already (a call of a thousand records has thousands): the others go through _text.
-    return {name: item if item is None or item.__class__ is str else _text(value, name)
-            for name, item in value.items() if not name.startswith("@")}
+    return {name: item if item.__class__ is str or item is None else _text(value, name)
+            for name, item in value.items() if name[:1] != "@"}
 
 
 def _as_list(value: Any) -> list:
@@ -171,7 +171,8 @@ def _facade_records(object_name: str, onode: Any) -> list[dict[str, str | None]]
     inner = [value for key, value in outer.items() if not key.startswith("@")]
     if len(inner) != 1:
         raise InvalidInput(f"{object_name}Objects must hold {object_name}Object elements only.")
-    return [_record(record, f"{object_name}Object") for record in _as_list(inner[0])]
+    where = f"{object_name}Object"
+    return [_record(record, where) for record in _as_list(inner[0])]
 
 
 def _sections(params: Params, typed: TypedObject) -> Sections:

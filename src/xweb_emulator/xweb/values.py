@@ -109,13 +109,15 @@ class ValueReader:
     """How the text a client sends for one column is read, decided once from the column's type: a call of a
     thousand records reads thousands of values, each through the one function its column needs (`read`)."""
 
-    __slots__ = ("column", "read")
+    __slots__ = ("column", "read", "parses")
 
-    def __init__(self, column: str, read: Callable[[str | None], object]) -> None:
+    def __init__(self, column: str, read: Callable[[str | None], object], parses: bool = True) -> None:
         self.column = column
         self.read = read
         """The column's value from the text a client sent; an empty element (no text, or only white space) means
         no value."""
+        self.parses = parses
+        """Whether the text is parsed into another value (a GUID, a date, a number), not kept as it is."""
 
     def __call__(self, text: str | None) -> object:
         return self.read(text)
@@ -132,7 +134,30 @@ def value_reader(column: Column) -> ValueReader:
     if isinstance(column.type, Numeric):
         return ValueReader(column.name, _parsed(column.name, parse_decimal))
     length = (column.type.length or None) if isinstance(column.type, String) else None
-    return ValueReader(column.name, _text(column.name, length))
+    return ValueReader(column.name, _text(column.name, length), parses=False)
+
+
+def reading_once(readers: dict[str, ValueReader]) -> dict[str, ValueReader]:
+    """`readers` for the records of one call: each that parses its text parses each distinct text once (a thousand
+    records of one customer, on one date: one GUID and one date parsed). A text that fails is not kept: it fails
+    again, with the same words, in the first record that sends it."""
+    return {name: ValueReader(reader.column, _once(reader.read)) if reader.parses else reader
+            for name, reader in readers.items()}
+
+
+_UNREAD = object()
+
+
+def _once(read: Callable[[str | None], object]) -> Callable[[str | None], object]:
+    values: dict[str | None, object] = {}
+
+    def read_once(text: str | None) -> object:
+        value = values.get(text, _UNREAD)
+        if value is _UNREAD:
+            value = values[text] = read(text)
+        return value
+
+    return read_once
 
 
 # `not text or text.isspace()` is `not text.strip()` without the copy strip makes.
