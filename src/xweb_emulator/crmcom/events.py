@@ -104,12 +104,17 @@ class Finder:
         if identifier is None:
             return None
         # An identifier of strings found before in the call is not checked again: the thousand events of a bulk
-        # call name a few accounts and units. (Only strings: 1 and True would be one key, but are different text.)
-        if identifier.__class__ is dict and all(value.__class__ is str for value in identifier.values()):
+        # call name a few accounts and units. (Only strings: 1 and True would be one key, but are different text.
+        # A key of other values equals no key kept, as no string equals them: it is looked up before it is checked.)
+        if identifier.__class__ is dict:
             key = (kind.label, *identifier.items())
-            if key not in self._found:
-                self._found[key] = self._find(kind, parameter, identifier)
-            return self._found[key]
+            try:
+                return self._found[key]
+            except (KeyError, TypeError):  # not found yet, or a value no key can hold (a list, an object)
+                pass
+            if all(value.__class__ is str for value in identifier.values()):
+                self._found[key] = found = self._find(kind, parameter, identifier)
+                return found
         return self._find(kind, parameter, identifier)
 
     def _find(self, kind: Identified, parameter: str, identifier: Any) -> Any:
