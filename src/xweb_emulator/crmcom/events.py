@@ -196,7 +196,7 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
     """The columns of the web customer event `item` describes, every reference resolved; nothing is written. A
     column it leaves out is null."""
-    if not isinstance(item, Mapping):
+    if item.__class__ is not dict and not isinstance(item, Mapping):  # a JSON object is a dict: no ABC check for it
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
                                       item.get("accounts_receivable_identifier"))
@@ -311,7 +311,7 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
             if item_failure is not None:
                 raise item_failure
             # An identifier was read above; an event without one (or with one of the wrong type) is refused here.
-            if identifier is None and isinstance(item, Mapping):
+            if identifier is None and (item.__class__ is dict or isinstance(item, Mapping)):
                 values.mandatory_text(item, "request_unique_identifier")
             if uses[identifier] > 1:
                 raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")
@@ -332,7 +332,8 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
 def _request_identifier(item: Any) -> str | None:
     """The identifier an event's result is reported under (None where the event gives none that is a string)."""
     try:
-        return values.text(item, "request_unique_identifier") if isinstance(item, Mapping) else None
+        return (values.text(item, "request_unique_identifier")
+                if item.__class__ is dict or isinstance(item, Mapping) else None)
     except InvalidValueType:
         return None
 
