@@ -250,14 +250,12 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
     named = tuple(sorted({name for columns in checked for name, value in columns.items() if value is not None}
                          | _DEFAULTED | _SET_ON_INSERT))
     unnamed = dict.fromkeys(named)
-    rows = [
-        {**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
-         "created_date": actor.now, "created_by_user": actor.username}
-        for position, columns in enumerate(checked, start=1)
-    ]
+    rows = [{**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position}
+            for position, columns in enumerate(checked, start=1)]
     # Through the driver's executemany, not the ORM nor Connection.execute: a bulk call makes a thousand rows, whose
-    # parameter sets those would build and process one by one first.
-    _insert_events(named).many(session.connection(), rows)
+    # parameter sets those would build and process one by one first. What every row has is bound once.
+    _insert_events(named).many(session.connection(), rows, {"life_cycle_state": POSTED, "created_date": actor.now,
+                                                            "created_by_user": actor.username})
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
