@@ -64,7 +64,7 @@ class UnreadableJson(ValueError):
 
 def read_json(body: bytes, loads: Callable[..., Any] = json.loads, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON document in `body` (UTF-8, a byte-order mark allowed); UnreadableJson for anything else. `loads`
-    takes json.loads's parse_int."""
+    takes json.loads's parse_int and gives its containers (dicts and lists, as the depth check reads them)."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
