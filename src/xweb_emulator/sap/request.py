@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -93,38 +94,47 @@ def read_campaigns(content: Any, node_element: str, read_node: Callable[[Mapping
 
 
 def read_outbound(node: Mapping) -> OutboundNode:
-    return OutboundNode(
-        reference=text(node, "ObjectNodeSenderTechnicalID"),
-        action_code=action_code(node),
-        party=read_party(node),
-        mail_system_error_code=text(node, "MailSystemErrorCode"),
-        communication_data_usage_denied_indicator=indicator(node, "CommunicationDataUsageDeniedIndicator"),
-        failed_delivery_status_date_time=date_time(node, "FailedDeliveryStatusDateTime"),
-        mailing_permission_denied_indicator=indicator(node, "MailingPermissionDeniedIndicator"),
-    )
+    token = _tokens(node)
+    # Positional, and each conversion called only for a value sent (a bundle reads a thousand nodes); values read
+    # in the order of the node's elements, so that the first bad one is the one refused.
+    reference, action = token("ObjectNodeSenderTechnicalID"), token("@actionCode") or token("@ActionCode")
+    party, code = _party(token), token("MailSystemErrorCode")
+    denied = token("CommunicationDataUsageDeniedIndicator")
+    denied = None if denied is None else _indicator(denied, "CommunicationDataUsageDeniedIndicator")
+    failed_at = token("FailedDeliveryStatusDateTime")
+    failed_at = None if failed_at is None else _date_time(failed_at, "FailedDeliveryStatusDateTime")
+    permission_denied = token("MailingPermissionDeniedIndicator")
+    permission_denied = (None if permission_denied is None
+                         else _indicator(permission_denied, "MailingPermissionDeniedIndicator"))
+    return OutboundNode(reference, action, party, code, denied, failed_at, permission_denied)
 
 
 def read_reaction(node: Mapping) -> ReactionNode:
     tracking = node.get("ReactionTracking")
     tracking = {} if tracking is None else _element(tracking, "ReactionTracking")
+    token = _tokens(node)
     return ReactionNode(
-        reference=text(node, "ObjectNodeSenderTechnicalID"),
-        action_code=action_code(node),
-        party=read_party(node),
-        creation_date_time=date_time(node, "CreationDateTime"),
-        campaign_reaction_type_code=text(node, "CampaignReactionTypeCode"),
+        reference=token("ObjectNodeSenderTechnicalID"),
+        action_code=token("@actionCode") or token("@ActionCode"),
+        party=_party(token),
+        creation_date_time=_date_time(token("CreationDateTime"), "CreationDateTime"),
+        campaign_reaction_type_code=token("CampaignReactionTypeCode"),
         target_link_uuid=uuid_value(tracking, "TargetLinkUUID"),
         target_link_web_uri=text(tracking, "TargetLinkWebURI"),
     )
 
 
 def read_party(node: Mapping) -> Party:
-    return Party(
-        customer_uuid=uuid_value(node, "CustomerUUID"),
-        customer_internal_id=text(node, "CustomerInternalID"),
-        contact_person_uuid=uuid_value(node, "ContactPersonUUID"),
-        contact_person_internal_id=text(node, "ContactPersonInternalID"),
-    )
+    return _party(_tokens(node))
+
+
+def _party(token: Callable[[str], str | None]) -> Party:
+    customer_uuid = token("CustomerUUID")
+    customer_uuid = None if customer_uuid is None else _uuid(customer_uuid, "CustomerUUID")
+    customer_internal_id = token("CustomerInternalID")
+    contact_person_uuid = token("ContactPersonUUID")
+    contact_person_uuid = None if contact_person_uuid is None else _uuid(contact_person_uuid, "ContactPersonUUID")
+    return Party(customer_uuid, customer_internal_id, contact_person_uuid, token("ContactPersonInternalID"))
 
 
 # ----------------------------------------------------------------------------------------------------------- values
@@ -148,13 +158,29 @@ def text(node: Mapping, name: str) -> str | None:
     return " ".join(str(value).split()) or None
 
 
+def _tokens(node: Mapping) -> Callable[[str], str | None]:
+    """`text` of the node's elements by name: for a node of simple elements only (a bundle's thousand nodes are),
+    each value collapsed at once, in one pass, rather than each read on its own (11 reads of an Outbound node,
+    most of absent elements)."""
+    tokens: dict[str, str | None] = {}
+    for name, value in node.items():
+        if value.__class__ is str:
+            tokens[name] = " ".join(value.split()) or None
+        elif value is not None:  # an element with attributes, repeated, or with children: `text` says which
+            return partial(text, node)
+    return tokens.get
+
+
 def action_code(node: Mapping) -> str | None:
     """The node's actionCode attribute (some SAP nodes spell it ActionCode)."""
     return text(node, "@actionCode") or text(node, "@ActionCode")
 
 
 def indicator(node: Mapping, name: str) -> bool | None:
-    value = text(node, name)
+    return _indicator(text(node, name), name)
+
+
+def _indicator(value: str | None, name: str) -> bool | None:
     if value is None:
         return None
     if value in _TRUE:
@@ -164,9 +190,8 @@ def indicator(node: Mapping, name: str) -> bool | None:
     raise MalformedRequest(f"Value '{value}' of {name.lstrip('@')} is not an Indicator (true or false)")
 
 
-def date_time(node: Mapping, name: str) -> datetime | None:
+def _date_time(value: str | None, name: str) -> datetime | None:
     """A GLOBAL_DateTime as naive UTC (a 7th fractional digit is dropped; an offset, where sent, is applied)."""
-    value = text(node, name)
     if value is None:
         return None
     match = _DATE_TIME.match(value)
@@ -182,7 +207,10 @@ def date_time(node: Mapping, name: str) -> datetime | None:
 
 
 def uuid_value(node: Mapping, name: str) -> uuid.UUID | None:
-    value = text(node, name)
+    return _uuid(text(node, name), name)
+
+
+def _uuid(value: str | None, name: str) -> uuid.UUID | None:
     if value is None:
         return None
     try:
