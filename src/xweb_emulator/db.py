@@ -12,6 +12,7 @@ import os
 import sqlite3
 import threading
 import zlib
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -161,17 +162,12 @@ class WriteQueue:
         return self._lock_file[1]
 
 
-class Checkpointer:
-    """Copies a SQLite database's write-ahead log back into it, every CHECKPOINT_SECONDS, in a thread of its own
-    with a connection of its own. Each server worker runs one, started with its application (Pipeline), never
-    before the workers fork: SQLite keeps its locks per process, and a connection open across a fork would leave
-    the worker's SQLite believing it holds the parent's locks. It takes its turn among the writers (WriteQueue) and
-    waits for no reader (a passive checkpoint). A process that runs none (`db upgrade`, `seed`) leaves the log to
-    the checkpoint SQLite makes when its last connection closes."""
+class _ProcessThread(ABC):
+    """A thread of a serving process's own, beside the calls: started in each process that serves (ensure_running:
+    a forked worker starts its own), never before a server's workers fork, and stopped with the database."""
 
-    def __init__(self, database_path: str, writers: WriteQueue) -> None:
-        self._path = database_path
-        self._writers = writers
+    def __init__(self, name: str) -> None:
+        self._name = name
         self._started_in: int | None = None
         self._stop = threading.Event()
         self._guard = threading.Lock()
@@ -181,11 +177,29 @@ class Checkpointer:
             return
         with self._guard:
             if self._started_in != os.getpid() and not self._stop.is_set():
-                threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True).start()
+                threading.Thread(target=self._run, name=self._name, daemon=True).start()
                 self._started_in = os.getpid()
 
     def stop(self) -> None:
         self._stop.set()
+
+    @abstractmethod
+    def _run(self) -> None:
+        """The thread's work, until `_stop` is set."""
+
+
+class Checkpointer(_ProcessThread):
+    """Copies a SQLite database's write-ahead log back into it, every CHECKPOINT_SECONDS, in a thread of its own
+    with a connection of its own. Each server worker runs one, started with its application (Pipeline), never
+    before the workers fork: SQLite keeps its locks per process, and a connection open across a fork would leave
+    the worker's SQLite believing it holds the parent's locks. It takes its turn among the writers (WriteQueue) and
+    waits for no reader (a passive checkpoint). A process that runs none (`db upgrade`, `seed`) leaves the log to
+    the checkpoint SQLite makes when its last connection closes."""
+
+    def __init__(self, database_path: str, writers: WriteQueue) -> None:
+        super().__init__("sqlite-checkpoint")
+        self._path = database_path
+        self._writers = writers
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -207,28 +221,15 @@ class Checkpointer:
             connection.close()
 
 
-class Housekeeping:
+class Housekeeping(_ProcessThread):
     """Work a serving process does beside the calls, every `seconds`, in a thread of its own and a transaction of its
-    own (Database.writing: on SQLite in the writers' turn), so that no call waits for it. Like the Checkpointer, it is
-    started in each process that serves, never before a server's workers fork, and stops with the database."""
+    own (Database.writing: on SQLite in the writers' turn), so that no call waits for it."""
 
     def __init__(self, database: Database, name: str, seconds: float, work: Callable[[Connection], None]) -> None:
+        super().__init__(name)
         self._database = database
-        self._name = name
         self._seconds = seconds
         self._work = work
-        self._started_in: int | None = None
-        self._stop = threading.Event()
-        self._guard = threading.Lock()
-
-    def ensure_running(self) -> None:
-        with self._guard:
-            if self._started_in != os.getpid() and not self._stop.is_set():
-                threading.Thread(target=self._run, name=self._name, daemon=True).start()
-                self._started_in = os.getpid()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def _run(self) -> None:
         while not self._stop.wait(self._seconds):
