@@ -237,8 +237,9 @@ class Housekeeping(_ProcessThread):
                 with self._database.writing() as connection:
                     self._work(connection)
                     connection.commit()
-            except Exception as error:  # a database going away under it (a stop, a test's): the next turn, if any
-                log.debug("%s: %s", self._name, error)
+            except Exception:
+                if not self._stop.is_set():  # not the database going away under it as it stops
+                    log.warning("%s failed; it runs again in %g s", self._name, self._seconds, exc_info=True)
 
 
 class Database:

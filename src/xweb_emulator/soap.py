@@ -192,7 +192,8 @@ def asmx_document(envelope: etree._Element, namespace: str) -> bytes:
                 _copy_fault(out_part, block, namespace)
             else:
                 _copy_block(out_part, block, namespace)
-    return b'<?xml version="1.0" encoding="utf-8"?>' + _EMPTY_ELEMENT.sub(rb"\1 />", etree.tostring(out, encoding="utf-8"))
+    return b'<?xml version="1.0" encoding="utf-8"?>' + _EMPTY_ELEMENT.sub(rb"\1 />",
+                                                                 etree.tostring(out, encoding="utf-8"))
 
 
 def _copy_fault(parent: etree._Element, fault: etree._Element, namespace: str) -> None:
