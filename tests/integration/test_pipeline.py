@@ -18,7 +18,7 @@ import sap_support
 from control_support import insert_activity, journal
 from crmcom_support import bulk, event, login, post, refused
 from support import Emulator, fault
-from xweb_emulator.db import CHECKPOINT_SECONDS, Database, WriteQueue
+from xweb_emulator.db import CHECKPOINT_SECONDS, KEPT_PING_SECONDS, Database, WriteQueue
 from xweb_emulator.xweb.models import CustomerMessagingActivity
 
 SAP_SAMPLE = "failed_delivery_status.request.xml"
@@ -218,6 +218,49 @@ def test_sqlite_log_starts_over_under_writers_back_to_back(filler_database):
     # The log's header counts the times it started over (its checkpoint sequence number, bytes 12 to 15).
     restarts = int.from_bytes(Path(f"{path}-wal").read_bytes()[12:16], "big")
     assert restarts >= 1  # never, beside these writers, without the last of the copy in their turn
+
+
+# ------------------------------------------------------------------------------- writers' connections, kept open
+
+
+def test_a_writers_uncommitted_work_is_rolled_back_before_its_connection_serves_the_next(database_url):
+    database = Database(database_url)
+    table = f"test_kept_{uuid.uuid4().hex[:8]}"
+    try:
+        with database.writing() as connection:
+            connection.exec_driver_sql(f"CREATE TABLE {table} (n INTEGER)")
+            connection.commit()
+        with database.writing() as first:
+            first.exec_driver_sql(f"INSERT INTO {table} VALUES (1)")  # and never committed
+        with database.writing() as second:
+            assert second is first  # kept open: no connection made or checked out for the next writer
+            assert second.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 0
+            second.exec_driver_sql(f"INSERT INTO {table} VALUES (2)")
+            second.commit()
+        with database.engine.connect() as reader:
+            assert reader.exec_driver_sql(f"SELECT n FROM {table}").scalars().all() == [2]
+    finally:
+        with database.writing() as connection:
+            connection.exec_driver_sql(f"DROP TABLE {table}")
+            connection.commit()
+        database.dispose()
+
+
+@pytest.mark.postgresql
+def test_a_writer_after_postgresql_dropped_the_kept_connection_gets_it_back_connected(postgresql_url):
+    database = Database(postgresql_url)
+    try:
+        with database.writing() as connection:
+            dropped_pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            connection.commit()
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s)", {"pid": dropped_pid})
+        time.sleep(KEPT_PING_SECONDS + 0.2)  # idle long enough to be pinged, as the pool pinged each connection
+
+        with database.writing() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != dropped_pid
+    finally:
+        database.dispose()
 
 
 def _until(condition, timeout_seconds: float = 10) -> None:
