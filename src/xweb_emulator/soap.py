@@ -133,6 +133,11 @@ class Soap11(SpyneSoap11):
             jsonnet.fill(detail, inst.vendor_detail, inst.detail_namespace)
 
 
+@lru_cache(maxsize=64)  # a client sends one or two Content-Types; parsing one took 7 us of a call
+def _charset(content_type: str) -> str | None:
+    return parse_options_header(content_type)[1].get("charset")
+
+
 def _ids(root: etree._Element) -> dict[str, etree._Element]:
     """What etree.XMLID answers besides the root: the elements with an id attribute that is not empty, by it (the
     last of those sharing one), found through the id attributes rather than by testing every element."""
@@ -246,7 +251,7 @@ class SoapServer(ServerBase):
         ctx = MethodContext(self, MethodContext.SERVER)
         ctx.udc = call
         ctx.in_string = [call.body]
-        charset = parse_options_header(call.request.content_type or "")[1].get("charset")
+        charset = _charset(call.request.content_type or "")
         try:
             ctx = _detached(self.generate_contexts(ctx, charset)[0])
             if ctx.in_error is None:
