@@ -272,9 +272,14 @@ def soap_application(store: Store | None) -> Callable:
                     if user is None:
                         raise InvalidToken()
                     now = store.stored_time(utcnow())
+                    # Each distinct text converted once, as the emulator reads a call's values (a thousand records
+                    # of one customer on one date: one UUID and one date to read).
+                    customers = {text: store.stored_uuid(uuid.UUID(text)) for text in {values[1] for values in records}}
+                    dates = {text: store.stored_time(datetime.strptime(text, XWEB_DATE))
+                             for text in {values[3] for values in records}}
                     cursor.executemany(store.statement(INSERT_ACTIVITY), [
-                        (store.stored_uuid(key), store.stored_uuid(uuid.UUID(customer)), address,
-                         store.stored_time(datetime.strptime(date, XWEB_DATE)), *texts, user, now, user, now, 0)
+                        (store.stored_uuid(key), customers[customer], address, dates[date], *texts, user, now, user,
+                         now, 0)
                         for key, customer, address, date, *texts in records])
 
                 try:
