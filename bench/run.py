@@ -9,10 +9,10 @@
 The reference is bench/stack_limit.py, the least any emulator on this stack can do for the same call: spyne reads the
 sample InsertFacadeObject and writes the answer, the token checked with one SELECT and the records inserted and
 committed through the database driver directly (sqlite3 in WAL with synchronous=NORMAL, or psycopg), on granian like
-the emulator. It writes the emulator's own tables (created from its table definitions: the same columns, keys and
-indexes) the same rows the emulator writes, by the driver's executemany: an INSERT per record
+the emulator. It writes into the emulator's own tables (created from its table definitions: the same columns, keys
+and indexes) the rows the emulator writes, by the driver's executemany: an INSERT per record
 (co_customer_messaging_activity), an UPDATE per outbound of the campaign outbounds it seeds as the emulator's are
-seeded (sap_campaign_outbound, found by their keys), an INSERT per web customer event (crmcom_web_customer_event,
+seeded (sap_campaign_outbound, each found by its key), an INSERT per web customer event (crmcom_web_customer_event,
 numbered by crmcom_number_sequence); its module's docstring says what each row holds. Each figure is a median; ratio =
 emulator / reference. The emulator runs as `xweb-emulator serve` with its defaults (SQLite, one worker, eight
 threads, control plane and journal on), each server in a temporary directory of its own. Load (wrk -t1, 8
@@ -32,7 +32,7 @@ Benchmarks (positional arguments; default all):
               threads summed): on a shared machine the waiting is the others' share of the cores.
               On PostgreSQL, its rate against the stack limit's (2 workers each).  target: >= 0.5x
   bulk        over HTTP, --bulk-rounds rounds: one InsertFacadeObject of 1000 records (records/s), SAP
-              MaintainFailedDeliveryStatusBundle of 1000 outbounds (seeded first through /_emulator/seed;
+              MaintainFailedDeliveryStatusBundle of 1000 outbounds (seeded first in both, /_emulator/seed;
               items/s), CRM.COM bulk create of 1000 web customer events (items/s), each against the stack limit
               doing the same writes by executemany (an INSERT per record or event, an UPDATE per outbound of
               the outbounds seeded in it alike) into the emulator's tables.  target: >= 0.8x the stack limit

@@ -37,11 +37,13 @@ SQLAlchemy stores them: on SQLite 32 hex digits and 'YYYY-MM-DD HH:MM:SS.ffffff'
     and unit name the call names, of the records prepare() seeds), performed_on a datetime, website, and the token's
     user and now as created_by_user and created_date.
 
-The stand-in's connection checks no foreign key (SQLite: PRAGMA foreign_keys stays off, so the tables refer to
-tables not created; PostgreSQL: the tables are created without their foreign key constraints, in a schema of their
-own, stack_limit, beside the emulator's when both use one database). Its token (valid a day) is in a table of its
-own, limit_token: the calls' one SELECT of the token (InsertFacadeObject, CRM.COM) or of the communication user
-(SAP).
+The stand-in checks no foreign key, where the emulator's inserts check theirs (its SQLite connections set PRAGMA
+foreign_keys=ON: a thousand events' INSERT took 7.4 ms with the checks against 6.6 ms without, here). On SQLite the
+pragma stays off, so a table may refer to a table not made (co_customer, co_email, crmcom_rewards_participant,
+crmcom_customer_event_classification); on PostgreSQL the tables are created without their foreign key constraints,
+in a schema of their own, stack_limit, beside the emulator's when both use one database. Its token (valid a day) is
+in a table of its own, limit_token: the calls' one SELECT of the token (InsertFacadeObject, CRM.COM) or of the
+communication user (SAP).
 
     python bench/stack_limit.py --port 8091 --database /tmp/limit.db
     stack_limit listening on http://127.0.0.1:8091   token 6f1c…
