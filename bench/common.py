@@ -38,6 +38,8 @@ XWEB_PATH = "/xWeb/secure/netForumXML.asmx"
 SAP_PATH = "/sap/bc/srt/scs/sap/managecampaigninboundin"
 CRMCOM_PATH = "/crmapi/rest/v2/"
 SAP_GLOBAL = "http://sap.com/xi/SAPGlobal20/Global"
+CRMCOM_ACCOUNTS = ("ACR0000000020", "ACR0000000077")  # in the demo data: the bulk benchmark's events name them
+CRMCOM_UNIT = "Admin Unit"  # in the demo data: the unit they name
 
 SAMPLE = FIXTURES / "xweb" / "insert_customer_messaging_activity.request.xml"
 MASKED_TOKEN = b"***************"
