@@ -54,8 +54,9 @@ class Entry:
 
 
 def record(connection: Connection, entry: Entry, *, body_bytes: int) -> None:
-    request_body, request_truncated = _capped(entry.request_body, body_bytes)
-    response_body, response_truncated = _capped(entry.response_body, body_bytes)
+    """The call's entry, with what the journal keeps of its bodies (kept): `body_bytes` of each."""
+    request_body, request_truncated = kept(entry.request_body, body_bytes)
+    response_body, response_truncated = kept(entry.response_body, body_bytes)
     _INSERT.rows(connection, {
         # Capped to the columns' lengths (PostgreSQL refuses longer text): a client chooses what names its call.
         "at": entry.at, "vendor": entry.vendor[:32], "operation": _cut(entry.operation, 128),
@@ -154,6 +155,12 @@ _SIGN_ON_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?(?:" + _SIGN_ON_NAME + rb")\b[^>
 _SIGN_ON_MEMBER = re.compile(rb'("(?:' + _SIGN_ON_NAME + rb')"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
 # A form's or query string's (ASMX's HTTP bindings, eWeb's sign-on page).
 _SECRET_FIELD = re.compile(rb"((?:^|[?&])(?:password|" + _SIGN_ON_NAME + rb")=)[^&]*", re.IGNORECASE)
+# A secret that the end of a kept part of a body cuts through (kept): its element or JSON string still open at the
+# end, masked to it. (A form field's value runs to the end anyway.)
+_SECRET_NAME = rb"(?:password|" + _SIGN_ON_NAME + rb")"
+_OPEN_SECRET_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?" + _SECRET_NAME + rb"\b[^>]*(?<!/)>)(?:(?!</(?:[\w.-]+:)?"
+                                  + _SECRET_NAME + rb"\s*>).)*\Z", re.IGNORECASE | re.DOTALL)
+_OPEN_SECRET_MEMBER = re.compile(rb'("' + _SECRET_NAME + rb'"\s*:\s*)"(?:\\.|[^"\\])*\\?\Z', re.IGNORECASE)
 # What every secret's name holds, looked for as plain substrings of the lower-cased body: a case-blind regex search
 # crawls (some 100 µs a kilobyte), and an answer may be tens of MB (GetQuery).
 _SECRET_MARKS = (b"password", b"authenticationtoken", b"webloginresult", b"ind_token")
@@ -163,17 +170,31 @@ MASK = b"***"
 """What the journal keeps of a secret."""
 
 
-def masked(body: bytes) -> bytes:
+def masked(body: bytes, *, cut: bool = False) -> bytes:
     """A request or answer body as the journal keeps it: any password in it (xWeb Authenticate's password element, a
     JSON "password" member such as CRM.COM's login or JSON Authenticate, a form's password field) and any sign-on
-    secret replaced by ***."""
+    secret replaced by ***. With `cut`, `body` is the beginning of a longer one: a secret it ends in is masked too."""
     if not _holds_secret(body):
         return body
     body = _SIGN_ON_ELEMENT.sub(rb"\1***\3", body)
     body = _SIGN_ON_MEMBER.sub(rb'\1"***"', body)
     body = _PASSWORD_ELEMENT.sub(rb"\1***\3", body)
     body = _SECRET_FIELD.sub(rb"\1***", body)
-    return _PASSWORD_MEMBER.sub(rb'\1"***"', body)
+    body = _PASSWORD_MEMBER.sub(rb'\1"***"', body)
+    if cut:
+        body = _OPEN_SECRET_ELEMENT.sub(rb"\1***", body)
+        body = _OPEN_SECRET_MEMBER.sub(rb'\1"***', body)
+    return body
+
+
+def kept(body: bytes, limit: int) -> tuple[str, bool]:
+    """What the journal keeps of a body: its first `limit` bytes with their secrets masked (masked), as text every
+    database stores (what is no UTF-8, and NUL, which PostgreSQL's text refuses, shown as U+FFFD); and whether the
+    body was longer. Only the kept bytes are looked at: a bulk call's 300 kB request masked whole, to keep 64 kB of
+    it, took a millisecond (and a GetQuery answer of megabytes, milliseconds for every one)."""
+    cut = len(body) > limit
+    text = masked(body[:limit], cut=True)[:limit] if cut else masked(body)  # a mask is longer than a secret's start
+    return text.decode("utf-8", errors="replace").replace("\x00", "\ufffd"), cut
 
 
 def masked_path(path: str) -> str:
@@ -192,8 +213,3 @@ def with_password(body: str, password: str) -> str:
                                  body.encode()).decode()
     body = _PASSWORD_FORM_FIELD.sub(lambda match: match.group(1) + quote_plus(password).encode(), body.encode()).decode()
     return _PASSWORD_MEMBER.sub(lambda match: match.group(1) + json.dumps(password).encode(), body.encode()).decode()
-
-
-def _capped(body: bytes, limit: int) -> tuple[str, bool]:
-    # As text every database stores: what is no UTF-8, and NUL (which PostgreSQL's text refuses), shown as U+FFFD.
-    return body[:limit].decode("utf-8", errors="replace").replace("\x00", "\ufffd"), len(body) > limit

@@ -255,7 +255,7 @@ class Pipeline:
             outcome=call.outcome or f"HTTP {status}", status=status,
             duration_ms=(time.perf_counter() - call.started) * 1000 + decision.latency_ms,
             method=request.method, path=journal.masked_path(request.full_path.rstrip("?")),
-            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=journal.masked(call.body),
+            client_address=request.remote_addr, fault_rule_id=call.fault_rule_id, request_body=call.body,
             response_body=_kept_answer(call, answer),
         ), body_bytes=settings.journal_body_bytes)
 
@@ -268,10 +268,11 @@ def _arrival(vendor: type[Vendor]) -> Prepared:
 
 
 def _kept_answer(call: Call, answer: Answer | None) -> bytes:
-    """What the journal keeps of an answer: its secrets masked, all of it where the answer is one."""
+    """What the journal is given of an answer: all of it masked where the answer is a secret (journal.record masks
+    the secrets in the others)."""
     if answer is None:
         return b""
-    return journal.MASK if call.secret_answer and call.error is None else journal.masked(answer.body)
+    return journal.MASK if call.secret_answer and call.error is None else answer.body
 
 
 def _error_answer(vendor: Vendor, wire: Wire, call: Call, incoming: Incoming | None, error: EmulatorError) -> Answer:
