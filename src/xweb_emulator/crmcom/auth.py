@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.crmcom.errors import InvalidCredentials, InvalidToken
 from xweb_emulator.crmcom.models import CrmComUser, LoginToken, new_id
+from xweb_emulator.db import Prepared
 from xweb_emulator.settings import Settings
 
 
@@ -45,15 +46,22 @@ def login(session: Session, username: str, password: str, organisation: str, now
     return token.token
 
 
-def use_token(session: Session, token_text: str | None, now: datetime, idle: timedelta) -> LoginToken:
-    """The live token a call is made with, its idle time restarted."""
+def use_token(connection: Connection, token_text: str | None, now: datetime, idle: timedelta) -> str:
+    """The user of the live token a call is made with, the token's idle time restarted."""
     if not token_text:
         raise InvalidToken("Token Not Specified.")
-    token = session.get(LoginToken, token_text.strip().upper())
-    if token is None or token.expires_at <= now:
+    used = _USE_TOKEN.first(connection, {"token": token_text.strip().upper(), "now": now, "until": now + idle})
+    if used is None:
         raise InvalidToken("Token Not Valid Or Expired.")
-    token.expires_at = now + idle
-    return token
+    return used[0]
+
+
+# One statement on the driver's cursor (Prepared) for every call made with a token, rather than the token loaded
+# through an ORM Session and its new expiry flushed: with the events' look-ups (events.Finder), what made a bulk
+# create of a thousand events need a Session at all (about 2.4 of its 16.8 ms of CPU).
+_USE_TOKEN = Prepared(update(LoginToken)
+                      .where(LoginToken.token == bindparam("token"), LoginToken.expires_at > bindparam("now"))
+                      .values(expires_at=bindparam("until")).returning(LoginToken.username))
 
 
 def token_user(connection: Connection, token_text: str | None) -> str | None:

@@ -58,7 +58,7 @@ class CrmCom(Vendor):
         if not method.takes_token:
             call.user = _login_name(incoming)
             return
-        call.user = auth.use_token(call.session, incoming.credentials, call.now, auth.idle(self.settings)).username
+        call.user = auth.use_token(call.connection, incoming.credentials, call.now, auth.idle(self.settings))
 
     def caller(self, call: Call, incoming: Incoming) -> str | None:
         if not incoming.operation.takes_token:
