@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from unit_support import NOW
 from xweb_emulator.crmcom import events
 from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
-from xweb_emulator.crmcom.models import WebCustomerEvent, new_id
+from xweb_emulator.crmcom.models import WebCustomerEvent, new_id, new_ids
 
 ACTOR = events.Actor("demo", NOW)
 
@@ -54,11 +54,13 @@ def test_an_empty_set_and_one_past_the_maximum_are_refused_whole(session):
     with pytest.raises(MissingMandatoryValue):
         events.bulk_create(session.connection(), ACTOR, [], None)
     with pytest.raises(MaximumValuesExceeded):
-        events.bulk_create(session.connection(), ACTOR, [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
+        events.bulk_create(session.connection(), ACTOR,
+                           [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
 
 
-def test_ids_are_random_uuids_in_upper_case_hex():
-    ids = [new_id() for _ in range(1000)]
+@pytest.mark.parametrize("made", ["one at a time", "together"])
+def test_ids_are_random_uuids_in_upper_case_hex(made):
+    ids = [new_id() for _ in range(1000)] if made == "one at a time" else new_ids(1000)
 
     assert len(set(ids)) == 1000
     assert all(len(id_) == 32 and id_ == id_.upper() for id_ in ids)

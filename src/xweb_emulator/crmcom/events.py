@@ -43,7 +43,7 @@ from xweb_emulator.crmcom.models import (
     RewardsParticipant,
     Unit,
     WebCustomerEvent,
-    new_id,
+    new_ids,
 )
 from xweb_emulator.db import Base, Prepared
 from xweb_emulator.inputs import read_integer
@@ -267,13 +267,13 @@ def insert_events(connection: Connection, actor: Actor, checked: Sequence[dict[s
     # null all the same, they would be most of each row's 30 parameters (the udf_ columns, as a rule).
     named = tuple(sorted({name for columns in checked for name, value in columns.items() if value is not None}
                          | _DEFAULTED | _SET_ON_INSERT))
-    unnamed = dict.fromkeys(named)
-    rows = [{**unnamed, **columns, "id": new_id(), "number": last - len(checked) + position}
-            for position, columns in enumerate(checked, start=1)]
+    rows = [{**columns, "id": id_, "number": last - len(checked) + position}
+            for position, (columns, id_) in enumerate(zip(checked, new_ids(len(checked)), strict=True), start=1)]
     # Through the driver's executemany, not the ORM nor Connection.execute: a bulk call makes a thousand rows, whose
-    # parameter sets those would build and process one by one first. What every row has is bound once.
+    # parameter sets those would build and process one by one first. What every row has is bound once; a column a
+    # row leaves out (a user-defined field another event gives) is null.
     _insert_events(named).many(connection, rows, {"life_cycle_state": POSTED, "created_date": actor.now,
-                                                            "created_by_user": actor.username})
+                                                  "created_by_user": actor.username}, dict.fromkeys(named))
     return [CreatedEvent(row["id"], row["number"]) for row in rows]
 
 
