@@ -46,22 +46,30 @@ def login(session: Session, username: str, password: str, organisation: str, now
     return token.token
 
 
-def use_token(connection: Connection, token_text: str | None, now: datetime, idle: timedelta) -> str:
-    """The user of the live token a call is made with, the token's idle time restarted."""
+def use_token(connection: Connection, token_text: str | None, now: datetime) -> tuple[str, str]:
+    """The live token a call is made with, as stored, and its user."""
     if not token_text:
         raise InvalidToken("Token Not Specified.")
-    used = _USE_TOKEN.first(connection, {"token": token_text.strip().upper(), "now": now, "until": now + idle})
-    if used is None:
+    token = token_text.strip().upper()
+    live = _LIVE_TOKEN_USER.first(connection, {"token": token, "now": now})
+    if live is None:
         raise InvalidToken("Token Not Valid Or Expired.")
-    return used[0]
+    return token, live[0]
 
 
-# One statement on the driver's cursor (Prepared) for every call made with a token, rather than the token loaded
-# through an ORM Session and its new expiry flushed: with the events' look-ups (events.Finder), what made a bulk
-# create of a thousand events need a Session at all (about 2.4 of its 16.8 ms of CPU).
-_USE_TOKEN = Prepared(update(LoginToken)
-                      .where(LoginToken.token == bindparam("token"), LoginToken.expires_at > bindparam("now"))
-                      .values(expires_at=bindparam("until")).returning(LoginToken.username))
+def restart_idle_time(connection: Connection, token: str, now: datetime, idle: timedelta) -> None:
+    """A call made with `token` succeeded: the token's idle time starts again. Written as the call ends, so that
+    concurrent calls with one token hold its row (PostgreSQL) only while they commit."""
+    _RESTART_IDLE_TIME.rows(connection, {"token": token, "until": now + idle})
+
+
+# On the driver's cursor (Prepared), rather than the token loaded through an ORM Session and its new expiry flushed
+# at the Session's commit: with the events' look-ups (events.Finder), what made a bulk create of a thousand events
+# need a Session at all.
+_LIVE_TOKEN_USER = Prepared(select(LoginToken.username)
+                            .where(LoginToken.token == bindparam("token"), LoginToken.expires_at > bindparam("now")))
+_RESTART_IDLE_TIME = Prepared(update(LoginToken).where(LoginToken.token == bindparam("token"))
+                              .values(expires_at=bindparam("until")))
 
 
 def token_user(connection: Connection, token_text: str | None) -> str | None:
