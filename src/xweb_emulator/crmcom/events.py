@@ -176,7 +176,7 @@ def _matching(model: type[Base], field: str) -> Prepared:
 
 @cache
 def _row_type(model: type[Base]) -> type[tuple]:
-    return namedtuple(model.__name__, [column.key for column in model.__table__.columns])
+    return namedtuple(f"{model.__name__}Row", [column.key for column in model.__table__.columns])
 
 
 def _stored_integer(value: int | str) -> int | None:
