@@ -1,5 +1,5 @@
-"""CRM.COM's bulk creation of web customer events called directly on a session (no wire, no server): each event
-processed or reported unprocessed with its own error, the processed ones stored.
+"""CRM.COM's bulk creation of web customer events called directly on a database connection (no wire, no server):
+each event processed or reported unprocessed with its own error, the processed ones stored.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from unit_support import NOW
 from xweb_emulator.crmcom import events
 from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
-from xweb_emulator.crmcom.models import WebCustomerEvent, new_id
+from xweb_emulator.crmcom.models import WebCustomerEvent, new_id, new_ids
 
 ACTOR = events.Actor("demo", NOW)
 
@@ -32,7 +32,7 @@ def stored(session) -> int:
 def test_each_event_is_processed_or_unprocessed_on_its_own(session):
     before = stored(session)
 
-    result = events.bulk_create(session, ACTOR, [event("a"), event("b", account="ACR00045000"), event("c")], None)
+    result = events.bulk_create(session.connection(), ACTOR, [event("a"), event("b", account="ACR00045000"), event("c")], None)
 
     processed = result["processed_customer_events_set"]
     assert [item["request_unique_identifier"] for item in processed] == ["a", "c"]
@@ -43,7 +43,7 @@ def test_each_event_is_processed_or_unprocessed_on_its_own(session):
 
 
 def test_an_identifier_used_twice_fails_both_events(session):
-    result = events.bulk_create(session, ACTOR, [event("same"), event("same")], None)
+    result = events.bulk_create(session.connection(), ACTOR, [event("same"), event("same")], None)
 
     assert result["processed_customer_events_set"] == []
     assert {item["error_code"] for item in result["unprocessed_customer_events_set"]} == {
@@ -52,13 +52,15 @@ def test_an_identifier_used_twice_fails_both_events(session):
 
 def test_an_empty_set_and_one_past_the_maximum_are_refused_whole(session):
     with pytest.raises(MissingMandatoryValue):
-        events.bulk_create(session, ACTOR, [], None)
+        events.bulk_create(session.connection(), ACTOR, [], None)
     with pytest.raises(MaximumValuesExceeded):
-        events.bulk_create(session, ACTOR, [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
+        events.bulk_create(session.connection(), ACTOR,
+                           [event(str(n)) for n in range(events.MAX_EVENTS_PER_CALL + 1)], None)
 
 
-def test_ids_are_random_uuids_in_upper_case_hex():
-    ids = [new_id() for _ in range(1000)]
+@pytest.mark.parametrize("made", ["one at a time", "together"])
+def test_ids_are_random_uuids_in_upper_case_hex(made):
+    ids = [new_id() for _ in range(1000)] if made == "one at a time" else new_ids(1000)
 
     assert len(set(ids)) == 1000
     assert all(len(id_) == 32 and id_ == id_.upper() for id_ in ids)

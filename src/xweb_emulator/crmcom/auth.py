@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from xweb_emulator.crmcom.errors import InvalidCredentials, InvalidToken
 from xweb_emulator.crmcom.models import CrmComUser, LoginToken, new_id
+from xweb_emulator.db import Prepared
 from xweb_emulator.settings import Settings
 
 
@@ -45,15 +46,30 @@ def login(session: Session, username: str, password: str, organisation: str, now
     return token.token
 
 
-def use_token(session: Session, token_text: str | None, now: datetime, idle: timedelta) -> LoginToken:
-    """The live token a call is made with, its idle time restarted."""
+def use_token(connection: Connection, token_text: str | None, now: datetime) -> tuple[str, str]:
+    """The live token a call is made with, as stored, and its user."""
     if not token_text:
         raise InvalidToken("Token Not Specified.")
-    token = session.get(LoginToken, token_text.strip().upper())
-    if token is None or token.expires_at <= now:
+    token = token_text.strip().upper()
+    live = _LIVE_TOKEN_USER.first(connection, {"token": token, "now": now})
+    if live is None:
         raise InvalidToken("Token Not Valid Or Expired.")
-    token.expires_at = now + idle
-    return token
+    return token, live[0]
+
+
+def restart_idle_time(connection: Connection, token: str, now: datetime, idle: timedelta) -> None:
+    """A call made with `token` succeeded: the token's idle time starts again. Written as the call ends, so that
+    concurrent calls with one token hold its row (PostgreSQL) only while they commit."""
+    _RESTART_IDLE_TIME.rows(connection, {"token": token, "until": now + idle})
+
+
+# On the driver's cursor (Prepared), rather than the token loaded through an ORM Session and its new expiry flushed
+# at the Session's commit: with the events' look-ups (events.Finder), what made a bulk create of a thousand events
+# need a Session at all.
+_LIVE_TOKEN_USER = Prepared(select(LoginToken.username)
+                            .where(LoginToken.token == bindparam("token"), LoginToken.expires_at > bindparam("now")))
+_RESTART_IDLE_TIME = Prepared(update(LoginToken).where(LoginToken.token == bindparam("token"))
+                              .values(expires_at=bindparam("until")))
 
 
 def token_user(connection: Connection, token_text: str | None) -> str | None:

@@ -49,7 +49,7 @@ OPERATIONS: dict[str, Method] = {
         Method(name=LOGIN, verb="POST", run=_login, takes_token=False),
         # A fault rule's ItemSystemException fails every event of the bulk as its own error would (see CrmCom.inject).
         Method(name=BULK_CREATE, verb="POST", run=lambda call, params: events.bulk_create(
-            call.session, _actor(call), params.get(events.EVENTS_SET), params.get("fields_set"),
+            call.connection, _actor(call), params.get(events.EVENTS_SET), params.get("fields_set"),
             item_failure=injected(ITEM_FAILURE) if call.injected_fault == ITEM_FAILURE else None)),
         Method(name="customer_events/web/create", verb="POST", run=lambda call, params: events.create(
             call.session, _actor(call), params, params.get("fields_set"))),

@@ -80,7 +80,7 @@ def load(session: Session, now: datetime, section: Any) -> dict[str, list[str]]:
     unknown = sorted(set(section) - set(_LOADERS))
     if unknown:
         raise InvalidValue(f"Object ({unknown[0]}) Not Known: the objects are {', '.join(_LOADERS)}.")
-    finder = events.Finder(session)
+    finder = events.Finder(session.connection())
     created: dict[str, list[str]] = {}
     for object_name, loader in _LOADERS.items():
         records = section.get(object_name)
@@ -166,7 +166,7 @@ def _each(build: Callable[[events.Finder, Mapping[str, Any]], Base]) -> Loader:
 def _web_customer_events(session: Session, finder: events.Finder, now: datetime,
                          records: list[Mapping[str, Any]]) -> list[events.CreatedEvent]:
     checked = [events.validate_event(finder, record) for record in records]
-    return events.insert_events(session, events.Actor(SEED_USER, now), checked)
+    return events.insert_events(session.connection(), events.Actor(SEED_USER, now), checked)
 
 
 _LOADERS: dict[str, Loader] = {

@@ -58,7 +58,12 @@ class CrmCom(Vendor):
         if not method.takes_token:
             call.user = _login_name(incoming)
             return
-        call.user = auth.use_token(call.session, incoming.credentials, call.now, auth.idle(self.settings)).username
+        call.credentials, call.user = auth.use_token(call.connection, incoming.credentials, call.now)
+
+    def conclude(self, call: Call, operation: Method, result: Any) -> Any:
+        if operation.takes_token:
+            auth.restart_idle_time(call.connection, call.credentials, call.now, auth.idle(self.settings))
+        return result
 
     def caller(self, call: Call, incoming: Incoming) -> str | None:
         if not incoming.operation.takes_token:

@@ -146,7 +146,7 @@ def _customer(session: Session, record: Mapping) -> Customer:
 def _contact_person(session: Session, record: Mapping) -> ContactPerson:
     internal_id = _required(record, "InternalID", "ContactPerson")
     party = read_party(record)
-    addressee, items = find_addressee(Directory(session, [party]), party, None)
+    addressee, items = find_addressee(Directory(session.connection(), [party]), party, None)
     if addressee is None:
         raise SeedError(f"ContactPerson {internal_id}: {'; '.join(item.note for item in items)}")
     return ContactPerson(uuid=uuid_value(record, "UUID") or uuid.uuid4(), internal_id=internal_id,
@@ -166,7 +166,7 @@ def _campaign(session: Session, now: datetime, record: Mapping, created: dict[st
             uuid=uuid_value(link, "UUID") or uuid.uuid4(), campaign_uuid=campaign.uuid,
             web_uri=_required(link, "WebURI", f"Campaign {campaign_id} TrackingLink")))
     outbounds = [(outbound, read_party(outbound)) for outbound in _records(record, "Outbound")]
-    directory = Directory(session, [party for _, party in outbounds])
+    directory = Directory(session.connection(), [party for _, party in outbounds])
     for outbound, party in outbounds:
         addressee, items = find_addressee(directory, party, None)
         if addressee is None:
