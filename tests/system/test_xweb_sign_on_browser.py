@@ -106,10 +106,10 @@ def party(server, browser) -> Iterator[RelyingParty]:  # noqa: F811 (the fixture
     relying_party.close()
 
 
-def wait(browser: Any, condition: Any) -> Any:
+def wait(browser: Any, condition: Any, ignored: tuple[type[Exception], ...] = ()) -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, WAIT).until(condition)
+    return WebDriverWait(browser, WAIT, ignored_exceptions=ignored).until(condition)
 
 
 def sign_in(browser: Any, login: str, password: str) -> None:
@@ -133,7 +133,9 @@ def sign_in(browser: Any, login: str, password: str) -> None:
             if attempt == 2:
                 raise
             time.sleep(0.2)
-    wait(browser, staleness_of(button))  # the next page is in
+    # The next page is in. While it lands, ChromeDriver may answer for the old page's button with an inspector
+    # error ("Node with given id does not belong to the document") rather than that it is stale: asked again.
+    wait(browser, staleness_of(button), ignored=(WebDriverException,))
 
 
 def text_of(browser: Any, element_id: str) -> str:
