@@ -153,11 +153,11 @@ _SIGN_ON_NAME = b"|".join(_SIGN_ON_NAMES)
 _SIGN_ON_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?(?:" + _SIGN_ON_NAME + rb")\b[^>]*(?<!/)>)(.*?)(</(?:[\w.-]+:)?(?:"
                               + _SIGN_ON_NAME + rb")\s*>)", re.IGNORECASE | re.DOTALL)
 _SIGN_ON_MEMBER = re.compile(rb'("(?:' + _SIGN_ON_NAME + rb')"\s*:\s*)"(?:\\.|[^"\\])*"', re.IGNORECASE)
+_SECRET_NAME = rb"(?:password|" + _SIGN_ON_NAME + rb")"
 # A form's or query string's (ASMX's HTTP bindings, eWeb's sign-on page).
-_SECRET_FIELD = re.compile(rb"((?:^|[?&])(?:password|" + _SIGN_ON_NAME + rb")=)[^&]*", re.IGNORECASE)
+_SECRET_FIELD = re.compile(rb"((?:^|[?&])" + _SECRET_NAME + rb"=)[^&]*", re.IGNORECASE)
 # A secret that the end of a kept part of a body cuts through (kept): its element or JSON string still open at the
 # end, masked to it. (A form field's value runs to the end anyway.)
-_SECRET_NAME = rb"(?:password|" + _SIGN_ON_NAME + rb")"
 _OPEN_SECRET_ELEMENT = re.compile(rb"(<(?:[\w.-]+:)?" + _SECRET_NAME + rb"\b[^>]*(?<!/)>)(?:(?!</(?:[\w.-]+:)?"
                                   + _SECRET_NAME + rb"\s*>).)*\Z", re.IGNORECASE | re.DOTALL)
 _OPEN_SECRET_MEMBER = re.compile(rb'("' + _SECRET_NAME + rb'"\s*:\s*)"(?:\\.|[^"\\])*\\?\Z', re.IGNORECASE)
