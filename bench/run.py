@@ -724,7 +724,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument("--calls", type=int, default=2000, help="in-process calls of each app (2000)")
     parser.add_argument("--bulk-items", type=int, default=1000, help="records / outbounds / events per call (1000)")
-    parser.add_argument("--bulk-rounds", type=int, default=5, help="bulk calls of each kind, after one warm-up (5)")
+    parser.add_argument("--bulk-rounds", type=int, default=15,
+                        help="bulk calls of each kind, after one warm-up (15: the stack limit's calls vary by 20x, "
+                             "as now and then a commit of its copies the write-ahead log back)")
     parser.add_argument("--rss-calls", type=int, default=10_000, help="sample calls before reading VmRSS (10000)")
     parser.add_argument("--starts", type=int, default=5, help="fresh starts for the start-up time (5)")
     parser.add_argument("--individuals", type=int, default=100_000, help="Individuals the paging reads (100000)")
