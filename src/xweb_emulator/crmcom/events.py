@@ -239,15 +239,16 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
         columns["rewards_participant_id"] = participant.id
     if classification is not None:
         columns["classification_id"] = classification.id
-    # Read in the order their errors are reported: description, website, then the external system's.
-    description = values.text(item, "description")
-    if description is not None:
+    # Read in the order their errors are reported: description, website, then the external system's (those not
+    # given are not read: most events give none).
+    if "description" in item and (description := values.text(item, "description")) is not None:
         columns["description"] = description
     columns["website"] = values.mandatory_text(item, "website")
-    for name in _EXTERNAL:
-        value = values.text(item, name)
-        if value is not None:
-            columns[name] = value
+    if "external_system" in item and (external_system := values.text(item, "external_system")) is not None:
+        columns["external_system"] = external_system
+    if "external_system_reference_number" in item \
+            and (reference := values.text(item, "external_system_reference_number")) is not None:
+        columns["external_system_reference_number"] = reference
     if not _UDFS.isdisjoint(item):
         udfs = {name: values.text(item, name) for name in UDF_STRINGS if name in item}
         udfs.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
@@ -256,7 +257,6 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
     return columns
 
 
-_EXTERNAL = ("external_system", "external_system_reference_number")
 _UDFS = frozenset((*UDF_STRINGS, *UDF_FLOATS, *UDF_DATES))
 
 CreatedEvent = tuple[str, int]
