@@ -330,7 +330,7 @@ def bulk_create(connection: Connection, actor: Actor, items: Any, fields_set: An
     identifiers = [_request_identifier(item) for item in items]
     uses = Counter(identifier for identifier in identifiers if identifier is not None)
     finder = Finder(connection)
-    accepted: list[str] = []  # the identifiers of the events that pass, and their columns
+    accepted: list[str] = []  # the events that pass: their identifiers, and their columns
     checked: list[dict[str, Any]] = []
     unprocessed = []
     for item, identifier in zip(items, identifiers, strict=True):
