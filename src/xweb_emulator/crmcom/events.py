@@ -213,7 +213,7 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
     """The columns the web customer event `item` gives a value, every reference resolved; nothing is written. A
-    column it leaves out is null (as is one given null: a thousand rows of nulls cost insert_events to bind)."""
+    column it leaves out or gives null is not among them (null all the same: insert_events binds it so)."""
     if item.__class__ is not dict and not isinstance(item, Mapping):  # a JSON object is a dict: no ABC check for it
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
