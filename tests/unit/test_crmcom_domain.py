@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import functools
 import operator
+import os
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from unit_support import NOW
-from xweb_emulator.crmcom import events
+from xweb_emulator.crmcom import events, models
 from xweb_emulator.crmcom.errors import MaximumValuesExceeded, MissingMandatoryValue
 from xweb_emulator.crmcom.models import WebCustomerEvent, new_id, new_ids
 
@@ -69,3 +70,11 @@ def test_ids_are_random_uuids_in_upper_case_hex(made):
     # Every other bit varies, as a random UUID's do: only the version's and the variant's zeros are always zero.
     always_zero = (0xB000 << 64) | (0x4000 << 48)
     assert functools.reduce(operator.or_, (key.int for key in parsed)) == ((1 << 128) - 1) & ~always_zero
+
+
+def test_ids_are_what_uuid_makes_of_the_same_random_bytes(monkeypatch):
+    drawn = [os.urandom(16) for _ in range(300)] + [bytes(16), b"\xff" * 16]
+    monkeypatch.setattr(models.os, "urandom", lambda size: b"".join(drawn)[:size])
+
+    assert new_ids(len(drawn)) == [uuid.UUID(bytes=random, version=4).hex.upper() for random in drawn]
+    assert new_id() == uuid.UUID(bytes=drawn[0], version=4).hex.upper()

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -212,8 +212,8 @@ def _chosen_field(kind: Identified, parameter: str, identifier: Any) -> str | No
 
 
 def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
-    """The columns of the web customer event `item` describes, every reference resolved; nothing is written. A
-    column it leaves out is null."""
+    """The columns the web customer event `item` gives a value, every reference resolved; nothing is written. A
+    column it leaves out or gives null is not among them (null all the same: insert_events binds it so)."""
     if item.__class__ is not dict and not isinstance(item, Mapping):  # a JSON object is a dict: no ABC check for it
         raise InvalidValueType("Web Customer Event Is Not An Object.")
     accounts_receivable = finder.find(ACCOUNTS_RECEIVABLE, "accounts_receivable_identifier",
@@ -230,51 +230,60 @@ def validate_event(finder: Finder, item: Any) -> dict[str, Any]:
     classification = finder.find(CLASSIFICATION, "classification_identifier", item.get("classification_identifier"))
     unit = finder.get(UNIT, "performed_by_unit_identifier", item.get("performed_by_unit_identifier"))
     columns: dict[str, Any] = {
-        "accounts_receivable_id": accounts_receivable.id if accounts_receivable is not None else None,
-        "rewards_participant_id": participant.id if participant is not None else None,
-        "classification_id": classification.id if classification is not None else None,
         "performed_by_unit_id": unit.id,
         "performed_on": values.mandatory(values.date(item, "performed_on"), "performed_on"),
-        "description": values.text(item, "description"),
-        "website": values.mandatory_text(item, "website"),
-        "external_system": values.text(item, "external_system"),
-        "external_system_reference_number": values.text(item, "external_system_reference_number"),
     }
-    # The user-defined fields the event gives (those it leaves out are null: insert_events leaves them out too).
+    if accounts_receivable is not None:
+        columns["accounts_receivable_id"] = accounts_receivable.id
+    if participant is not None:
+        columns["rewards_participant_id"] = participant.id
+    if classification is not None:
+        columns["classification_id"] = classification.id
+    # Read in the order their errors are reported: description, website, then the external system's (those not
+    # given are not read: most events give none).
+    if "description" in item and (description := values.text(item, "description")) is not None:
+        columns["description"] = description
+    columns["website"] = values.mandatory_text(item, "website")
+    if "external_system" in item and (external_system := values.text(item, "external_system")) is not None:
+        columns["external_system"] = external_system
+    if "external_system_reference_number" in item \
+            and (reference := values.text(item, "external_system_reference_number")) is not None:
+        columns["external_system_reference_number"] = reference
     if not _UDFS.isdisjoint(item):
-        columns.update({name: values.text(item, name) for name in UDF_STRINGS if name in item})
-        columns.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
-        columns.update({name: values.date(item, name) for name in UDF_DATES if name in item})
+        udfs = {name: values.text(item, name) for name in UDF_STRINGS if name in item}
+        udfs.update({name: values.floating(item, name) for name in UDF_FLOATS if name in item})
+        udfs.update({name: values.date(item, name) for name in UDF_DATES if name in item})
+        columns.update({name: value for name, value in udfs.items() if value is not None})
     return columns
 
 
 _UDFS = frozenset((*UDF_STRINGS, *UDF_FLOATS, *UDF_DATES))
 
-
-class CreatedEvent(NamedTuple):
-    id: str
-    number: int
+CreatedEvent = tuple[str, int]
+"""An inserted event's id and number."""
 
 
 def insert_events(connection: Connection, actor: Actor, checked: Sequence[dict[str, Any]]) -> list[CreatedEvent]:
-    """Insert validated events, numbered in order after the last number handed out."""
+    """Insert validated events (validate_event's columns, each given its id and number here), numbered in order after
+    the last number handed out."""
     if not checked:
         return []
     # The UPDATE holds the sequence row until the transaction ends, so concurrent calls number one after the other.
     (last,) = _TAKE_NUMBERS.first(connection, {"taken": len(checked)})
+    ids, numbers = new_ids(len(checked)), range(last - len(checked) + 1, last + 1)
+    for columns, id_, number in zip(checked, ids, numbers, strict=True):
+        columns["id"] = id_
+        columns["number"] = number
     # Every row names the same columns (one statement inserts them all): those some event gives a value, and those
     # with a default (a null given must not become the default). The others, null in every event, are left out:
     # null all the same, they would be most of each row's 30 parameters (the udf_ columns, as a rule).
-    named = tuple(sorted({name for columns in checked for name, value in columns.items() if value is not None}
-                         | _DEFAULTED | _SET_ON_INSERT))
-    rows = [{**columns, "id": id_, "number": last - len(checked) + position}
-            for position, (columns, id_) in enumerate(zip(checked, new_ids(len(checked)), strict=True), start=1)]
+    named = tuple(sorted(set().union(*checked, _DEFAULTED, _SET_ON_INSERT)))
     # Through the driver's executemany, not the ORM nor Connection.execute: a bulk call makes a thousand rows, whose
     # parameter sets those would build and process one by one first. What every row has is bound once; a column a
-    # row leaves out (a user-defined field another event gives) is null.
-    _insert_events(named).many(connection, rows, {"life_cycle_state": POSTED, "created_date": actor.now,
-                                                  "created_by_user": actor.username}, dict.fromkeys(named))
-    return [CreatedEvent(row["id"], row["number"]) for row in rows]
+    # row leaves out (one another event gives) is null.
+    _insert_events(named).many(connection, checked, {"life_cycle_state": POSTED, "created_date": actor.now,
+                                                     "created_by_user": actor.username}, dict.fromkeys(named))
+    return list(zip(ids, numbers, strict=True))
 
 
 @lru_cache(maxsize=64)
@@ -303,8 +312,8 @@ def create(session: Session, actor: Actor, item: Mapping[str, Any], fields_set: 
     """customer_events/web/create: one event, answered as show answers it."""
     fields = values.requested_fields(fields_set, EVENT_FIELDS)
     connection = session.connection()
-    (created,) = insert_events(connection, actor, [validate_event(Finder(connection), item)])
-    return values.selected(event_record(session.get(WebCustomerEvent, created.id)), fields)
+    ((created, _number),) = insert_events(connection, actor, [validate_event(Finder(connection), item)])
+    return values.selected(event_record(session.get(WebCustomerEvent, created)), fields)
 
 
 def bulk_create(connection: Connection, actor: Actor, items: Any, fields_set: Any,
@@ -321,7 +330,8 @@ def bulk_create(connection: Connection, actor: Actor, items: Any, fields_set: An
     identifiers = [_request_identifier(item) for item in items]
     uses = Counter(identifier for identifier in identifiers if identifier is not None)
     finder = Finder(connection)
-    accepted: list[tuple[str, dict[str, Any]]] = []
+    accepted: list[str] = []  # the events that pass: their identifiers, and their columns
+    checked: list[dict[str, Any]] = []
     unprocessed = []
     for item, identifier in zip(items, identifiers, strict=True):
         try:
@@ -332,17 +342,16 @@ def bulk_create(connection: Connection, actor: Actor, items: Any, fields_set: An
                 values.mandatory_text(item, "request_unique_identifier")
             if uses[identifier] > 1:
                 raise DuplicateValue(f"Request Unique Identifier ({identifier}) Specified More Than Once.")
-            accepted.append((identifier, validate_event(finder, item)))
+            checked.append(validate_event(finder, item))
+            accepted.append(identifier)
         except CrmComError as error:
             unprocessed.append(values.selected({"error_description": error.error_description,
                                                 "error_code": error.code,
                                                 "request_unique_identifier": identifier}, fields))
-    created = insert_events(connection, actor, [columns for _, columns in accepted])
-    processed = [
-        values.selected({"number": str(event.number), "id": event.id, "request_unique_identifier": identifier},
-                        fields)
-        for (identifier, _), event in zip(accepted, created, strict=True)
-    ]
+    processed = [{"number": str(number), "id": id_, "request_unique_identifier": identifier}
+                 for identifier, (id_, number) in zip(accepted, insert_events(connection, actor, checked), strict=True)]
+    if fields is not None:
+        processed = [values.selected(result, fields) for result in processed]
     return {"unprocessed_customer_events_set": unprocessed, "processed_customer_events_set": processed}
 
 

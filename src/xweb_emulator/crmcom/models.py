@@ -26,9 +26,10 @@ UDF_FLOATS = tuple(f"udf_float_{n}" for n in range(1, 5))
 UDF_DATES = tuple(f"udf_date_{n}" for n in range(1, 5))
 
 
-# A random UUID's version (4) and variant (RFC 4122) bits, as uuid.UUID(bytes=…, version=4) sets them.
-_VERSION_4_CLEARED = ~((0xC000 << 48) | (0xF000 << 64))
-_VERSION_4_SET = (0x8000 << 48) | (4 << 76)
+# A random UUID's version (4) and variant (RFC 4122) bits, as uuid.UUID(bytes=…, version=4) sets them: the byte
+# each is in, mapped through a table.
+_VERSION_4 = bytes(byte & 0x0F | 0x40 for byte in range(256))
+_RFC_4122 = bytes(byte & 0x3F | 0x80 for byte in range(256))
 
 
 def new_id() -> str:
@@ -36,11 +37,14 @@ def new_id() -> str:
 
 
 def new_ids(count: int) -> list[str]:
-    """`count` times uuid.uuid4().hex.upper(), without the UUID object made between, and their random bytes read at
-    once (a bulk call makes a thousand: 0.75 -> 0.48 ms)."""
-    random = os.urandom(16 * count)
-    return [f"{int.from_bytes(random[start:start + 16]) & _VERSION_4_CLEARED | _VERSION_4_SET:032X}"
-            for start in range(0, 16 * count, 16)]
+    """`count` times uuid.uuid4().hex.upper(), without the UUID object made between: their random bytes read at
+    once, their version and variant bits set, and their hex written at once (a bulk call makes a thousand: 0.75 ms
+    one by one, 0.52 ms a number at a time, 0.12 ms so)."""
+    random = bytearray(os.urandom(16 * count))
+    random[6::16] = random[6::16].translate(_VERSION_4)
+    random[8::16] = random[8::16].translate(_RFC_4122)
+    written = random.hex().upper()
+    return [written[start:start + 32] for start in range(0, 32 * count, 32)]
 
 
 def _id() -> Mapped[str]:

@@ -88,7 +88,7 @@ def load(session: Session, now: datetime, section: Any) -> dict[str, list[str]]:
             continue
         if not isinstance(records, list) or not all(isinstance(record, Mapping) for record in records):
             raise InvalidValueType(f"{object_name}: expected a list of records.")
-        created[object_name] = [row.id for row in loader(session, finder, now, records)]
+        created[object_name] = loader(session, finder, now, records)
     return created
 
 
@@ -155,18 +155,19 @@ def _named(model: type[Unit] | type[CustomerEventClassification]) -> Callable[[e
                                         alternative_code=values.text(record, "alternative_code"))
 
 
-Loader = Callable[[Session, events.Finder, datetime, list[Mapping[str, Any]]], list[Base]]
+Loader = Callable[[Session, events.Finder, datetime, list[Mapping[str, Any]]], list[str]]
+"""Stores records, answering their ids."""
 
 
 def _each(build: Callable[[events.Finder, Mapping[str, Any]], Base]) -> Loader:
     """A loader that stores records one by one, each visible to the next (a participant names an account)."""
-    return lambda session, finder, now, records: [_added(session, build(finder, record)) for record in records]
+    return lambda session, finder, now, records: [_added(session, build(finder, record)).id for record in records]
 
 
 def _web_customer_events(session: Session, finder: events.Finder, now: datetime,
-                         records: list[Mapping[str, Any]]) -> list[events.CreatedEvent]:
+                         records: list[Mapping[str, Any]]) -> list[str]:
     checked = [events.validate_event(finder, record) for record in records]
-    return events.insert_events(session.connection(), events.Actor(SEED_USER, now), checked)
+    return [id_ for id_, _number in events.insert_events(session.connection(), events.Actor(SEED_USER, now), checked)]
 
 
 _LOADERS: dict[str, Loader] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from xweb_emulator.crmcom.errors import InvalidValue, InvalidValueType, MissingMandatoryValue
@@ -81,9 +82,14 @@ def date(params: Params, name: str) -> datetime | None:
     try:
         if not isinstance(value, str):
             raise TypeError
-        parsed = datetime.fromisoformat(value.strip())
+        return _read_date(value)
     except (TypeError, ValueError):
         raise InvalidValueType(f"Parameter ({name}) Is Not A Date.") from None
+
+
+@lru_cache(maxsize=1024)  # the events of a bulk call often give the same date (what it was parsed into is immutable)
+def _read_date(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.strip())
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
