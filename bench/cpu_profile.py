@@ -4,6 +4,7 @@
     make bench-profile ARGS="sap --profile"      # ... and the functions that took the most CPU
     make bench-profile ARGS="sample --calls 2000"
     make bench-profile ARGS="page --items 100000 --calls 300"
+    make bench-profile ARGS="crmcom --stack-limit"  # the stack limit's CPU for the same call, what make bench compares
 
 Kinds: xweb, sap, crmcom (the calls of `make bench`'s bulk benchmark, built by bench/run.py), sample (the vendor's
 sample InsertFacadeObject), page (the paging benchmark's GetQuery `Individual @TOP 100` from a random key on, over
@@ -11,7 +12,8 @@ sample InsertFacadeObject), page (the paging benchmark's GetQuery `Individual @T
 its wall time does, so this is what to compare from one change to the next (interleave the two versions' runs all the
 same). The collector is set as a server worker sets it (app.collect_as_a_server), and its time is reported on its
 own; --profile runs cProfile on the CPU clock, which slows Python code several times over: read its shares, not its
-seconds.
+seconds. --stack-limit measures bench/stack_limit.py's application for the same calls (its database on the same
+temporary disk): the emulator's CPU over the limit's is the ratio a change moves, without the HTTP around the call.
 """
 
 from __future__ import annotations
@@ -46,19 +48,31 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="then profile as many calls again (cProfile)")
     parser.add_argument("--top", type=int, default=30, help="functions listed by --profile (30)")
     parser.add_argument("--save", type=Path, help="--profile's statistics also written to this file (pstats, snakeviz)")
+    parser.add_argument("--stack-limit", action="store_true",
+                        help="the same calls to the stack limit instead (bench/stack_limit.py, what make bench compares "
+                             "the emulator with; not page)")
     args = parser.parse_args()
+    if args.stack_limit and args.kind == "page":
+        parser.error("the stack limit answers no GetQuery: page has no stack limit")
     calls = args.calls or {"sample": 1000, "page": 300}.get(args.kind, 15)
 
     from xweb_emulator.app import collect_as_a_server, create_app, prepare_database
     from xweb_emulator.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="xweb-profile-") as directory:
-        settings = Settings(database_url=f"sqlite:///{Path(directory) / 'profile.db'}")
-        emulator = prepare_database(settings)
-        app = create_app(settings, emulator)
+        url = f"sqlite:///{Path(directory) / 'profile.db'}"
+        if args.stack_limit:
+            import stack_limit
+
+            token = stack_limit.prepare(url)
+            app, dispose = stack_limit.StackLimit(url), None
+        else:
+            settings = Settings(database_url=url)
+            emulator = prepare_database(settings)
+            app, token, dispose = create_app(settings, emulator), None, emulator.database.dispose
         collect_as_a_server()
         try:
-            next_request = _requests(app, args.kind, args.items)
+            next_request = _requests(app, args.kind, args.items, token)
             _post(app, *next_request())  # warm-up: caches, the first writes
             cpu, collected = _measure(app, next_request, calls)
             items = args.items if args.kind in ("xweb", "sap", "crmcom") else 1
@@ -78,14 +92,16 @@ def main() -> int:
                 pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
         finally:
-            emulator.database.dispose()
+            if dispose is not None:
+                dispose()
     return 0
 
 
-def _requests(app: Callable, kind: str, items: int) -> Callable[[], Request]:
-    """What the next call sends (a bulk call is built anew each time: SAP's bounce code changes every round)."""
+def _requests(app: Callable, kind: str, items: int, token: str | None) -> Callable[[], Request]:
+    """What the next call sends (a bulk call is built anew each time: SAP's bounce code changes every round), with
+    `token` where the application hands out none (the stack limit's), else one it hands out."""
     if kind in ("xweb", "sample"):
-        token = common.token_of(_post(app, XWEB_PATH, common.authenticate_envelope(), AUTHENTICATE_HEADERS))
+        token = token or common.token_of(_post(app, XWEB_PATH, common.authenticate_envelope(), AUTHENTICATE_HEADERS))
         body = common.sample_body(token) if kind == "sample" else run.xweb_bulk(token, items)
         return lambda: (XWEB_PATH, body, INSERT_HEADERS)
     if kind == "page":
@@ -102,9 +118,12 @@ def _requests(app: Callable, kind: str, items: int) -> Callable[[], Request]:
         return lambda: (SAP_PATH, run.sap_bounces(items, next(rounds)), run.SAP_HEADERS)
 
     def crmcom() -> Request:
-        login = json.dumps({"username": "demo", "password": "demo", "organisation": "demo"}).encode()
-        token = json.loads(_post(app, CRMCOM_PATH + "authentication/token", login, run.JSON_HEADERS))["data"]["token"]
-        body = json.dumps({"token": token, "web_customer_events_set": run.crmcom_events(items)}).encode()
+        signed_on = token
+        if signed_on is None:
+            login = json.dumps({"username": "demo", "password": "demo", "organisation": "demo"}).encode()
+            answer = _post(app, CRMCOM_PATH + "authentication/token", login, run.JSON_HEADERS)
+            signed_on = json.loads(answer)["data"]["token"]
+        body = json.dumps({"token": signed_on, "web_customer_events_set": run.crmcom_events(items)}).encode()
         return CRMCOM_PATH + "customer_events/bulk/web/create", body, run.JSON_HEADERS
 
     return crmcom

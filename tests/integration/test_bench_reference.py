@@ -2,12 +2,14 @@
 and the sample InsertFacadeObject, sent to the emulator and to the stack limit, leave a row of the same shape in the
 same table on both sides: every column the emulator fills filled, in the same storage form (SQLite's typeof), the
 columns it leaves null null. A column the emulator starts filling that the limit does not would otherwise make the
-limit's figures flatter the emulator's ratios without a word. The bulk benchmark runs on SQLite, and so does this."""
+limit's figures flatter the emulator's ratios without a word. The bulk benchmark runs on SQLite, and so does this.
+The profiler (bench/cpu_profile.py --stack-limit) measures the limit's CPU for the same calls."""
 
 from __future__ import annotations
 
 import importlib
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +83,25 @@ def _shape(execute, table: str, newest_first_by: str) -> dict[str, str]:
     kinds = execute(f"SELECT {', '.join(f'typeof({column})' for column in columns)} FROM {table} "
                     f"ORDER BY {newest_first_by} DESC LIMIT 1").fetchone()
     return dict(zip(columns, kinds, strict=True))
+
+
+@pytest.mark.parametrize("kind", ["sample", "xweb", "sap", "crmcom"])
+def test_the_profiler_measures_the_stack_limit_for_the_same_call(kind):
+    profiled = _cpu_profile(kind, "--stack-limit", "--items", "5", "--calls", "2", "--profile", "--top", "60")
+
+    assert profiled.returncode == 0, profiled.stderr
+    assert f"{kind}: 2 calls, CPU per call median" in profiled.stdout
+    # The limit's own functions took the time, and none of the emulator's.
+    assert "stack_limit.py" in profiled.stdout and "xweb_emulator/pipeline.py" not in profiled.stdout
+
+
+def test_the_profiler_says_the_paging_call_has_no_stack_limit():
+    profiled = _cpu_profile("page", "--stack-limit")
+
+    assert profiled.returncode == 2
+    assert "the stack limit answers no GetQuery" in profiled.stderr
+
+
+def _cpu_profile(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH / "cpu_profile.py"), *arguments], cwd=BENCH, capture_output=True,
+                          text=True, timeout=120, check=False)
