@@ -33,7 +33,8 @@ def stored(session) -> int:
 def test_each_event_is_processed_or_unprocessed_on_its_own(session):
     before = stored(session)
 
-    result = events.bulk_create(session.connection(), ACTOR, [event("a"), event("b", account="ACR00045000"), event("c")], None)
+    result = events.bulk_create(session.connection(), ACTOR,
+                                [event("a"), event("b", account="ACR00045000"), event("c")], None)
 
     processed = result["processed_customer_events_set"]
     assert [item["request_unique_identifier"] for item in processed] == ["a", "c"]
