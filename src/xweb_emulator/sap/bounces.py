@@ -51,19 +51,22 @@ def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
 
 def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
     scope.check_action_code(node, "Outbound", UPDATE)
-    addressee = scope.addressee(node)
+    outbound = scope.named_outbound(node.party)
+    addressee = scope.addressee(node) if outbound is None else None
     code = node.mail_system_error_code
     if code is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_REQUIRED, node.reference)
     elif _MAIL_SYSTEM_ERROR_CODE.match(code) is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_INVALID, node.reference, code=code)
         code = None
-    if addressee is None:
-        return None
-    outbound = scope.outbound(addressee)
     if outbound is None:
-        scope.error(log.OUTBOUND_MISSING, node.reference, campaign=scope.campaign.id, addressee=addressee.describe())
-        return None
+        if addressee is None:
+            return None
+        outbound = scope.outbound(addressee)
+        if outbound is None:
+            scope.error(log.OUTBOUND_MISSING, node.reference, campaign=scope.campaign.id,
+                        addressee=addressee.describe())
+            return None
     if code is None:
         return None
     # The bounce's values are made now, written (queued for the campaign's one UPDATE) only once every node passed.
