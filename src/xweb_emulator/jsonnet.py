@@ -59,9 +59,11 @@ class _Count:
         return str(self._streamed.written)
 
 
-def element_value(element: etree._Element) -> Any:
-    """The neutral form of an element's content (not including the element's own name)."""
-    value = _content(element)
+def element_value(element: etree._Element, kept: frozenset[str] | None = None) -> Any:
+    """The neutral form of an element's content (not including the element's own name). Elements with children or
+    attributes whose local names are `kept` are left as they are, for a reader of their own (unless nil: those take
+    their neutral form, where they are not sent)."""
+    value = _content(element, kept)
     return None if value is _NOT_SENT else value
 
 
@@ -70,7 +72,7 @@ _NOT_SENT = object()
 which its parent leaves out."""
 
 
-def _content(element: etree._Element) -> Any:
+def _content(element: etree._Element, kept: frozenset[str] | None) -> Any:
     # Most elements are leaves with no attribute (a request of a thousand records holds some ten thousand): they take
     # the first return.
     childless = not len(element)  # any child: elements, comments, processing instructions
@@ -93,14 +95,17 @@ def _content(element: etree._Element) -> Any:
         if not isinstance(tag, str):
             continue  # not comments, not processing instructions
         leaf = False
+        name = _LOCAL_NAMES.get(tag) or _local_name(tag)
         if len(child) or child.items():
-            child_value = _content(child)
-            if child_value is _NOT_SENT:
-                continue
+            if kept is not None and name in kept and child.get(_NIL) is None:
+                child_value = child
+            else:
+                child_value = _content(child, kept)
+                if child_value is _NOT_SENT:
+                    continue
         else:  # _content's first return, without the call
             text = child.text
             child_value = text if text and not text.isspace() else None
-        name = _LOCAL_NAMES.get(tag) or _local_name(tag)
         if name not in value:
             value[name] = child_value
         elif name in repeated:
@@ -123,8 +128,12 @@ _LOCAL_NAMES: dict[str, str] = {}
 clients'."""
 
 
-def _local_name(tag: str) -> str:
+def local_name(tag: str) -> str:
     """The local name of a tag, as etree.QName gives it."""
+    return _LOCAL_NAMES.get(tag) or _local_name(tag)
+
+
+def _local_name(tag: str) -> str:
     name = tag[tag.index("}") + 1:] if tag[0] == "{" else tag
     if len(_LOCAL_NAMES) < 4096:
         _LOCAL_NAMES[tag] = name

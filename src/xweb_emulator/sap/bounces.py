@@ -23,7 +23,7 @@ from xweb_emulator.sap import log
 from xweb_emulator.db import Prepared
 from xweb_emulator.sap.bundle import EXTERNAL_EXECUTION, STORED_UUID, UPDATE, Bundle, CampaignScope, Change
 from xweb_emulator.sap.models import CampaignOutbound
-from xweb_emulator.sap.request import OutboundNode, read_outbound
+from xweb_emulator.sap.request import OutboundNode, read_outbound, read_outbound_element
 
 FAILED = "3"  # the outbound communication status code a bounce sets
 # RFC 3463: class "." subject "." detail; class 2, 4 or 5; subject and detail of 1 to 3 digits.
@@ -94,4 +94,4 @@ _RECORD_BOUNCE = Prepared(update(_OUTBOUNDS).where(
 
 
 FAILED_DELIVERY_STATUS = Bundle("FailedDeliveryStatus", "bounces", "Outbound", read_outbound,
-                                (EXTERNAL_EXECUTION,), check_bounce)
+                                (EXTERNAL_EXECUTION,), check_bounce, read_element=read_outbound_element)

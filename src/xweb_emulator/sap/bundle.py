@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Generic, NamedTuple, TypeVar
 
+from lxml import etree
 from sqlalchemy import Column, Connection, TypeDecorator, Uuid, bindparam, select, type_coerce, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -296,6 +297,13 @@ class Bundle(Generic[NodeT]):
     read_node: Callable[[Mapping], NodeT]
     execution_types: tuple[str, ...]
     check: Callable[[CampaignScope, NodeT], Change | None]
+    read_element: Callable[[etree._Element], NodeT | None] | None = None
+    """A node read straight from its element, where that reads it (see request.read_campaigns)."""
+
+    @property
+    def kept(self) -> frozenset[str] | None:
+        """The elements the wire leaves as they are, for read_element (jsonnet.element_value's `kept`)."""
+        return frozenset({self.node_element}) if self.read_element is not None else None
 
 
 def _unchanged(value: object) -> object:

@@ -40,7 +40,7 @@ class SapOperation(Operation):
 
 def _run(bundle_: Bundle):
     def run(call: Call, message: object) -> Confirmation:
-        campaigns = read_campaigns(message, bundle_.node_element, bundle_.read_node)
+        campaigns = read_campaigns(message, bundle_.node_element, bundle_.read_node, bundle_.read_element)
         return bundle.run(call.connection, lambda: call.session, call.now, bundle_, campaigns)
 
     return run

@@ -11,7 +11,7 @@ from xweb_emulator.db import upsert
 from xweb_emulator.sap import log
 from xweb_emulator.sap.bundle import FILE_EXPORT_OR_EXTERNAL_EXECUTION, UPDATE, Addressee, Bundle, CampaignScope, Change
 from xweb_emulator.sap.models import MailingPermission
-from xweb_emulator.sap.request import OutboundNode, read_outbound
+from xweb_emulator.sap.request import OutboundNode, read_outbound, read_outbound_element
 
 
 def check_permission(scope: CampaignScope, node: OutboundNode) -> Change | None:
@@ -48,4 +48,4 @@ def _set_permission(scope: CampaignScope, addressee: Addressee, denied: bool) ->
 
 
 MAILING_PERMISSION = Bundle("MailingPermission", "mailing permissions", "Outbound", read_outbound,
-                            FILE_EXPORT_OR_EXTERNAL_EXECUTION, check_permission)
+                            FILE_EXPORT_OR_EXTERNAL_EXECUTION, check_permission, read_element=read_outbound_element)

@@ -144,7 +144,8 @@ class SapSoapWire(Wire):
         if ctx.in_error is not None:
             return Incoming(None, credentials=credentials, unreadable=_unreadable(call, ctx))
         operation = OPERATIONS[ctx.descriptor.operation_name]
-        return Incoming(operation, jsonnet.element_value(ctx.in_object), credentials, wire_state=ctx)
+        return Incoming(operation, jsonnet.element_value(ctx.in_object, operation.bundle.kept), credentials,
+                        wire_state=ctx)
 
     def write(self, call: Call, incoming: Incoming, confirmation: Confirmation) -> Answer:
         ctx = incoming.wire_state
