@@ -640,7 +640,12 @@ class _Compiled:
                 values = [row[key] if key in row else default() for row in rows]
             else:
                 values = [row.get(key, default) for row in rows]
-            columns.append(values if process is None else _processed(process, values))
+            if process is not None:
+                # The one value of every row (the call's time, a flag) is processed once.
+                first = values[0]
+                values = ([process(first)] * len(values) if all(value is first for value in values)
+                          else _processed(process, values))
+            columns.append(values)
         if self._positional:
             return list(zip(*columns, strict=True))
         names = [bind[0] for bind in self._binds]
