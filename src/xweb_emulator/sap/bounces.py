@@ -51,15 +51,15 @@ def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
 
 def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
     scope.check_action_code(node, "Outbound", UPDATE)
-    outbound = scope.named_outbound(node.party)
-    addressee = scope.addressee(node) if outbound is None else None
+    outbound_uuid = scope.named_outbound(node.party)
+    addressee = scope.addressee(node) if outbound_uuid is None else None
     code = node.mail_system_error_code
     if code is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_REQUIRED, node.reference)
     elif _MAIL_SYSTEM_ERROR_CODE.match(code) is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_INVALID, node.reference, code=code)
         code = None
-    if outbound is None:
+    if outbound_uuid is None:
         if addressee is None:
             return None
         outbound = scope.outbound(addressee)
@@ -67,12 +67,13 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
             scope.error(log.OUTBOUND_MISSING, node.reference, campaign=scope.campaign.id,
                         addressee=addressee.describe())
             return None
+        outbound_uuid = outbound.uuid
     if code is None:
         return None
     # The bounce's values are made now, written (queued for the campaign's one UPDATE) only once every node passed.
     effect = bounce_effect(code, node.communication_data_usage_denied_indicator)
     return partial(scope.write, _RECORD_BOUNCE, {
-        "outbound": outbound.uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
+        "outbound": outbound_uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
         "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
         "changed_at": scope.now})
 

@@ -116,11 +116,10 @@ class Addressee(NamedTuple):  # not a frozen dataclass: a bundle makes a thousan
 
 
 class Directory:
-    """The accounts and contact persons a request names. The records a campaign's addressees hold are learnt from
-    the campaign (CampaignScope.addressee); on the first identifier not among them, every identifier of the request
-    not yet known is read, each kind in one query per 512 (a bundle of a thousand outbounds would otherwise look each
-    one up on its own). Only the columns the checks need are read, as rows: a thousand ORM objects cost several times
-    as much to load; their UUIDs as stored (StoredUuid)."""
+    """The accounts and contact persons a request names, read on the first look-up (none where every node is found
+    by CampaignScope.named_outbound): each kind in one query per 512 identifiers (a bundle of a thousand outbounds
+    would otherwise look each one up on its own). Only the columns the checks need are read, as rows: a thousand ORM
+    objects cost several times as much to load; their UUIDs as stored (StoredUuid)."""
 
     _RECORDS = {Customer: Account, ContactPerson: AccountContact}
 
@@ -131,45 +130,31 @@ class Directory:
         # How the driver holds a uuid.UUID, and back: Uuid's own processors (None where the driver takes uuid.UUID).
         self._stored = Uuid().bind_processor(dialect) or _unchanged
         self.as_uuid = Uuid().result_processor(dialect, None) or _unchanged
-        # One record per account or contact person, whichever key found it: the checks compare records by identity.
-        self._by_uuid: dict[type, dict[object, Account | AccountContact]] = {Customer: {}, ContactPerson: {}}
-        self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {Customer: {}, ContactPerson: {}}
-        self._complete = False  # every identifier of the request read
-
-    def learn(self, model: type, record: Account | AccountContact) -> Account | AccountContact:
-        """A record read with a campaign's outbounds: the one already known by its UUID, else this one."""
-        known = self._by_uuid[model].setdefault(record.uuid, record)
-        if known is record:
-            self._by_internal_id[model][record.internal_id] = record
-        return known
+        self._by_uuid: dict[type, dict[object, Account | AccountContact]] | None = None  # by the UUID as stored
+        self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {}
 
     def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
-        stored = self._stored(key)
-        found = self._by_uuid[model].get(stored)
-        if found is None and not self._complete:
-            self._read_unknown()
-            found = self._by_uuid[model].get(stored)
-        return found
+        return self._records(model).get(self._stored(key))
 
     def by_internal_id(self, model: type, internal_id: str) -> Account | AccountContact | None:
-        found = self._by_internal_id[model].get(internal_id)
-        if found is None and not self._complete:
-            self._read_unknown()
-            found = self._by_internal_id[model].get(internal_id)
-        return found
+        self._records(model)
+        return self._by_internal_id[model].get(internal_id)
 
-    def _read_unknown(self) -> None:
-        parties = self._parties
-        for model, keys, internal_ids in (
-            (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
-            (ContactPerson, {p.contact_person_uuid for p in parties}, {p.contact_person_internal_id for p in parties}),
-        ):
-            by_uuid, by_internal_id = self._by_uuid[model], self._by_internal_id[model]
-            keys = {key for key in keys if key is not None and self._stored(key) not in by_uuid}
-            for row in self._read(model, "uuid", keys) + self._read(model, "internal_id",
-                                                                    internal_ids - by_internal_id.keys()):
-                self.learn(model, row)
-        self._complete = True
+    def _records(self, model: type) -> dict[object, Account | AccountContact]:
+        """The records of `model` by UUID as stored, read on first use."""
+        if self._by_uuid is None:
+            self._by_uuid, parties = {}, self._parties
+            for kind, keys, internal_ids in (
+                (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
+                (ContactPerson, {p.contact_person_uuid for p in parties},
+                 {p.contact_person_internal_id for p in parties}),
+            ):
+                # One row per record, whichever of its two keys found it: the checks compare records by identity.
+                by_uuid = self._by_uuid[kind] = {}
+                for row in self._read(kind, "uuid", keys) + self._read(kind, "internal_id", internal_ids):
+                    by_uuid.setdefault(row.uuid, row)
+                self._by_internal_id[kind] = {row.internal_id: row for row in by_uuid.values()}
+        return self._by_uuid[model]
 
     def _read(self, model: type, column: str, wanted: set) -> list[Account | AccountContact]:
         wanted = sorted(value for value in wanted if value is not None)
@@ -199,15 +184,11 @@ class CampaignScope:
     items: list[LogItem] = field(default_factory=list)
     writes: dict[Prepared, list[dict[str, object]]] = field(default_factory=dict)
     """What the campaign's changes write, by statement (see `write`)."""
-    _addressees: list[tuple] | None = None
-    """The campaign's outbounds with their accounts and contact persons (_CAMPAIGN_ADDRESSEES), once read; None
-    before, or where the campaign holds too many to read them all (see _read_addressees)."""
-    _addressees_read: bool = False
-    _taught: bool = False  # the Directory has learnt the records of _addressees
     _outbounds: dict[tuple[object, object | None], Outbound] | None = None
     """The campaign's outbounds by their account's and contact person's UUIDs as stored."""
-    _named_outbounds: dict[tuple[str, str | None], Outbound] | None = None
-    """The campaign's outbounds by their account's and contact person's internal IDs."""
+    _named_outbounds: dict[tuple[str, str | None], object] | None = None
+    """The campaign's outbounds' UUIDs as stored, by their account's and contact person's internal IDs."""
+    _named_outbounds_read: bool = False
 
     def error(self, message: Message, reference: str | None, **values: object) -> None:
         self.items.append(message.item(reference, **values))
@@ -217,64 +198,42 @@ class CampaignScope:
             self.error(log.ACTION_CODE_NOT_ALLOWED, node.reference, code=node.action_code, node=node_name,
                        allowed=allowed, meaning=ACTION_MEANINGS[allowed])
 
-    def named_outbound(self, party: Party) -> Outbound | None:
-        """The outbound of a party that names its account, and its contact person if any, by internal ID alone,
-        where one of the campaign's outbounds is theirs: found in one look-up, with nothing to report (what
-        `addressee` and `outbound` would find). None for any other party: those two then find what to report."""
+    def named_outbound(self, party: Party) -> object | None:
+        """The UUID as stored of the outbound of a party that names its account, and its contact person if any, by
+        internal ID alone, where one of the campaign's outbounds is theirs: found in one look-up, with nothing to
+        report (what `addressee` and `outbound` would find). None for any other party: those two then find what to
+        report."""
         if party.customer_uuid is not None or party.contact_person_uuid is not None:
             return None
-        if not self._addressees_read:
-            self._read_addressees()
+        if not self._named_outbounds_read:
+            self._read_named_outbounds()
         if self._named_outbounds is None:
             return None
         return self._named_outbounds.get((party.customer_internal_id, party.contact_person_internal_id))
 
+    def _read_named_outbounds(self) -> None:
+        """The campaign's outbounds by internal IDs, in one query, where the campaign holds not many more outbounds
+        than the node names (a larger one's nodes are left to `addressee` and `outbound`, so that a call's reads grow
+        with the request, not the campaign)."""
+        self._named_outbounds_read = True
+        most = _NAMED_OUTBOUNDS_PER_NODE * self.nodes + _NAMED_OUTBOUNDS_ANYWAY
+        rows = _CAMPAIGN_NAMED_OUTBOUNDS.rows(self.connection, {"campaign": self.campaign.uuid, "most": most + 1})
+        if len(rows) <= most:
+            # The seed gives a campaign one outbound per account and contact person, a contact person of that account.
+            self._named_outbounds = {(customer, contact): outbound for outbound, customer, contact in rows}
+
     def addressee(self, node: Node) -> Addressee | None:
-        if not self._taught:
-            self._teach_directory()
         addressee, items = find_addressee(self.directory, node.party, node.reference)
         self.items.extend(items)
         return addressee
 
     def outbound(self, addressee: Addressee) -> Outbound | None:
         if self._outbounds is None:  # the campaign's outbounds, read once
-            if not self._addressees_read:
-                self._read_addressees()
-            rows = (((outbound, customer, contact) for outbound, customer, _, contact, _, _ in self._addressees)
-                    if self._addressees is not None
-                    else _CAMPAIGN_OUTBOUNDS.rows(self.connection, {"campaign": self.campaign.uuid}))
             self._outbounds = {}
-            for row in rows:
+            for row in _CAMPAIGN_OUTBOUNDS.rows(self.connection, {"campaign": self.campaign.uuid}):
                 outbound = Outbound._make(row)
                 self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
         return self._outbounds.get(addressee.stored_keys)
-
-    def _read_addressees(self) -> None:
-        """The campaign's outbounds with their accounts and contact persons, in one query, where the campaign holds
-        not many more outbounds than the node names (a larger one is left to the Directory's reads and the
-        outbounds' own, so that a call's reads grow with the request, not the campaign)."""
-        self._addressees_read = True
-        most = _ADDRESSEES_PER_NODE * self.nodes + _ADDRESSEES_ANYWAY
-        rows = _CAMPAIGN_ADDRESSEES.rows(self.connection, {"campaign": self.campaign.uuid, "most": most + 1})
-        if len(rows) > most:
-            return
-        self._addressees = rows
-        # The seed gives a campaign one outbound per account and contact person, a contact person of that account.
-        self._named_outbounds = {(customer_id, contact_id): Outbound(outbound, customer, contact)
-                                 for outbound, customer, customer_id, contact, contact_id, _ in rows}
-
-    def _teach_directory(self) -> None:
-        """The Directory learns the records of the campaign's addressees: it reads only the others a request names."""
-        self._taught = True
-        if not self._addressees_read:
-            self._read_addressees()
-        if self._addressees is None:
-            return
-        learn = self.directory.learn
-        for _, customer, customer_id, contact, contact_id, contact_customer in self._addressees:
-            learn(Customer, Account(customer, customer_id))
-            if contact_id is not None:
-                learn(ContactPerson, AccountContact(contact, contact_id, contact_customer))
 
     @property
     def session(self) -> Session:
@@ -322,15 +281,13 @@ def _stored(*columns: Column) -> list:
 _CAMPAIGN_OUTBOUNDS = Prepared(select(*_stored(
     CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid,
 )).where(CampaignOutbound.campaign_uuid == bindparam("campaign")))
-_CAMPAIGN_ADDRESSEES = Prepared(
-    select(*_stored(CampaignOutbound.uuid, CampaignOutbound.customer_uuid), Customer.internal_id,
-           *_stored(CampaignOutbound.contact_person_uuid), ContactPerson.internal_id,
-           type_coerce(ContactPerson.customer_uuid, STORED_UUID).label("contact_person_customer_uuid"))
+_CAMPAIGN_NAMED_OUTBOUNDS = Prepared(
+    select(*_stored(CampaignOutbound.uuid), Customer.internal_id, ContactPerson.internal_id)
     .select_from(CampaignOutbound)
     .join(Customer, Customer.uuid == CampaignOutbound.customer_uuid)
     .outerjoin(ContactPerson, ContactPerson.uuid == CampaignOutbound.contact_person_uuid)
     .where(CampaignOutbound.campaign_uuid == bindparam("campaign")).limit(bindparam("most")))
-_ADDRESSEES_PER_NODE, _ADDRESSEES_ANYWAY = 4, 100  # how many of a campaign's outbounds _read_addressees reads
+_NAMED_OUTBOUNDS_PER_NODE, _NAMED_OUTBOUNDS_ANYWAY = 4, 100  # how many of a campaign's outbounds are read so
 _CAMPAIGN_BY_ID, _CAMPAIGN_BY_REFERENCE_ID = (
     Prepared(select(Campaign.uuid, Campaign.id, Campaign.execution_type_code, Campaign.change_state_id)
              .where(named_by == bindparam("wanted")))
