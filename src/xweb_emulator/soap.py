@@ -115,7 +115,7 @@ class Soap11(SpyneSoap11):
                 root = etree.XML(document.encode(charset), XMLParser(**self.parser_kwargs))
         except etree.XMLSyntaxError as error:
             raise Fault("Client.XMLSyntaxError", str(error)) from None
-        ctx.in_document = root, _ids(root, document)
+        ctx.in_document = root, _ids(root)
         if root.getroottree().docinfo.doctype:
             raise DoctypeRefused()
 
@@ -138,13 +138,9 @@ def _charset(content_type: str) -> str | None:
     return parse_options_header(content_type)[1].get("charset")
 
 
-def _ids(root: etree._Element, document: bytes | str) -> dict[str, etree._Element]:
+def _ids(root: etree._Element) -> dict[str, etree._Element]:
     """What etree.XMLID answers besides the root: the elements with an id attribute that is not empty, by it (the
-    last of those sharing one), found through the id attributes rather than by testing every element; none
-    searched for where the document cannot name one (no "id" in a text, or in bytes of an encoding that writes it
-    so: without NUL bytes, which UTF-16 and UTF-32 have)."""
-    if ("id" not in document) if isinstance(document, str) else (b"id" not in document and b"\0" not in document):
-        return {}
+    last of those sharing one), found through the id attributes rather than by testing every element."""
     return {value: value.getparent() for value in _ID_ATTRIBUTES(root) if value}
 
 

@@ -18,15 +18,12 @@ ENVELOPE = ('<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/" xml
     '<b id="">x</b><c x:id="r2"/><d xml:id="r3"/><e ID="r4"/>',  # empty, or no plain id attribute: none found
     "<b>id=</b>",
     "",
-    '<b ID="r1"/><c Id="r2"/>',  # no "id" anywhere: nothing searched
 ])
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32", "text"])
-def test_the_elements_found_by_their_id_are_those_xmlid_finds(referred, encoding):
-    text = ENVELOPE.format(referred=referred)
-    document = text if encoding == "text" else f'<?xml version="1.0" encoding="{encoding}"?>{text}'.encode(encoding)
+def test_the_elements_found_by_their_id_are_those_xmlid_finds(referred):
+    document = ENVELOPE.format(referred=referred).encode()
     _root, expected = etree.XMLID(document)
 
-    found = _ids(etree.XML(document), document)
+    found = _ids(etree.XML(document))
 
     assert list(found) == list(expected)
     assert all(etree.tostring(found[key]) == etree.tostring(expected[key]) for key in found)
