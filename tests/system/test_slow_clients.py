@@ -11,6 +11,7 @@ import threading
 import time
 from contextlib import ExitStack
 
+import pytest
 import requests
 
 from serve_support import serving, sqlite_url
@@ -23,20 +24,23 @@ SLOW = 2 * THREADS
 XWEB_SOAP = "/xWeb/secure/netForumXML.asmx"
 
 
-def _trickling(port: int, count: int, stop: threading.Event) -> list[socket.socket]:
-    """`count` connections that sent headers and one byte of a 1,000-byte body, then one byte a second."""
+def _trickling(port: int, count: int, stop: threading.Event, chunked: bool) -> list[socket.socket]:
+    """`count` connections that sent headers and one byte of a 1,000-byte body (or of a chunked one), then one byte a
+    second."""
+    framing, first, byte = (("Transfer-Encoding: chunked", b"1\r\n<\r\n", b"1\r\n \r\n") if chunked
+                            else ("Content-Length: 1000", b"<", b" "))
     sockets = []
     for _ in range(count):
         connection = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE + 10)
         connection.sendall(f"POST {XWEB_SOAP} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n"
-                           "Content-Length: 1000\r\n\r\n<".encode())
+                           f"{framing}\r\n\r\n".encode() + first)
         sockets.append(connection)
 
     def trickle() -> None:
         while not stop.wait(1):
             for connection in sockets:
                 try:
-                    connection.send(b" ")
+                    connection.send(byte)
                 except OSError:
                     pass
 
@@ -44,12 +48,12 @@ def _trickling(port: int, count: int, stop: threading.Event) -> list[socket.sock
     return sockets
 
 
-def _check(base_url: str) -> None:
+def _check(base_url: str, chunked: bool = False) -> None:
     port = int(base_url.rsplit(":", 1)[1])
     stop = threading.Event()
     with ExitStack() as cleanup:
         cleanup.callback(stop.set)
-        sockets = _trickling(port, SLOW, stop)
+        sockets = _trickling(port, SLOW, stop, chunked)
         for connection in sockets:
             cleanup.callback(connection.close)
         time.sleep(0.3)  # every slow connection is inside the server
@@ -76,9 +80,11 @@ def test_slow_clients_cannot_starve_the_in_process_server(tmp_path):
         _check(emulator.base_url)
 
 
-def test_slow_clients_cannot_starve_the_served_emulator(tmp_path):
+@pytest.mark.parametrize("chunked", [False, True], ids=["with a length", "chunked"])
+def test_slow_clients_cannot_starve_the_served_emulator(tmp_path, chunked):
+    # The event loop reads a body of a stated length whole, a chunked one chunk by chunk: each against the deadline.
     with serving(tmp_path, "--threads", str(THREADS), "--body-read-timeout", str(DEADLINE),
                  "--database-url", sqlite_url(tmp_path / "slow.db")) as server:
         # granian gives no way to time out a WSGI body read (docs/testing-your-connector.md): the slow clients hold threads of their own
         # until they go, and the calls go on beside them.
-        _check(server.url)
+        _check(server.url, chunked)
