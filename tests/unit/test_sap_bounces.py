@@ -16,6 +16,8 @@ from xweb_emulator.sap.bounces import FAILED, BounceEffect, bounce_effect
     ("5.2.2", None, BounceEffect(None, FAILED)),  # a full mailbox: the address stays usable
     ("4.4.7", True, BounceEffect(True, FAILED)),
     ("5.7.1", False, BounceEffect(None, FAILED)),
+    ("3.1.1", None, None),  # not a code of RFC 3463: no effect, the checks log it
+    ("5.1", True, None),
 ])
 def test_the_code_and_the_indicator_decide_the_outbounds_status(code, indicator, effect):
     assert bounce_effect(code, indicator) == effect

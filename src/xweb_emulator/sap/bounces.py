@@ -39,9 +39,13 @@ class BounceEffect:
 
 
 @lru_cache(maxsize=256)  # a bundle's thousand bounces carry a few codes
-def bounce_effect(code: str, indicator: bool | None) -> BounceEffect:
-    """The effect of a valid MailSystemErrorCode with the request's CommunicationDataUsageDeniedIndicator."""
-    error_class, subject, _detail = _MAIL_SYSTEM_ERROR_CODE.match(code).groups()
+def bounce_effect(code: str, indicator: bool | None) -> BounceEffect | None:
+    """The effect of a MailSystemErrorCode with the request's CommunicationDataUsageDeniedIndicator; None for a code
+    that is not one."""
+    valid = _MAIL_SYSTEM_ERROR_CODE.match(code)
+    if valid is None:
+        return None
+    error_class, subject, _detail = valid.groups()
     if error_class == "2":
         return BounceEffect(None, None)
     if subject == "1":
@@ -54,11 +58,11 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
     outbound_uuid = scope.named_outbound(node.party)
     addressee = scope.addressee(node) if outbound_uuid is None else None
     code = node.mail_system_error_code
+    effect = None if code is None else bounce_effect(code, node.communication_data_usage_denied_indicator)
     if code is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_REQUIRED, node.reference)
-    elif _MAIL_SYSTEM_ERROR_CODE.match(code) is None:
+    elif effect is None:
         scope.error(log.MAIL_SYSTEM_ERROR_CODE_INVALID, node.reference, code=code)
-        code = None
     if outbound_uuid is None:
         if addressee is None:
             return None
@@ -68,10 +72,9 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
                         addressee=addressee.describe())
             return None
         outbound_uuid = outbound.uuid
-    if code is None:
+    if effect is None:
         return None
     # The bounce's values are made now, written (queued for the campaign's one UPDATE) only once every node passed.
-    effect = bounce_effect(code, node.communication_data_usage_denied_indicator)
     return partial(scope.write, _RECORD_BOUNCE, {
         "outbound": outbound_uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
         "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
