@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from sqlalchemy import Boolean, DateTime, String, bindparam, func, update
 
@@ -74,11 +74,10 @@ def check_bounce(scope: CampaignScope, node: OutboundNode) -> Change | None:
         outbound_uuid = outbound.uuid
     if effect is None:
         return None
-    # The bounce's values are made now, written (queued for the campaign's one UPDATE) only once every node passed.
-    return partial(scope.write, _RECORD_BOUNCE, {
-        "outbound": outbound_uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
-        "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
-        "changed_at": scope.now})
+    # The bounce's row of the campaign's one UPDATE, written only once every node passed.
+    return {"outbound": outbound_uuid, "code": code, "denied": effect.communication_data_usage_denied_indicator,
+            "status": effect.outbound_communication_status_code, "failed_at": node.failed_delivery_status_date_time,
+            "changed_at": scope.now}
 
 
 _OUTBOUNDS = CampaignOutbound.__table__
@@ -98,4 +97,5 @@ _RECORD_BOUNCE = Prepared(update(_OUTBOUNDS).where(
 
 
 FAILED_DELIVERY_STATUS = Bundle("FailedDeliveryStatus", "bounces", "Outbound", read_outbound,
-                                (EXTERNAL_EXECUTION,), check_bounce, read_element=read_outbound_element)
+                                (EXTERNAL_EXECUTION,), check_bounce, statement=_RECORD_BOUNCE,
+                                read_element=read_outbound_element)

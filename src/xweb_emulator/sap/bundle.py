@@ -33,8 +33,9 @@ EXTERNAL_EXECUTION = "7"
 # Campaign execution types 1 E-Mail, 2 Fax, 3 Letter, 4 Phone Call (each using file export), 7 External Execution.
 FILE_EXPORT_OR_EXTERNAL_EXECUTION = ("1", "2", "3", "4", EXTERNAL_EXECUTION)
 
-Change = Callable[[], None]
-"""What a checked node will write, run only once every node of its campaign passed."""
+Change = Callable[[], None] | dict[str, object]
+"""What a checked node will write, only once every node of its campaign passed: a row of its bundle's statement
+(Bundle.statement), else a callable that writes it."""
 
 
 class CampaignRecord(NamedTuple):
@@ -182,8 +183,6 @@ class CampaignScope:
     nodes: int
     """How many nodes the Campaign node holds."""
     items: list[LogItem] = field(default_factory=list)
-    writes: dict[Prepared, list[dict[str, object]]] = field(default_factory=dict)
-    """What the campaign's changes write, by statement (see `write`)."""
     _outbounds: dict[tuple[object, object | None], Outbound] | None = None
     """The campaign's outbounds by their account's and contact person's UUIDs as stored."""
     _named_outbounds: dict[tuple[str, str | None], object] | None = None
@@ -239,12 +238,6 @@ class CampaignScope:
     def session(self) -> Session:
         return self.open_session()
 
-    def write(self, statement: Prepared, parameters: dict[str, object]) -> None:
-        """Have `statement` run with `parameters` once the campaign's changes are made: the parameters of every
-        change that writes with the same statement go in one execution (the driver's executemany), in the changes'
-        order."""
-        self.writes.setdefault(statement, []).append(parameters)
-
 
 @dataclass(frozen=True)
 class Bundle(Generic[NodeT]):
@@ -256,6 +249,9 @@ class Bundle(Generic[NodeT]):
     read_node: Callable[[Mapping], NodeT]
     execution_types: tuple[str, ...]
     check: Callable[[CampaignScope, NodeT], Change | None]
+    statement: Prepared | None = None
+    """The statement every change of the bundle is a row of, run for a campaign's changes in one execution (the
+    driver's executemany): a bundle of a thousand bounces is one UPDATE."""
     read_element: Callable[[etree._Element], NodeT | None] | None = None
     """A node read straight from its element, where that reads it (see request.read_campaigns)."""
 
@@ -331,10 +327,11 @@ def run(connection: Connection, open_session: Callable[[], Session], now: dateti
         confirmation.items.extend(scope.items)
         if any(item.severity == log.ERROR for item in scope.items):
             continue
-        for change in changes:
-            change()
-        for statement, parameters in scope.writes.items():
-            statement.many(connection, parameters)
+        if bundle.statement is not None:
+            bundle.statement.many(connection, changes)
+        else:
+            for change in changes:
+                change()
         if changes:
             campaign = campaign._replace(change_state_id=change_state_id(now))
             _CHANGE_STATE.rows(connection, {"campaign": campaign.uuid, "changed": campaign.change_state_id})
