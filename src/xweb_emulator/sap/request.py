@@ -53,6 +53,10 @@ class OutboundNode(NamedTuple):
     mailing_permission_denied_indicator: bool | None = None
 
 
+# Made as a named tuple's own __new__ makes it, without that Python frame: half the cost, a thousand of each a bundle.
+_new_party, _new_outbound = partial(tuple.__new__, Party), partial(tuple.__new__, OutboundNode)
+
+
 @dataclass(frozen=True)
 class ReactionNode:
     """An InboundBusinessTransactionDocumentReference node: one reaction to create."""
@@ -174,7 +178,7 @@ def _outbound(token: Callable[[str], str | None]) -> OutboundNode:
     permission_denied = token("MailingPermissionDeniedIndicator")
     permission_denied = (None if permission_denied is None
                          else _indicator(permission_denied, "MailingPermissionDeniedIndicator"))
-    return OutboundNode(reference, action, party, code, denied, failed_at, permission_denied)
+    return _new_outbound((reference, action, party, code, denied, failed_at, permission_denied))
 
 
 def read_reaction(node: Mapping) -> ReactionNode:
@@ -202,7 +206,7 @@ def _party(token: Callable[[str], str | None]) -> Party:
     customer_internal_id = token("CustomerInternalID")
     contact_person_uuid = token("ContactPersonUUID")
     contact_person_uuid = None if contact_person_uuid is None else _uuid(contact_person_uuid, "ContactPersonUUID")
-    return Party(customer_uuid, customer_internal_id, contact_person_uuid, token("ContactPersonInternalID"))
+    return _new_party((customer_uuid, customer_internal_id, contact_person_uuid, token("ContactPersonInternalID")))
 
 
 # ----------------------------------------------------------------------------------------------------------- values
