@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Generic, NamedTuple, TypeVar
 
 from lxml import etree
@@ -157,17 +157,14 @@ class Directory:
                 self._by_internal_id[kind] = {row.internal_id: row for row in by_uuid.values()}
         return self._by_uuid[model]
 
+    def stored_account_uuids(self) -> list[object]:
+        """The UUIDs as stored of the accounts the request names that exist."""
+        return list(self._records(Customer))
+
     def _read(self, model: type, column: str, wanted: set) -> list[Account | AccountContact]:
-        wanted = sorted(value for value in wanted if value is not None)
-        record = self._RECORDS[model]
-        found: list[Account | AccountContact] = []
-        for start in range(0, len(wanted), _MOST_WANTED):
-            chunk = wanted[start:start + _MOST_WANTED]
-            size = 1 << (len(chunk) - 1).bit_length()
-            # Nulls after the chunk's values: IN matches them to nothing.
-            values = dict(zip(_WANTED, chunk + [None] * (size - len(chunk))))
-            found += map(record._make, _rows_by(model, column, size).rows(self.connection, values))
-        return found
+        rows = _rows_of(self.connection, partial(_rows_by, model, column),
+                        sorted(value for value in wanted if value is not None))
+        return list(map(self._RECORDS[model]._make, rows))
 
 
 @dataclass
@@ -227,9 +224,10 @@ class CampaignScope:
         return addressee
 
     def outbound(self, addressee: Addressee) -> Outbound | None:
-        if self._outbounds is None:  # the campaign's outbounds, read once
+        if self._outbounds is None:  # the campaign's outbounds to the accounts the request names, read once
             self._outbounds = {}
-            for row in _CAMPAIGN_OUTBOUNDS.rows(self.connection, {"campaign": self.campaign.uuid}):
+            for row in _rows_of(self.connection, _outbounds_to, self.directory.stored_account_uuids(),
+                                campaign=self.campaign.uuid):
                 outbound = Outbound._make(row)
                 self._outbounds.setdefault((outbound.customer_uuid, outbound.contact_person_uuid), outbound)
         return self._outbounds.get(addressee.stored_keys)
@@ -274,9 +272,6 @@ def _stored(*columns: Column) -> list:
 # Statements run on the driver's cursor (Prepared), their rows read as the named tuples above: through
 # Connection.execute, the thousand values of an IN list rendered anew each time and the rows made into Row objects
 # cost as much again as the statements themselves.
-_CAMPAIGN_OUTBOUNDS = Prepared(select(*_stored(
-    CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid,
-)).where(CampaignOutbound.campaign_uuid == bindparam("campaign")))
 _CAMPAIGN_NAMED_OUTBOUNDS = Prepared(
     select(*_stored(CampaignOutbound.uuid), Customer.internal_id, ContactPerson.internal_id)
     .select_from(CampaignOutbound)
@@ -304,6 +299,29 @@ def _rows_by(model: type, column: str, size: int) -> Prepared:
     compared = getattr(model, column)
     return Prepared(select(*_COLUMNS[model]).where(
         compared.in_([bindparam(name, type_=compared.type) for name in _WANTED[:size]])))
+
+
+@cache
+def _outbounds_to(size: int) -> Prepared:
+    """The outbounds of a campaign to one of `size` accounts (their UUIDs as stored), bound as wanted_0 …: a call
+    reads those its nodes name, not the whole campaign."""
+    return Prepared(select(*_stored(
+        CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid,
+    )).where(CampaignOutbound.campaign_uuid == bindparam("campaign"), type_coerce(
+        CampaignOutbound.customer_uuid, STORED_UUID).in_([bindparam(name, type_=STORED_UUID) for name in _WANTED[:size]])))
+
+
+def _rows_of(connection: Connection, statement: Callable[[int], Prepared], wanted: list, **bound: object
+             ) -> list[tuple]:
+    """The rows `statement(size)` answers for `wanted` values (and the values `bound`), 512 values a statement,
+    each padded with nulls to a power of two, which IN matches to nothing."""
+    rows: list[tuple] = []
+    for start in range(0, len(wanted), _MOST_WANTED):
+        chunk = wanted[start:start + _MOST_WANTED]
+        size = 1 << (len(chunk) - 1).bit_length()
+        values = dict(zip(_WANTED, chunk + [None] * (size - len(chunk))))
+        rows += statement(size).rows(connection, values | bound)
+    return rows
 
 
 def run(connection: Connection, open_session: Callable[[], Session], now: datetime, bundle: Bundle,
