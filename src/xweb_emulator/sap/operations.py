@@ -1,6 +1,7 @@
 """ManageCampaignInboundIn's operation table: its six operations, which message each takes and answers, and the
-bundle each runs. Messages arrive, and confirmations leave, in the neutral form of xweb_emulator.jsonnet; the SOAP
-wire only reads and writes XML.
+bundle each runs. Messages arrive, and confirmations leave, in the neutral form of xweb_emulator.jsonnet (a bundle
+that reads its nodes from their elements has the wire leave them as they are: Bundle.kept), read into typed nodes by
+sap.request; the SOAP wire only reads and writes XML.
 """
 
 from __future__ import annotations
