@@ -278,7 +278,8 @@ _CAMPAIGN_NAMED_OUTBOUNDS = Prepared(
     .join(Customer, Customer.uuid == CampaignOutbound.customer_uuid)
     .outerjoin(ContactPerson, ContactPerson.uuid == CampaignOutbound.contact_person_uuid)
     .where(CampaignOutbound.campaign_uuid == bindparam("campaign")).limit(bindparam("most")))
-_NAMED_OUTBOUNDS_PER_NODE, _NAMED_OUTBOUNDS_ANYWAY = 4, 100  # how many of a campaign's outbounds are read so
+# The most of a campaign's outbounds read by internal IDs: 4 for each node the Campaign node holds, and 100.
+_NAMED_OUTBOUNDS_PER_NODE, _NAMED_OUTBOUNDS_ANYWAY = 4, 100
 _CAMPAIGN_BY_ID, _CAMPAIGN_BY_REFERENCE_ID = (
     Prepared(select(Campaign.uuid, Campaign.id, Campaign.execution_type_code, Campaign.change_state_id)
              .where(named_by == bindparam("wanted")))
@@ -305,10 +306,11 @@ def _rows_by(model: type, column: str, size: int) -> Prepared:
 def _outbounds_to(size: int) -> Prepared:
     """The outbounds of a campaign to one of `size` accounts (their UUIDs as stored), bound as wanted_0 …: a call
     reads those its nodes name, not the whole campaign."""
+    account = type_coerce(CampaignOutbound.customer_uuid, STORED_UUID)
     return Prepared(select(*_stored(
         CampaignOutbound.uuid, CampaignOutbound.customer_uuid, CampaignOutbound.contact_person_uuid,
-    )).where(CampaignOutbound.campaign_uuid == bindparam("campaign"), type_coerce(
-        CampaignOutbound.customer_uuid, STORED_UUID).in_([bindparam(name, type_=STORED_UUID) for name in _WANTED[:size]])))
+    )).where(CampaignOutbound.campaign_uuid == bindparam("campaign"),
+             account.in_([bindparam(name, type_=STORED_UUID) for name in _WANTED[:size]])))
 
 
 def _rows_of(connection: Connection, statement: Callable[[int], Prepared], wanted: list, **bound: object
