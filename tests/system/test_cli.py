@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -152,6 +153,23 @@ def test_serve_reads_bodies_whole_however_sent_and_refuses_them_past_the_cap(tmp
         assert state.status_code == 200 and state.json()["count"] == 0, state.text
         unknown = requests.get(f"{server.url}/_emulator/state/xweb/Custom%C3%ABr", timeout=30)
         assert unknown.status_code == 400 and "Customër" in unknown.json()["error"], unknown.text
+
+
+def test_serve_runs_no_call_for_a_client_gone_before_its_body_is_whole(tmp_path):
+    """A body of a stated length is read whole in one await: a client that closes before it is in leaves no call to
+    run, no journal entry and no traceback; a whole call on the next connection is served."""
+    with serving(tmp_path) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"POST /xWeb/JSON/GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            time.sleep(0.2)  # the event loop is awaiting the rest of the body
+        response = requests.post(server.url + "/xWeb/JSON/GetVersion", json={"GetVersion": {}}, auth=("demo", "demo"),
+                                 timeout=30)
+        assert response.status_code == 200, response.text
+        entries = requests.get(f"{server.url}/_emulator/requests", timeout=30).json()["requests"]
+        assert [entry["status"] for entry in entries] == [200], entries
+        assert "Traceback" not in server.output()
 
 
 def test_serve_cuts_a_dropped_connection(tmp_path):
