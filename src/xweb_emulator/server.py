@@ -7,6 +7,7 @@ import gc
 import ipaddress
 import os
 import socket
+import threading
 
 import click
 from granian import Granian
@@ -65,19 +66,30 @@ def serve(settings: Settings) -> None:
 
 
 class _Granian(Granian):
-    """granian's server, its workers stopping when signalled before they handle the signal themselves.
+    """granian's server, its workers stopping when signalled before they handle the signal themselves, and its main
+    loop woken by a signal whenever it comes.
 
     A worker is forked with the main process's handler of SIGINT and SIGTERM, and runs it until it sets up its own,
     once its application is built. That handler only sets a flag in the worker's copy of the server, so a stop signal
     in between was lost, and the server waited for that worker for ever: a test harness that stops a server still
     starting hung (tests/system/test_cli.py). Now such a worker ends at once. One that had not yet run since its fork
     when the signal came still misses it (CPython clears what reached it before its after-fork clean-up), and is killed
-    once WORKERS_KILL_SECONDS have passed."""
+    once WORKERS_KILL_SECONDS have passed.
+
+    granian's handlers wake the main loop by setting the event it waits on. A handler runs in the main thread, which,
+    entering or leaving that wait, may hold the event's lock at that moment: the handler then waited for the main
+    thread, that is for itself, for ever, and the signal was lost (a server signalled as its last worker was spawned
+    never stopped). The event is set from a thread of its own instead."""
 
     def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
         if self.pid is not None and os.getpid() != self.pid:
             raise SystemExit(0)  # a worker that has not set up its own handler yet
-        super().signal_handler_interrupt(*args, **kwargs)
+        self.interrupt_signal = True
+        threading.Thread(target=self.main_loop_interrupt.set, daemon=True).start()
+
+    def signal_handler_reload(self, *args: object, **kwargs: object) -> None:
+        self.reload_signal = True
+        threading.Thread(target=self.main_loop_interrupt.set, daemon=True).start()
 
 
 def exposure_warning(settings: Settings) -> str | None:

@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -130,6 +131,26 @@ def test_serve_stops_on_a_signal_while_its_workers_start(tmp_path, signum):
     assert len(workers) == 2, log.read_text()
     assert process.returncode in (0, -signum, 128 + signum), log.read_text()
     assert not [pid for pid in workers if _alive(pid)], f"workers outlived the server:\n{log.read_text()}"
+
+
+@pytest.mark.parametrize("handler", ["signal_handler_interrupt", "signal_handler_reload"])
+def test_a_signal_wakes_the_main_loop_whenever_it_comes(handler):
+    # The signal's handler runs in the main thread, which may hold the lock of the event it waits on at that moment
+    # (entering or leaving the wait, as its last worker is spawned): granian's handler then waited for itself for ever
+    # and the stop was lost. Shown in a process of its own, which the timeout ends should the handler hang.
+    code = f"""
+import os, signal
+from granian.constants import Interfaces
+from xweb_emulator.server import _Granian
+server = _Granian("xweb_emulator.app:rsgi_app", factory=True, interface=Interfaces.RSGI, port=0)
+server.pid = os.getpid()
+with server.main_loop_interrupt._cond:  # the main thread inside Event.wait()
+    server.{handler}(signal.SIGINT, None)
+print("woken:", server.main_loop_interrupt.wait(10))
+"""
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+
+    assert finished.stdout.strip() == "woken: True", finished.stderr
 
 
 def test_serve_reads_bodies_whole_however_sent_and_refuses_them_past_the_cap(tmp_path):
