@@ -1,5 +1,5 @@
-"""What the SAP tests share: raw SOAP calls with Basic auth, the confirmation as a client reads it, and a snapshot of
-every sap_ table to prove that a call wrote nothing."""
+"""What the SAP tests share: raw SOAP calls with Basic auth, Campaign nodes made to order, the confirmation as a
+client reads it, and a snapshot of every sap_ table to prove that a call wrote nothing."""
 
 from __future__ import annotations
 
@@ -32,6 +32,43 @@ REQUEST_ELEMENTS = {
     "MaintainReactionBundle": "CampaignReactionBundleMaintainRequest_sync",
     "CheckMaintainReactionBundle": "CampaignReactionRequestBundleCheckMaintainQuery_sync",
 }
+
+
+BOUNCE, PERMISSION, REACTION = "MaintainFailedDeliveryStatusBundle", "MaintainMailingPermissionBundle", \
+    "MaintainReactionBundle"
+
+
+def node(tag: str, attributes: dict[str, str] | None = None, *inner: str, **children: str | None) -> str:
+    """An element with attributes, then pre-rendered `inner` elements, then simple children (None: left out)."""
+    attrs = "".join(f' {name}="{value}"' for name, value in (attributes or {}).items())
+    simple = "".join(f"<{name}>{value}</{name}>" for name, value in children.items() if value is not None)
+    return f"<{tag}{attrs}>{''.join(inner)}{simple}</{tag}>"
+
+
+def campaign(*nodes: str, attributes: dict[str, str] | None = None, **children: str | None) -> str:
+    children.setdefault("ObjectNodeSenderTechnicalID", "1000")
+    if "ReferenceID" not in children:
+        children.setdefault("ID", "1112")
+    return node("Campaign", attributes, *nodes, **children)
+
+
+def outbound(reference: str = "1001", customer: str | None = "A2001", contact: str | None = "CP2002",
+             attributes: dict[str, str] | None = None, **children: str | None) -> str:
+    return node("Outbound", attributes, ObjectNodeSenderTechnicalID=reference, CustomerInternalID=customer,
+                ContactPersonInternalID=contact, **children)
+
+
+def reaction(reference: str = "1011", customer: str | None = "MC9785", contact: str | None = "MCP9785",
+             tracking: str = "", attributes: dict[str, str] | None = None, **children: str | None) -> str:
+    children.setdefault("CreationDateTime", "2024-05-01T10:00:00Z")
+    children.setdefault("CampaignReactionTypeCode", "20")
+    return node("InboundBusinessTransactionDocumentReference", attributes, tracking,
+                ObjectNodeSenderTechnicalID=reference, CustomerInternalID=customer, ContactPersonInternalID=contact,
+                **children)
+
+
+def tracking(uuid: str | None = None, uri: str | None = None) -> str:
+    return node("ReactionTracking", {"actionCode": "01"}, TargetLinkUUID=uuid, TargetLinkWebURI=uri)
 
 
 def service_url(emulator: Emulator) -> str:

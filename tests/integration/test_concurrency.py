@@ -14,8 +14,8 @@ import pytest
 import requests
 
 import sap_support
+from sap_support import PERMISSION, campaign, outbound, seed
 from support import Emulator, fault
-from test_sap_rules import PERMISSION, campaign, outbound, seed
 from test_xweb_rules import ACCREDITATION, PREFERENCES_CUSTOMER, SAMPLE_CUSTOMER, activity, elements, insert_body
 from xweb_emulator.sap.models import Customer, MailingPermission
 from xweb_emulator.xweb.models import Customer as XWebCustomer

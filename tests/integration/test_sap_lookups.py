@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sap_support import call, one, rows, seed
-from test_sap_rules import BOUNCE, PERMISSION, campaign, node
+from sap_support import BOUNCE, PERMISSION, call, campaign, node, one, rows, seed
 from xweb_emulator.sap.models import Campaign, CampaignOutbound, ContactPerson, Customer
 
 SMALL, LARGE = "6100", "6200"

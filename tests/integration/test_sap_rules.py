@@ -6,55 +6,28 @@ from __future__ import annotations
 import pytest
 
 from sap_support import (
+    BOUNCE,
+    PERMISSION,
+    REACTION,
     REQUEST_ELEMENTS,
     answer,
     call,
+    campaign,
     fixture,
+    node,
     nothing_written,
     one,
+    outbound,
     post,
+    reaction,
     rows,
     seed,
     stored,
+    tracking,
 )
 from xweb_emulator.sap.models import Campaign, CampaignOutbound, CampaignReaction, Customer, MailingPermission
 
-BOUNCE, PERMISSION, REACTION = "MaintainFailedDeliveryStatusBundle", "MaintainMailingPermissionBundle", \
-    "MaintainReactionBundle"
 LINK_733, LINK_734 = "00163E02-8B2E-1ED2-9D9D-BBF8587FD733", "00163E02-8B2E-1ED2-9D9D-BBF8587FD734"
-
-
-def node(tag: str, attributes: dict[str, str] | None = None, *inner: str, **children: str | None) -> str:
-    """An element with attributes, then pre-rendered `inner` elements, then simple children (None: left out)."""
-    attrs = "".join(f' {name}="{value}"' for name, value in (attributes or {}).items())
-    simple = "".join(f"<{name}>{value}</{name}>" for name, value in children.items() if value is not None)
-    return f"<{tag}{attrs}>{''.join(inner)}{simple}</{tag}>"
-
-
-def campaign(*nodes: str, attributes: dict[str, str] | None = None, **children: str | None) -> str:
-    children.setdefault("ObjectNodeSenderTechnicalID", "1000")
-    if "ReferenceID" not in children:
-        children.setdefault("ID", "1112")
-    return node("Campaign", attributes, *nodes, **children)
-
-
-def outbound(reference: str = "1001", customer: str | None = "A2001", contact: str | None = "CP2002",
-             attributes: dict[str, str] | None = None, **children: str | None) -> str:
-    return node("Outbound", attributes, ObjectNodeSenderTechnicalID=reference, CustomerInternalID=customer,
-                ContactPersonInternalID=contact, **children)
-
-
-def reaction(reference: str = "1011", customer: str | None = "MC9785", contact: str | None = "MCP9785",
-             tracking: str = "", attributes: dict[str, str] | None = None, **children: str | None) -> str:
-    children.setdefault("CreationDateTime", "2024-05-01T10:00:00Z")
-    children.setdefault("CampaignReactionTypeCode", "20")
-    return node("InboundBusinessTransactionDocumentReference", attributes, tracking,
-                ObjectNodeSenderTechnicalID=reference, CustomerInternalID=customer, ContactPersonInternalID=contact,
-                **children)
-
-
-def tracking(uuid: str | None = None, uri: str | None = None) -> str:
-    return node("ReactionTracking", {"actionCode": "01"}, TargetLinkUUID=uuid, TargetLinkWebURI=uri)
 
 
 def refused(emulator, operation: str, campaigns: str) -> list[tuple]:
