@@ -135,31 +135,31 @@ class Directory:
         self._by_internal_id: dict[type, dict[str, Account | AccountContact]] = {}
 
     def by_uuid(self, model: type, key: uuid.UUID) -> Account | AccountContact | None:
-        return self._records(model).get(self._stored(key))
+        self._read_once()
+        return self._by_uuid[model].get(self._stored(key))
 
     def by_internal_id(self, model: type, internal_id: str) -> Account | AccountContact | None:
-        self._records(model)
+        self._read_once()
         return self._by_internal_id[model].get(internal_id)
-
-    def _records(self, model: type) -> dict[object, Account | AccountContact]:
-        """The records of `model` by UUID as stored, read on first use."""
-        if self._by_uuid is None:
-            self._by_uuid, parties = {}, self._parties
-            for kind, keys, internal_ids in (
-                (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
-                (ContactPerson, {p.contact_person_uuid for p in parties},
-                 {p.contact_person_internal_id for p in parties}),
-            ):
-                # One row per record, whichever of its two keys found it: the checks compare records by identity.
-                by_uuid = self._by_uuid[kind] = {}
-                for row in self._read(kind, "uuid", keys) + self._read(kind, "internal_id", internal_ids):
-                    by_uuid.setdefault(row.uuid, row)
-                self._by_internal_id[kind] = {row.internal_id: row for row in by_uuid.values()}
-        return self._by_uuid[model]
 
     def stored_account_uuids(self) -> list[object]:
         """The UUIDs as stored of the accounts the request names that exist."""
-        return list(self._records(Customer))
+        self._read_once()
+        return list(self._by_uuid[Customer])
+
+    def _read_once(self) -> None:
+        if self._by_uuid is not None:
+            return
+        self._by_uuid, parties = {}, self._parties
+        for model, keys, internal_ids in (
+            (Customer, {p.customer_uuid for p in parties}, {p.customer_internal_id for p in parties}),
+            (ContactPerson, {p.contact_person_uuid for p in parties}, {p.contact_person_internal_id for p in parties}),
+        ):
+            # One row per record, whichever of its two keys found it: the checks compare records by identity.
+            by_uuid = self._by_uuid[model] = {}
+            for row in self._read(model, "uuid", keys) + self._read(model, "internal_id", internal_ids):
+                by_uuid.setdefault(row.uuid, row)
+            self._by_internal_id[model] = {row.internal_id: row for row in by_uuid.values()}
 
     def _read(self, model: type, column: str, wanted: set) -> list[Account | AccountContact]:
         rows = _rows_of(self.connection, partial(_rows_by, model, column),
